@@ -1,0 +1,16 @@
+"""sdsaudit: audit how councils deliver personal budgets and self-directed support.
+
+The public API (``import sdsaudit``) is in :mod:`sdsaudit.api`; the most used
+names are re-exported here.
+"""
+
+__version__ = "0.1.0"
+
+from .errors import ModelError, Problem, SdsauditError, UsageError  # noqa: E402
+from .loader import load_model, load_model_text  # noqa: E402
+from .model import Model, Step  # noqa: E402
+
+__all__ = [
+    "__version__", "ModelError", "Problem", "SdsauditError", "UsageError",
+    "load_model", "load_model_text", "Model", "Step",
+]

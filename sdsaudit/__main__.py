@@ -1,0 +1,5 @@
+"""``python -m sdsaudit``."""
+
+from .cli import main
+
+main(prog_name="sdsaudit")

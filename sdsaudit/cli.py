@@ -1,0 +1,92 @@
+"""The command line: parse arguments, call the library, write output, pick the exit code.
+
+Each command is a few lines; the work happens in the library. Exit codes:
+0 done and clean, 1 findings at or above ``--fail-on``, 2 could not do it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+
+import click
+
+from . import __version__
+from .errors import SdsauditError
+from .source import DEFAULT_MAX_BYTES
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _Group(click.Group):
+    """Turns every sdsaudit error into ``FILE:LINE:COL: error: ...`` lines and exit 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SdsauditError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            for line in exc.lines():
+                click.echo(line, err=True)
+            ctx.exit(EXIT_ERROR)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("sdsaudit: interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            else:
+                click.echo(f"sdsaudit: internal error: {type(exc).__name__}: {exc}. "
+                           "Run again with --debug for details, and please report it.", err=True)
+            ctx.exit(EXIT_ERROR)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sdsaudit")
+@click.option("--debug", is_flag=True, help="Show a full traceback on errors.")
+@click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES, show_default=True,
+              help="Refuse model files larger than this.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool, max_bytes: int) -> None:
+    """Audit a council's personal budget / self-directed support process."""
+    ctx.ensure_object(dict)
+    ctx.obj.update(debug=debug, max_bytes=max_bytes)
+
+
+def _max_bytes() -> int:
+    return click.get_current_context().find_root().obj["max_bytes"]
+
+
+@main.command()
+@click.argument("models", nargs=-1, required=True)
+def validate(models: tuple[str, ...]) -> None:
+    """Read and validate MODELS; print nothing but errors."""
+    from .api import validate_models
+
+    problems = validate_models(models, max_bytes=_max_bytes())
+    for line in problems:
+        click.echo(line, err=True)
+    sys.exit(EXIT_ERROR if problems else EXIT_OK)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the process-model format."""
+    from .schema import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@main.command()
+@click.argument("file")
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def init(file: str, force: bool) -> None:
+    """Write a commented starter model to FILE."""
+    from .api import write_starter
+
+    path = write_starter(file, force=force)
+    click.echo(f"wrote {path}: edit it, then run 'sdsaudit validate {path}'")

@@ -1,0 +1,67 @@
+"""The one exception hierarchy of sdsaudit. Nothing here knows about click.
+
+Every error a user can cause is an :class:`SdsauditError`; the command line turns
+it into ``FILE:LINE:COL: error: MESSAGE`` lines and exit code 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with an input, located where it was found."""
+
+    file: str
+    line: int | None
+    column: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: error: {self.message}"
+
+
+class SdsauditError(Exception):
+    """Base class: something the user asked for could not be done (exit code 2)."""
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return (Problem(file="sdsaudit", line=None, column=None, message=str(self)),)
+
+    def lines(self) -> list[str]:
+        """The error as the lines the command line prints."""
+        return [str(p) for p in self.problems]
+
+
+class ModelError(SdsauditError):
+    """A model (or survey) file could not be read: carries *all* its problems."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
+        self._problems = tuple(sorted(set(problems), key=_problem_order))
+        super().__init__("\n".join(str(p) for p in self._problems))
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self._problems
+
+
+def _problem_order(p: Problem) -> tuple:
+    return (p.file, p.line or 0, p.column or 0, p.message)
+
+
+class UsageError(SdsauditError):
+    """A bad option, unknown rule id, refused overwrite or missing file."""
+
+    def __init__(self, message: str, file: str | None = None):
+        self.file = file
+        super().__init__(message)
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return (Problem(file=self.file or "sdsaudit", line=None, column=None, message=str(self)),)
