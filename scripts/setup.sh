@@ -57,6 +57,10 @@ if [ "$TEST" = 1 ]; then
 fi
 
 MISSING_PKGS=()
+# Stock Debian/Ubuntu ship python3 without venv/ensurepip (package python3-venv).
+if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    MISSING_PKGS+=("python3-venv")
+fi
 for need in "${NEEDS[@]}"; do
     what=${need%%:*}
     pkg=${need##*:}
