@@ -44,13 +44,17 @@ class RuleInfo:
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "slug": self.slug, "title": self.title, "severity": self.severity,
-            "blocks": list(self.blocks), "themes": list(self.themes), "rationale": self.rationale,
-            "evidence": self.evidence, "recommendation": self.recommendation, "options": dict(self.options),
+            "blocks": list(self.blocks), "themes": list(self.themes),
+            "rationale": self.rationale, "evidence": self.evidence,
+            "recommendation": self.recommendation, "options": dict(self.options),
             "question": self.question,
         }
 
 
-_REQUIRED = ("id", "slug", "title", "severity", "blocks", "themes", "rationale", "evidence", "recommendation")
+_REQUIRED = ("id", "slug", "title", "severity", "rationale", "evidence", "recommendation")
+_LISTS = ("blocks", "themes")
+"""Keys that must be present but may be empty lists (the audit's own rule, WAIVER-01, bears on no
+building block or theme, so it never changes a score or a theme status)."""
 
 
 @dataclass(frozen=True)
@@ -73,12 +77,15 @@ class Catalogue:
         raise UsageError(f"unknown rule '{rule_id}'{did_you_mean(rule_id.upper(), self.ids)}; "
                          "run 'sdsaudit rules' for the list")
 
-    def select(self, select: list[str] | None = None, ignore: list[str] | None = None) -> tuple[RuleInfo, ...]:
+    def select(self, select: list[str] | None = None,
+               ignore: list[str] | None = None) -> tuple[RuleInfo, ...]:
         """Rules chosen by ids, slugs, family prefixes (``AUTH``) or globs (``SEQ-0*``).
 
         A pattern matching no rule is a :class:`UsageError` with a suggestion.
         """
-        chosen = list(self.rules) if not select else [r for r in self.rules if any(self._match(p, r) for p in select)]
+        chosen = list(self.rules)
+        if select:
+            chosen = [r for r in self.rules if any(self._match(p, r) for p in select)]
         for pattern in (select or []) + (ignore or []):
             if not any(self._match(pattern, r) for r in self.rules):
                 self.get(pattern)  # raises with a did-you-mean
@@ -118,21 +125,27 @@ def _load(path: str) -> Catalogue:
             problems.append(Problem(path, *where, "each rule must be a mapping"))
             continue
         missing = [k for k in _REQUIRED if not data.get(k)]
+        missing += [k for k in _LISTS if not isinstance(data.get(k), list)]
         if missing:
-            problems.append(Problem(path, *where, f"rule {data.get('id')} lacks {', '.join(missing)}"))
+            problems.append(Problem(path, *where,
+                                    f"rule {data.get('id')} lacks {', '.join(missing)}"))
             continue
         if data["id"] in seen or data["slug"] in seen:
-            problems.append(Problem(path, *where, f"rule id or slug {data['id']}/{data['slug']} is used twice"))
+            problems.append(Problem(path, *where,
+                                    f"rule id or slug {data['id']}/{data['slug']} is used twice"))
             continue
         seen.update((data["id"], data["slug"]))
         if data["severity"] not in SEVERITIES or any(b not in BLOCKS for b in data["blocks"]):
-            problems.append(Problem(path, *where, f"rule {data['id']} has an unknown severity or block"))
+            problems.append(Problem(path, *where,
+                                    f"rule {data['id']} has an unknown severity or block"))
             continue
         rules.append(RuleInfo(
             id=data["id"], slug=data["slug"], title=data["title"], severity=data["severity"],
-            blocks=tuple(data["blocks"]), themes=tuple(data["themes"]), rationale=data["rationale"].strip(),
-            evidence=data["evidence"].strip(), recommendation=data["recommendation"].strip(),
-            options=_numbers(data.get("options") or {}), question=(data.get("question") or "").strip(),
+            blocks=tuple(sorted(data["blocks"], key=BLOCKS.index)), themes=tuple(data["themes"]),
+            rationale=data["rationale"].strip(), evidence=data["evidence"].strip(),
+            recommendation=data["recommendation"].strip(),
+            options=_numbers(data.get("options") or {}),
+            question=(data.get("question") or "").strip(),
         ))
     if problems or not rules:
         raise ModelError(problems or [Problem(path, 1, 1, "the catalogue holds no rules")])
