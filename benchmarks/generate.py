@@ -1,0 +1,109 @@
+"""Synthetic process models for the benchmarks.
+
+    python benchmarks/generate.py chain 5000 > chain-5000.yaml
+    python benchmarks/generate.py ladder 60 > ladder-60.yaml
+
+``chain(n)`` is one long route of ``n`` steps with what real processes have:
+hand-offs between three teams, approvals, forms, questions (a few asked twice),
+a withdrawal branch every 10 steps and a rework loop every 50. ``ladder(k)``
+has ``k`` rungs, each a choice of two steps that meet again, so 2**k routes;
+``chain_like_ladder(k)`` is a single route with the same number of steps and
+the same step kinds, to compare with. All models are valid and deterministic.
+"""
+
+from __future__ import annotations
+
+import sys
+
+_HEAD = """sdsaudit: 1
+council: Benchmark Borough Council
+title: Synthetic process ({what})
+as_of: 2026-04-01
+authorities:
+  - {{id: practitioner, name: Social worker, limit: 400}}
+  - {{id: team_manager, name: Team manager, limit: 900}}
+  - {{id: panel, name: Funding panel}}
+actors:
+  person: {{name: The person, kind: person}}
+  front_door: {{name: Contact centre, kind: council}}
+  locality: {{name: Locality team, kind: council}}
+  finance: {{name: Finance team, kind: finance}}
+options: [direct_payment, individual_service_fund, council_managed, mixed]
+policies:
+  allowed_uses: [personal_assistants, community_activities]
+  prepaid_card_default: false
+start: s0
+steps:
+  - {{id: s0, name: First contact, kind: contact, actor: front_door, person: consulted, days: 1,
+     asks: [contact_details], tells: [process, options, indicative_budget, contribution],
+     next: [s1]}}
+"""
+
+_TAIL = """  - {id: support, name: Support in place, kind: support, next: [review]}
+  - {id: review, name: Review, kind: review, actor: locality, person: involved, days: 1,
+     next: [{to: support, share: 0.9}, {to: s1, share: 0.1, rework: true}]}
+  - {id: withdrew, name: Person withdrew, kind: end, outcome: withdrew}
+"""
+
+_KINDS = ("information", "assessment", "planning", "approval", "arranging", "decision", "wait")
+_ACTORS = ("locality", "finance", "locality", "front_door")
+
+
+def _step(i: int, kind: str, nxt: list[str], extra: str = "") -> str:
+    actor = _ACTORS[i % len(_ACTORS)]
+    body = f"id: s{i}, name: Step {i}, kind: {kind}, actor: {actor}, person: involved, days: 1"
+    if kind == "approval":
+        body += ", authority: team_manager, approves: [support_plan]"
+    if kind == "planning":
+        body += ", produces: [support_plan]"
+    if i % 7 == 0:
+        body += ", forms: 1"
+    # each question is new, except every 100th step asks for the contact details again
+    body += f", asks: [{'contact_details' if i % 100 == 0 else f'topic_{i}'}]"
+    return f"  - {{{body}{extra},\n     next: [{', '.join(nxt)}]}}\n"
+
+
+def chain(n: int) -> str:
+    """One route of about ``n`` steps (rework loops and withdrawals aside)."""
+    body = [_HEAD.format(what=f"chain of {n} steps")]
+    last = max(n - 3, 2)
+    for i in range(1, last):
+        nxt = "support" if i == last - 1 else f"s{i + 1}"
+        branches = [nxt]
+        if i % 10 == 0:
+            branches = [f"{{to: {nxt}, share: 0.98}}", "{to: withdrew, share: 0.02}"]
+        elif i % 50 == 25 and i > 10:
+            back = f"{{to: s{i - 10}, share: 0.1, rework: true}}"
+            branches = [f"{{to: {nxt}, share: 0.9}}", back]
+        body.append(_step(i, _KINDS[i % len(_KINDS)], branches))
+    body.append(_TAIL)
+    return "".join(body)
+
+
+def ladder(k: int) -> str:
+    """``k`` rungs, each a step that either goes through a second step or skips it, both
+    meeting at a third: 2**k routes, 3k + 4 steps."""
+    body = [_HEAD.format(what=f"ladder with 2^{k} routes")]
+    for r in range(1, k + 1):
+        join = f"s{3 * r}"
+        after = "support" if r == k else f"s{3 * r + 1}"
+        base = 3 * r - 2
+        body.append(_step(base, _KINDS[r % len(_KINDS)], [f"s{base + 1}", join]))
+        body.append(_step(base + 1, _KINDS[(r + 3) % len(_KINDS)], [join]))
+        body.append(_step(base + 2, "decision", [after]))
+    return "".join(body) + _TAIL
+
+
+def chain_like_ladder(k: int) -> str:
+    """A single route with the same steps as ``ladder(k)`` (no rung has a choice)."""
+    text = ladder(k)
+    for r in range(1, k + 1):
+        base = 3 * r - 2
+        text = text.replace(f"next: [s{base + 1}, s{3 * r}]}}", f"next: [s{base + 1}]}}")
+    return text.replace("(ladder with", "(single route, same steps as a ladder with")
+
+
+if __name__ == "__main__":
+    kind, size = sys.argv[1], int(sys.argv[2])
+    maker = {"chain": chain, "ladder": ladder, "single": chain_like_ladder}[kind]
+    sys.stdout.write(maker(size))
