@@ -3,7 +3,7 @@
 
 Usage (from the repository root)::
 
-    python3 examples/survey/generate.py                  # examples/exampleshire/survey.csv, 600 rows
+    python3 examples/survey/generate.py          # examples/exampleshire/survey.csv, 600 rows
     python3 examples/survey/generate.py -n 100000 -o big.csv --seed 7
 
 Nobody in this file is real. The rows are drawn with Python's ``random``
@@ -154,9 +154,9 @@ def generate(n: int = ROWS, seed: int = SEED, *, or_heard: float = 2.2, or_simpl
         if rng.random() < p_heard:
             planning, budget = "fully", "fully"
         else:
-            planning = "fully" if rng.random() < 0.1 else rng.choice(("partly", "partly", "not_at_all"))
-            budget = rng.choice(("partly", "partly", "not_at_all")) if planning == "fully" else \
-                rng.choice(("fully", "partly", "partly", "not_at_all"))
+            not_fully = ("partly", "partly", "not_at_all")
+            planning = "fully" if rng.random() < 0.1 else rng.choice(not_fully)
+            budget = rng.choice(not_fully if planning == "fully" else ("fully", *not_fully))
         row["views_planning"] = _blank(planning, rng, missing)
         row["views_budget"] = _blank(budget, rng, missing)
         # Simple: knew the amount, and the ease of each part.
@@ -192,11 +192,10 @@ def generate(n: int = ROWS, seed: int = SEED, *, or_heard: float = 2.2, or_simpl
         easy_overall = (sum(scores) / len(scores) < 2.5) if scores else None
         simple = _and(None if not row["knew_amount"] else row["knew_amount"] == "yes", easy_overall)
 
-        def said_yes(column: str) -> bool | None:
-            return None if not row[column] else row[column] == "yes"
-
-        control = _and(said_yes("help_to_plan"),
-                       _or(said_yes("spend_personal_assistants"), said_yes("spend_community_leisure")))
+        said = {c: None if not row[c] else row[c] == "yes"
+                for c in ("help_to_plan", "spend_personal_assistants", "spend_community_leisure")}
+        control = _and(said["help_to_plan"],
+                       _or(said["spend_personal_assistants"], said["spend_community_leisure"]))
         log_odds = math.log(base_odds) + sum(
             math.log(ratio) for ratio, had in ((or_heard, heard), (or_simple, simple),
                                                (or_control, control)) if had)
@@ -247,7 +246,8 @@ def write(path: Path | str, rows: Iterator[dict[str, str]]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", "--rows", type=int, default=ROWS, help=f"respondents (default {ROWS})")
+    parser.add_argument("-n", "--rows", type=int, default=ROWS,
+                        help=f"respondents (default {ROWS})")
     parser.add_argument("--seed", type=int, default=SEED, help=f"random seed (default {SEED})")
     parser.add_argument("-o", "--output", default=str(OUT), help="CSV file to write")
     args = parser.parse_args(argv)
