@@ -1,0 +1,459 @@
+"""The core rules: one small pure function per rule, registered by id in :data:`RULES`.
+
+Each function takes the shared :class:`~sdsaudit.graph.Context` and the rule's
+options (catalogue defaults, overridden by the model's ``targets``) and yields
+:class:`~sdsaudit.findings.Issue` (the steps it is about, in a stable order, and
+a message quoting the offender) or :class:`~sdsaudit.findings.NotAssessable`.
+A rule never sets its own id or severity: the engine stamps them from
+``criteria/rules.yaml``. The exact meaning of every rule is ``spec/rules.md``;
+the docstrings repeat it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from .findings import Issue, NotAssessable
+from .graph import Context, RouteMax, bits, loops, reach, reach_masks, without_out_edges
+
+Result = Issue | NotAssessable
+Rule = Callable[[Context, Mapping[str, Any]], Iterator[Result]]
+
+FOUR_OPTIONS = ("direct_payment", "individual_service_fund", "council_managed", "mixed")
+OPTION_NAMES = {"direct_payment": "direct payments",
+                "individual_service_fund": "individual service funds",
+                "council_managed": "council-managed budgets", "mixed": "a mix of these"}
+KEY_USES = ("personal_assistants", "community_activities")
+
+
+# --------------------------------------------------------------------------- wording helpers
+
+
+def _q(step_id: str) -> str:
+    return f'"{step_id}"'
+
+
+def _and(words: Iterable[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = list(words)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _steps(ids: Iterable[str]) -> str:
+    return _and(_q(s) for s in ids)
+
+
+def _plain(word: str) -> str:
+    """A vocabulary word as plain English: ``support_plan`` -> ``the support plan``."""
+    return "the " + word.replace("_", " ")
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def _over_target(result: RouteMax, limit: float, what: str, where: str) -> Iterator[Result]:
+    """The shared logic of the rules comparing a route maximum with a target."""
+    if result.value is None:
+        yield NotAssessable("no route leads from the start step to a support step")
+        return
+    if not result.exceeds(limit):
+        return
+    if result.unbounded:
+        yield Issue(result.counted,
+                    f"{_steps(result.counted)} lie in a loop with no transition marked as rework, "
+                    f"so a case can go round it and meet {what} without limit "
+                    f"(target: at most {_num(limit)})")
+        return
+    yield Issue(result.counted,
+                f"a route has {_num(result.value)} {what}, more than the target of {_num(limit)}: "
+                f"{where} {_steps(result.counted)}")
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def unreachable_step(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """STRUCT-01: a step not reachable from ``start``."""
+    for sid in ctx.ordered(set(ctx.steps) - ctx.reachable):
+        yield Issue((sid,), f"no case can reach {_q(sid)} from the start step "
+                            f"{_q(ctx.model.start)}")
+
+
+def dead_end(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """STRUCT-02: a step, other than ``end`` and ``support``, with no ``next``."""
+    for step in ctx.model.steps:
+        if step.kind not in ("end", "support") and not step.next:
+            yield Issue((step.id,), f"{_q(step.id)} has no next step, so cases that reach it "
+                                    "are left waiting")
+
+
+def no_way_out(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """STRUCT-03: a step from which no ``end`` and no ``support`` step is reachable; and the
+    model as a whole when no ``support`` step is reachable from start."""
+    exits = ctx.of_kind("end", "support")
+    can_leave = reach(ctx.graph.reverse(copy=False), exits)
+    for sid in ctx.ordered(set(ctx.steps) - can_leave):
+        yield Issue((sid,), f"from {_q(sid)} no walk leads to support in place or to an end")
+    if not any(s in ctx.reachable for s in ctx.support_steps):
+        yield Issue((), f"no case can reach a support step from the start step "
+                        f"{_q(ctx.model.start)}")
+
+
+def unmarked_loop(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """STRUCT-04: steps that loop among themselves with support steps and rework transitions
+    removed (an SCC of more than one step, or a step leading to itself)."""
+    for group in loops(ctx.routes, ctx.position):
+        if len(group) == 1:
+            yield Issue(group, f"{_q(group[0])} leads back to itself, and the transition is not "
+                               "marked as rework")
+        else:
+            yield Issue(group, f"{_steps(group)} lead round in a loop, and no transition in it "
+                               "is marked as rework")
+
+
+# --------------------------------------------------------------------------- authorisation
+
+
+def panel_on_every_route(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """AUTH-01: some support step is reachable from start, but none avoiding every approval
+    done by a ``panel`` actor or, with two or more authority levels, at the top level."""
+    if not any(s in ctx.reachable for s in ctx.support_steps):
+        return
+    model = ctx.model
+    top = model.top_authority.id if len(model.authorities) >= 2 else None
+    gates = [a for a in ctx.of_kind("approval")
+             if ctx.actor_kind(a) == "panel" or (top is not None and ctx.steps[a].authority == top)]
+    if not gates:
+        return
+    around = ctx.reachable_from_start_avoiding(gates)
+    if not any(s in around for s in ctx.support_steps):
+        yield Issue(tuple(gates), f"every route to support passes {_steps(gates)} "
+                                  "(a funding panel or the top level of sign-off)")
+
+
+def too_many_approvals(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """AUTH-02: some route passes more approval steps than ``max_approvals``; names the
+    approvals on one such route, in route order."""
+    yield from _over_target(ctx.approvals, opts["max_approvals"], "approvals", "sign-off at")
+
+
+def redundant_approval(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """AUTH-03: for each ordered pair (A, B) of distinct approvals that both approve some
+    artefact X, where B is reachable from A's successors avoiding every step producing X;
+    names A then B and every such artefact."""
+    approvals = ctx.of_kind("approval")
+    artefacts = list(dict.fromkeys(x for a in approvals for x in ctx.steps[a].approves))
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for x in artefacts:
+        approvers = [a for a in approvals if x in ctx.steps[a].approves]
+        if len(approvers) < 2:
+            continue
+        producers = [s.id for s in ctx.model.steps if x in s.produces]
+        masks, order = reach_masks(without_out_edges(ctx.graph, producers), approvers)
+        for a in approvers:
+            mask = 0
+            for s in ctx.graph.successors(a):
+                mask |= masks[s]
+            for b in bits(mask, order):
+                if b != a:
+                    pairs.setdefault((a, b), []).append(x)
+    for (a, b) in sorted(pairs, key=lambda p: (ctx.position[p[0]], ctx.position[p[1]])):
+        subject = tuple(x for x in ctx.steps[a].approves if x in pairs[(a, b)])
+        them = "it" if len(subject) == 1 else "them"
+        yield Issue((a, b), f"{_q(a)} and {_q(b)} both approve {_and(map(_plain, subject))}, "
+                            f"and {_q(b)} can follow {_q(a)} with no step in between that "
+                            f"changes {them}",
+                    subject=subject)
+
+
+def limit_not_delegated(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """AUTH-04: an approval whose authority is not the top one and has no ``limit``."""
+    model = ctx.model
+    levels = {a.id: a for a in model.authorities}
+    top = model.top_authority
+    for a in ctx.of_kind("approval"):
+        level = levels.get(ctx.steps[a].authority or "")
+        if level is None or top is None or level.id == top.id or level.limit is not None:
+            continue
+        yield Issue((a,), f"{_q(a)} is signed off by {level.name} ({_q(level.id)}), a level below "
+                          "the top with no weekly limit", subject=(level.id,))
+
+
+# --------------------------------------------------------------------------- sequencing
+
+
+def _reached_before(ctx: Context, kinds: tuple[str, ...], avoid: list[str]) -> list[str]:
+    reached = ctx.reachable_from_start_avoiding(avoid)
+    return [s for s in ctx.of_kind(*kinds) if s in reached]
+
+
+def _tellers(ctx: Context, *words: str) -> list[str]:
+    return [s.id for s in ctx.model.steps if any(w in s.tells for w in words)]
+
+
+def means_test_before_assessment(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """SEQ-01: a ``financial_assessment`` step reachable from start avoiding all
+    ``assessment`` steps."""
+    for sid in _reached_before(ctx, ("financial_assessment",), ctx.of_kind("assessment")):
+        yield Issue((sid,), f"a case can reach the financial assessment {_q(sid)} without "
+                            "passing any needs assessment")
+
+
+def eligibility_before_assessment(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """SEQ-02: an ``eligibility`` step reachable from start avoiding all ``assessment`` steps."""
+    for sid in _reached_before(ctx, ("eligibility",), ctx.of_kind("assessment")):
+        yield Issue((sid,), f"a case can reach the eligibility decision {_q(sid)} without "
+                            "passing any needs assessment")
+
+
+def budget_unknown_when_planning(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """SEQ-03: a ``planning`` step that does not itself tell ``indicative_budget`` or
+    ``final_budget`` and is reachable from start avoiding every step telling either."""
+    words = ("indicative_budget", "final_budget")
+    for sid in _reached_before(ctx, ("planning",), _tellers(ctx, *words)):
+        if not any(w in ctx.steps[sid].tells for w in words):
+            yield Issue((sid,), f"a case can reach planning at {_q(sid)} before the person is "
+                                "told an indicative or final budget")
+
+
+def contribution_revealed_late(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """SEQ-04: an ``approval`` or ``arranging`` step reachable from start avoiding every step
+    telling ``contribution`` (a step that itself tells it still counts as reached)."""
+    for sid in _reached_before(ctx, ("approval", "arranging"), _tellers(ctx, "contribution")):
+        what = "approval" if ctx.steps[sid].kind == "approval" else "arranging step"
+        yield Issue((sid,), f"a case can reach the {what} {_q(sid)} before the person is told "
+                            "what they must pay (their contribution)")
+
+
+def options_not_explained(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """SEQ-05: a ``planning`` step that does not itself tell ``options`` and is reachable
+    from start avoiding every step telling ``options``."""
+    for sid in _reached_before(ctx, ("planning",), _tellers(ctx, "options")):
+        if "options" not in ctx.steps[sid].tells:
+            yield Issue((sid,), f"a case can reach planning at {_q(sid)} before the ways of "
+                                "managing the money (the options) are explained")
+
+
+def no_review(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """SEQ-06: a ``support`` step from which no ``review`` step is reachable."""
+    reviewed = reach(ctx.graph.reverse(copy=False), ctx.of_kind("review"))
+    for sid in ctx.support_steps:
+        if sid not in reviewed:
+            yield Issue((sid,), f"no review step can be reached from {_q(sid)}")
+
+
+# --------------------------------------------------------------------------- hand-offs
+
+
+def too_many_handoffs(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """HAND-01: some route has more hand-offs than ``max_handoffs``; names the steps on one
+    such route where a hand-off arrives."""
+    yield from _over_target(ctx.handoffs, opts["max_handoffs"], "hand-offs between teams",
+                            "the case changes hands at")
+
+
+def ping_pong(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """HAND-02: transitions a to b and b to c (neither rework) where a and c share an actor,
+    b has another, and none is a person or carer; names a, b, c."""
+    graph, steps = ctx.graph, ctx.steps
+    team = {sid: s.actor for sid, s in steps.items()
+            if s.actor and ctx.actor_kind(sid) not in ("person", "carer")}
+    by_position = ctx.position.__getitem__
+    for b in ctx.ordered(team):
+        ins = sorted((a for a in graph.predecessors(b)
+                      if not graph.edges[a, b]["rework"] and a in team), key=by_position)
+        outs = sorted((c for c in graph.successors(b)
+                       if not graph.edges[b, c]["rework"] and c in team), key=by_position)
+        for a in ins:
+            if team[a] == team[b]:
+                continue
+            for c in outs:
+                if team[c] == team[a]:
+                    names = ctx.model.actors
+                    first, other = names[team[a]].name, names[team[b]].name
+                    yield Issue((a, b, c), f"{first} passes the case from {_q(a)} to {other} at "
+                                           f"{_q(b)}, which passes it straight back to {first} "
+                                           f"at {_q(c)}")
+
+
+# --------------------------------------------------------------------------- simple
+
+
+def asked_again(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """SIMPLE-01: for each topic in ``asks`` of two distinct steps A and B, where B is
+    reachable from A without rework transitions and without going on past a support step;
+    names A, B and the topic."""
+    askers = [s.id for s in ctx.model.steps if s.asks]
+    if len(askers) < 2:
+        return
+    masks, order = reach_masks(ctx.routes, askers)
+    index = {sid: i for i, sid in enumerate(order)}
+    topic_mask: dict[str, int] = {}
+    for sid in askers:
+        for topic in ctx.steps[sid].asks:
+            topic_mask[topic] = topic_mask.get(topic, 0) | (1 << index[sid])
+    for a in askers:
+        after = 0
+        for s in ctx.routes.successors(a):
+            after |= masks[s]
+        after &= ~(1 << index[a])
+        for topic in ctx.steps[a].asks:
+            for b in bits(after & topic_mask[topic], order):
+                yield Issue((a, b), f"{_q(b)} asks for {topic.replace('_', ' ')} again, after "
+                                    f"{_q(a)} already asked", subject=(topic,))
+
+
+def slow_to_support(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """SIMPLE-02: expected days to support exceed ``max_days_to_support``."""
+    expected = ctx.chain.expected_days_to_support
+    if expected is None:
+        yield NotAssessable("no case reaches a support step, so there is no time to support")
+        return
+    limit = opts["max_days_to_support"]
+    if expected > limit:
+        targets = ctx.model.targets.pos.line
+        yield Issue((), f"cases that reach support take {float(expected):.1f} days on average to "
+                        f"get there (rework included), more than the target of {_num(limit)} days",
+                    line=targets or None)
+
+
+def form_burden(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """SIMPLE-03: some route makes the person complete more than ``max_forms`` forms; names
+    the steps with forms on one such route."""
+    yield from _over_target(ctx.forms, opts["max_forms"], "forms for the person to fill in",
+                            "forms at")
+
+
+def repeated_assessment(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """SIMPLE-04: some route passes more than one ``assessment`` step (``max_assessments``,
+    default 1); names the assessments on one such route."""
+    yield from _over_target(ctx.assessments, opts.get("max_assessments", 1), "assessments",
+                            "assessed at")
+
+
+# --------------------------------------------------------------------------- heard
+
+
+def person_not_heard(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """HEARD-01: an ``assessment``, ``allocation``, ``planning`` or ``review`` step where
+    ``person`` is ``absent`` or ``informed``."""
+    for sid in ctx.of_kind("assessment", "allocation", "planning", "review"):
+        person = ctx.steps[sid].person
+        if person == "absent":
+            yield Issue((sid,), f"the person is absent from {_q(sid)} "
+                                f"({ctx.steps[sid].kind.replace('_', ' ')})", subject=(person,))
+        elif person == "informed":
+            yield Issue((sid,), f"the person is only informed at {_q(sid)} "
+                                f"({ctx.steps[sid].kind.replace('_', ' ')})", subject=(person,))
+
+
+def no_self_planning(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """HEARD-02: no ``planning`` step where ``person`` is ``leads``."""
+    planning = ctx.of_kind("planning")
+    if not planning:
+        yield Issue((), "the model has no planning step, so nobody can lead their own plan")
+    elif not any(ctx.steps[p].person == "leads" for p in planning):
+        yield Issue((), f"the person leads none of the planning steps ({_steps(planning)})")
+
+
+def decided_in_absence(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """HEARD-03: an approval step whose actor is of kind ``panel`` and ``person`` is
+    ``absent``."""
+    for a in ctx.of_kind("approval"):
+        step = ctx.steps[a]
+        if ctx.actor_kind(a) == "panel" and step.person == "absent":
+            actor = ctx.model.actor_of(step)
+            yield Issue((a,), f"{actor.name if actor else 'a panel'} decides at {_q(a)} "
+                              "without the person")
+
+
+# --------------------------------------------------------------------------- in control
+
+
+def options_missing(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """CONTROL-01: ``options`` is given and lacks any of the four; names the missing ones
+    (not given: not assessable)."""
+    offered = ctx.model.options
+    if offered is None:
+        yield NotAssessable("the model does not say which budget options the council offers "
+                            "(add 'options')")
+        return
+    missing = tuple(o for o in FOUR_OPTIONS if o not in offered)
+    if missing:
+        yield Issue((), f"the council does not offer {_and(OPTION_NAMES[m] for m in missing)}",
+                    subject=missing)
+
+
+def restricted_use(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """CONTROL-02: each entry of ``policies.restrictions`` and of a step's ``restrictions``."""
+    for text in ctx.model.policies.restrictions:
+        yield Issue((), f'council policy restricts how budgets are used: "{text.text}"',
+                    subject=(text.text,), line=text.pos.line or None)
+    for step in ctx.model.steps:
+        for text in step.restrictions:
+            yield Issue((step.id,), f'{_q(step.id)} restricts how the budget is used: '
+                                    f'"{text.text}"', subject=(text.text,))
+
+
+def narrow_uses(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """CONTROL-03: ``policies.allowed_uses`` is given and lacks ``personal_assistants`` or
+    ``community_activities`` (not given: not assessable)."""
+    policies = ctx.model.policies
+    if policies.allowed_uses is None:
+        yield NotAssessable("the model does not say what budgets may be spent on "
+                            "(add 'policies: allowed_uses')")
+        return
+    missing = tuple(u for u in KEY_USES if u not in policies.allowed_uses)
+    if missing:
+        yield Issue((), f"budgets may not be spent on {_and(m.replace('_', ' ') for m in missing)}",
+                    subject=missing, line=policies.pos.line or None)
+
+
+def prepaid_card_default(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """CONTROL-04: ``policies.prepaid_card_default`` is true (not given: not assessable)."""
+    policies = ctx.model.policies
+    if policies.prepaid_card_default is None:
+        yield NotAssessable("the model does not say whether direct payments go on a prepaid "
+                            "card by default (add 'policies: prepaid_card_default')")
+    elif policies.prepaid_card_default:
+        yield Issue((), "direct payments go on a prepaid card by default",
+                    line=policies.pos.line or None)
+
+
+# --------------------------------------------------------------------------- the registry
+
+RULES: dict[str, Rule] = {
+    "STRUCT-01": unreachable_step,
+    "STRUCT-02": dead_end,
+    "STRUCT-03": no_way_out,
+    "STRUCT-04": unmarked_loop,
+    "AUTH-01": panel_on_every_route,
+    "AUTH-02": too_many_approvals,
+    "AUTH-03": redundant_approval,
+    "AUTH-04": limit_not_delegated,
+    "SEQ-01": means_test_before_assessment,
+    "SEQ-02": eligibility_before_assessment,
+    "SEQ-03": budget_unknown_when_planning,
+    "SEQ-04": contribution_revealed_late,
+    "SEQ-05": options_not_explained,
+    "SEQ-06": no_review,
+    "HAND-01": too_many_handoffs,
+    "HAND-02": ping_pong,
+    "SIMPLE-01": asked_again,
+    "SIMPLE-02": slow_to_support,
+    "SIMPLE-03": form_burden,
+    "SIMPLE-04": repeated_assessment,
+    "HEARD-01": person_not_heard,
+    "HEARD-02": no_self_planning,
+    "HEARD-03": decided_in_absence,
+    "CONTROL-01": options_missing,
+    "CONTROL-02": restricted_use,
+    "CONTROL-03": narrow_uses,
+    "CONTROL-04": prepaid_card_default,
+}
+"""Rule id -> function. ``WAIVER-01`` (stale waiver) is the engine's own: it needs the
+other rules' findings."""
