@@ -90,3 +90,15 @@ def init(file: str, force: bool) -> None:
 
     path = write_starter(file, force=force)
     click.echo(f"wrote {path}: edit it, then run 'sdsaudit validate {path}'")
+
+
+@main.command()
+@click.argument("model")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="A readable table, or JSON.")
+def score(model: str, fmt: str) -> None:
+    """Score MODEL: heard, simple and in control, per step and overall, with the reasons
+    behind every score, and the Making it Real theme statuses."""
+    from .api import score_output
+
+    click.echo(score_output(model, fmt=fmt, max_bytes=_max_bytes()), nl=False)
