@@ -418,12 +418,22 @@ def build_map(
                 used_shares = True
             graph.edge(step.id, transition.to, **attrs)
 
-    _legend(graph, list(used_marks), used_rework, used_shares, bool(badges), easy, bool(people))
+    _legend(
+        graph,
+        model.start in model.step_by_id,
+        list(used_marks),
+        used_rework,
+        used_shares,
+        bool(badges),
+        easy,
+        bool(people),
+    )
     return graph
 
 
 def _legend(
     graph: graphviz.Digraph,
+    start: bool,
     marks: list[str],
     rework: bool,
     shares: bool,
@@ -489,6 +499,9 @@ def _legend(
         )
         if previous:
             key.edge(previous, "__key_notes", style="invis")
+    # The key sits above the start, so it is read first and the map keeps one column.
+    if start:
+        graph.edge("__key_notes", "__start", style="invis")
 
 
 # ----------------------------------------------------------------------------- text alternative

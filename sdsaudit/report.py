@@ -1,0 +1,607 @@
+"""Reports: a prepared view-model, rendered to HTML and Markdown, plus the JSON.
+
+:func:`build_view` turns a model, its :class:`~sdsaudit.findings.CheckResult`
+and its scores into plain dataclasses holding every word the report shows, so
+the templates (``templates/report.html.j2``, ``templates/report.md.j2``) hold
+only loops and ifs. :func:`render_report` renders all three files; nothing
+here writes to disk (see :func:`sdsaudit.api.write_reports`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from markupsafe import Markup
+
+from . import __version__
+from .catalogue import Catalogue, RuleInfo
+from .findings import BLOCKS, CheckResult, Finding
+from .model import Model
+from .processmap import (
+    DEFAULT_MAX_NODES,
+    DEFAULT_TIMEOUT,
+    MapUnavailable,
+    NumberedFinding,
+    OutlineLane,
+    clean,
+    map_outline,
+    map_svg,
+    map_text,
+    number_findings,
+)
+from .render import render
+
+
+class HasAsDict(Protocol):
+    """Anything with the score report's serialiser (``ScoreReport``)."""
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+BLOCK_NAMES = {"heard": "Heard", "simple": "Simple", "in_control": "In control"}
+BLOCK_MEANINGS = {
+    "heard": "The person's views are fully included, above all when the budget is set and "
+    "support is planned.",
+    "simple": "The process is easy: few steps, sign-offs and forms, and the person knows the "
+    "amount of their budget.",
+    "in_control": "The person decides how the money is spent and managed, with few restrictions.",
+}
+EASY_BLOCKS = {
+    "heard": "People listen to you",
+    "simple": "It is easy to get your support",
+    "in_control": "You decide how to spend your money",
+}
+SEVERITY_WORDS = {"error": "serious problem", "warning": "problem", "info": "worth a look"}
+THEME_STATUS_WORDS = {
+    "met": "met",
+    "partly met": "partly met",
+    "not met": "not met",
+    "not assessed": "not assessed",
+}
+
+METRIC_LABELS = {
+    "steps": "Steps in the process",
+    "approvals_max": "Most sign-offs on one route to support",
+    "handoffs_max": "Most hand-offs between teams on one route",
+    "forms_max": "Most forms the person fills in on one route",
+    "assessments_max": "Most assessments on one route",
+    "expected_days_to_support": "Typical days from first contact to support (average)",
+    "worst_days_to_support": "Longest route to support, in days",
+    "share_reaching_support": "Share of people who reach support",
+    "share_withdrawing": "Share of people who give up before support",
+}
+METRIC_TARGETS = {
+    "approvals_max": "max_approvals",
+    "handoffs_max": "max_handoffs",
+    "forms_max": "max_forms",
+    "expected_days_to_support": "max_days_to_support",
+}
+
+SOURCES = (
+    "In Control and Lancaster University, POET national surveys of personal budget holders "
+    "(2011, 2013, 2014) and the embedded POET report (2017).",
+    "Think Local Act Personal (TLAP) and Sitra, Self-Directed Support: Reducing process, "
+    "increasing choice and control (2013).",
+    "Think Local Act Personal, Making it Real (2018).",
+    "Think Local Act Personal, Re-thinking support planning (2011) and Delivering care and "
+    "support planning (2015).",
+    "Care Act 2014 and the Care and Support Statutory Guidance; Care and Support (Eligibility "
+    "Criteria) Regulations 2015; Care and Support (Direct Payments) Regulations 2014.",
+    "Social Care (Self-directed Support) (Scotland) Act 2013 and the Scottish SDS Framework of "
+    "Standards.",
+)
+
+TOP_PROBLEMS = 5
+"""How many problems the summary at a glance names."""
+
+
+# ----------------------------------------------------------------------------- view-model
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A 0-100 score with its word: colour is never the only signal."""
+
+    score: int | None
+    word: str
+    css: str
+
+    @property
+    def text(self) -> str:
+        return "not scored" if self.score is None else f"{self.score} out of 100, {self.word}"
+
+
+def rating(score: float | None) -> Rating:
+    """The word for a score: 75 and over good, 50 to 74 needs work, under 50 poor."""
+    if score is None:
+        return Rating(None, "not scored", "none")
+    value = int(round(score))
+    if value >= 75:
+        return Rating(value, "good", "good")
+    if value >= 50:
+        return Rating(value, "needs work", "fair")
+    return Rating(value, "poor", "poor")
+
+
+@dataclass(frozen=True)
+class BlockScore:
+    """One building block in the summary."""
+
+    block: str
+    name: str
+    meaning: str
+    easy: str
+    rating: Rating
+
+
+@dataclass(frozen=True)
+class FindingView:
+    """One numbered finding, with everything the report says about it."""
+
+    number: int
+    rule: str
+    slug: str
+    title: str
+    severity: str
+    severity_word: str
+    block: str
+    block_names: str
+    steps: tuple[str, ...]
+    message: str
+    rationale: str
+    evidence: str
+    recommendation: str
+    question: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class FindingGroup:
+    """The findings listed under one building block."""
+
+    block: str
+    name: str
+    meaning: str
+    findings: tuple[FindingView, ...]
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One row of the per-step score table."""
+
+    id: str
+    name: str
+    team: str
+    heard: Rating
+    simple: Rating
+    in_control: Rating
+    reasons: tuple[str, ...]
+    note: str
+    findings: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ThemeRow:
+    """One Making it Real theme and its status."""
+
+    id: str
+    name: str
+    status: str
+    css: str
+    rules: tuple[str, ...]
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """One measure with a plain-English label."""
+
+    key: str
+    label: str
+    value: str
+    target: str
+
+
+@dataclass(frozen=True)
+class WaiverRow:
+    """An accepted finding and why it was accepted."""
+
+    rule: str
+    title: str
+    step: str
+    reason: str
+    waived: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question for the co-production group, and the findings it comes from."""
+
+    text: str
+    rule: str
+    numbers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class MapView:
+    """The map (SVG text, or ``None`` with the reason) and its text alternative."""
+
+    svg: str | None
+    unavailable: str | None
+    title: str
+    lanes: tuple[OutlineLane, ...]
+    text: str
+    whole_process: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    """A rule that could not be assessed or that failed."""
+
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """Everything a report template shows, already in words."""
+
+    council: str
+    title: str
+    as_of: str
+    path: str
+    description: str
+    version: str
+    view: str
+    blocks: tuple[BlockScore, ...]
+    top_problems: tuple[FindingView, ...]
+    finding_count: int
+    map: MapView
+    groups: tuple[FindingGroup, ...]
+    steps: tuple[StepRow, ...]
+    themes: tuple[ThemeRow, ...]
+    metrics: tuple[MetricRow, ...]
+    waivers: tuple[WaiverRow, ...]
+    questions: tuple[Question, ...]
+    easy_read: tuple[str, ...]
+    easy_problems: tuple[str, ...]
+    not_assessed: tuple[NoteRow, ...]
+    rule_errors: tuple[NoteRow, ...]
+    rules_run: int
+    sources: tuple[str, ...]
+    evidence: tuple[str, ...]
+    scored: bool
+    experience: Any = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _rule(catalogue: Catalogue | None, finding: Finding) -> RuleInfo | None:
+    if catalogue is None:
+        return None
+    for info in catalogue.rules:
+        if info.id == finding.rule:
+            return info
+    return None
+
+
+def _text(value: str | None) -> str:
+    return "" if not value or value.strip().upper() == "TODO" else value.strip()
+
+
+def _step_names(model: Model, ids: Sequence[str]) -> tuple[str, ...]:
+    return tuple(clean(model.step(i).name) if i in model.step_by_id else i for i in ids)
+
+
+def _finding_view(model: Model, item: NumberedFinding, catalogue: Catalogue | None) -> FindingView:
+    f = item.finding
+    info = _rule(catalogue, f)
+    return FindingView(
+        number=item.number,
+        rule=f.rule,
+        slug=f.slug,
+        title=_text(info.title if info else "") or f.slug.replace("-", " ").capitalize(),
+        severity=f.severity,
+        severity_word=SEVERITY_WORDS.get(f.severity, f.severity),
+        block=item.block,
+        block_names=", ".join(BLOCK_NAMES.get(b, b) for b in BLOCKS if b in f.blocks),
+        steps=_step_names(model, f.steps),
+        message=f.message,
+        rationale=_text(info.rationale if info else ""),
+        evidence=_text(info.evidence if info else ""),
+        recommendation=_text(info.recommendation if info else ""),
+        question=_text(info.question if info else ""),
+        line=f.line,
+    )
+
+
+def _score_dict(scores: HasAsDict | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if scores is None:
+        return None
+    return dict(scores) if isinstance(scores, Mapping) else scores.as_dict()
+
+
+def _reason_lines(reasons: Sequence[Any]) -> list[str]:
+    """Score reasons as ``Heard -20: text`` lines, leaving out the starting scores."""
+    lines = []
+    for reason in reasons:
+        if isinstance(reason, Mapping):
+            if reason.get("kind") == "base":
+                continue
+            block = BLOCK_NAMES.get(reason.get("block", ""), reason.get("block", ""))
+            lines.append(f"{block} {reason['points']:+d}: {reason['text']}".strip())
+        else:
+            lines.append(str(reason))
+    return lines
+
+
+def _metric_value(key: str, value: Any) -> str:
+    if value is None:
+        return "not known (no route, or a loop with no 'sent back' mark)"
+    if key.startswith("share_"):
+        return f"{value * 100:.0f}%"
+    if isinstance(value, float):
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _metrics(model: Model, metrics: Mapping[str, Any]) -> tuple[MetricRow, ...]:
+    ordered = [k for k in METRIC_LABELS if k in metrics] + sorted(
+        k for k in metrics if k not in METRIC_LABELS
+    )
+    rows = []
+    for key in ordered:
+        target_key = METRIC_TARGETS.get(key)
+        target = _metric_value("", getattr(model.targets, target_key)) if target_key else ""
+        rows.append(
+            MetricRow(
+                key=key,
+                label=METRIC_LABELS.get(key, key.replace("_", " ").capitalize()),
+                value=_metric_value(key, metrics[key]),
+                target=f"at most {target}" if target else "",
+            )
+        )
+    return tuple(rows)
+
+
+def _waivers(
+    model: Model, result: CheckResult, catalogue: Catalogue | None
+) -> tuple[WaiverRow, ...]:
+    rows = []
+    for waiver in model.waivers:
+        waived = tuple(
+            f.message
+            for f in result.findings
+            if f.waived
+            and f.rule == waiver.rule
+            and (waiver.step is None or waiver.step in f.steps)
+        )
+        info = _rule(catalogue, Finding(waiver.rule, "", "", (), (), ""))
+        rows.append(
+            WaiverRow(
+                rule=waiver.rule,
+                title=_text(info.title) if info else "",
+                step=clean(model.step(waiver.step).name)
+                if waiver.step and waiver.step in model.step_by_id
+                else "",
+                reason=waiver.reason,
+                waived=waived,
+            )
+        )
+    return tuple(rows)
+
+
+def _questions(views: Sequence[FindingView]) -> tuple[Question, ...]:
+    by_rule: dict[str, tuple[str, list[int]]] = {}
+    for view in views:
+        if view.question:
+            by_rule.setdefault(view.rule, (view.question, []))[1].append(view.number)
+    return tuple(Question(text, rule, tuple(nums)) for rule, (text, nums) in by_rule.items())
+
+
+def _easy_read(
+    model: Model, views: Sequence[FindingView], blocks: Sequence[BlockScore], scored: bool
+) -> tuple[str, ...]:
+    count = len(views)
+    lines = [
+        f"This report is about how {clean(model.council)} helps people get a personal budget.",
+        f"We looked at {len(model.steps)} steps, from the first contact to getting support.",
+        "We found no problems."
+        if count == 0
+        else f"We found {count} problem{'s' if count != 1 else ''}.",
+    ]
+    if scored:
+        for block in blocks:
+            lines.append(f"{block.easy}: {block.rating.word}.")
+    lines.append("The map shows each step. A number on a step is a problem we found.")
+    lines.append("Talk about the questions in this report with your group.")
+    return tuple(lines)
+
+
+def _top_problems(views: Sequence[FindingView]) -> tuple[FindingView, ...]:
+    rank = {"error": 0, "warning": 1, "info": 2}
+    return tuple(sorted(views, key=lambda v: (rank.get(v.severity, 3), v.number))[:TOP_PROBLEMS])
+
+
+def _map_view(
+    model: Model, result: CheckResult, view: str, *, timeout: float, max_nodes: int, draw: bool
+) -> MapView:
+    outline = map_outline(model, result, view)
+    numbered = number_findings(result) if view != "plain" else ()
+    whole = tuple(n.number for n in numbered if not n.finding.steps)
+    svg, unavailable = None, None
+    if draw:
+        try:
+            svg = map_svg(model, result, view, timeout=timeout, max_nodes=max_nodes)
+        except MapUnavailable as exc:
+            unavailable = exc.reason
+    else:
+        unavailable = "drawing was switched off"
+    return MapView(
+        svg=svg,
+        unavailable=unavailable,
+        title=f"Process map of {clean(model.council)}",
+        lanes=outline,
+        text=map_text(model, result, view),
+        whole_process=whole,
+    )
+
+
+def build_view(
+    model: Model,
+    result: CheckResult,
+    scores: HasAsDict | Mapping[str, Any] | None = None,
+    catalogue: Catalogue | None = None,
+    *,
+    view: str = "findings",
+    timeout: float = DEFAULT_TIMEOUT,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    draw_map: bool = True,
+    experience: Any = None,
+) -> ReportView:
+    """Everything the report shows, in words, for one model.
+
+    ``scores`` is a ``ScoreReport`` (or its ``as_dict()``); without it the
+    score sections say "not scored". The map is drawn here; when it cannot be,
+    ``map.unavailable`` says why and the text version stands in.
+    """
+    numbered = number_findings(result)
+    views = tuple(_finding_view(model, item, catalogue) for item in numbered)
+    groups = tuple(
+        FindingGroup(b, BLOCK_NAMES[b], BLOCK_MEANINGS[b], tuple(v for v in views if v.block == b))
+        for b in BLOCKS
+    )
+    data = _score_dict(scores)
+    overall = (data or {}).get("overall", {})
+    blocks = tuple(
+        BlockScore(b, BLOCK_NAMES[b], BLOCK_MEANINGS[b], EASY_BLOCKS[b], rating(overall.get(b)))
+        for b in BLOCKS
+    )
+    per_step = {row["id"]: row for row in (data or {}).get("steps", [])}
+    numbers_at: dict[str, list[int]] = {}
+    for item in numbered:
+        for step_id in dict.fromkeys(item.finding.steps):
+            numbers_at.setdefault(step_id, []).append(item.number)
+    from .processmap import step_order
+
+    steps = tuple(
+        StepRow(
+            id=s.id,
+            name=clean(s.name),
+            team=clean(model.actors[s.actor].name) if s.actor in model.actors else "",
+            heard=rating(per_step.get(s.id, {}).get("heard")),
+            simple=rating(per_step.get(s.id, {}).get("simple")),
+            in_control=rating(per_step.get(s.id, {}).get("in_control")),
+            reasons=tuple(_reason_lines(per_step.get(s.id, {}).get("reasons", ()))),
+            note=s.note or "",
+            findings=tuple(numbers_at.get(s.id, ())),
+        )
+        for s in step_order(model)
+    )
+    themes = tuple(
+        ThemeRow(
+            id=t["theme"],
+            name=t.get("name") or t["theme"],
+            status=THEME_STATUS_WORDS.get(t["status"], t["status"]),
+            css=str(t["status"]).replace(" ", "-"),
+            rules=tuple(t.get("rules", ())),
+            explanation=t.get("explanation", ""),
+        )
+        for t in (data or {}).get("themes", [])
+    )
+    evidence = tuple(dict.fromkeys(v.evidence for v in views if v.evidence))
+    return ReportView(
+        council=clean(model.council),
+        title=clean(model.title),
+        as_of=str(model.as_of),
+        path=result.path,
+        description=model.description or "",
+        version=__version__,
+        view=view,
+        blocks=blocks,
+        top_problems=_top_problems(views),
+        finding_count=len(views),
+        map=_map_view(model, result, view, timeout=timeout, max_nodes=max_nodes, draw=draw_map),
+        groups=groups,
+        steps=steps,
+        themes=themes,
+        metrics=_metrics(model, result.metrics),
+        waivers=_waivers(model, result, catalogue),
+        questions=_questions(views),
+        easy_read=_easy_read(model, views, blocks, data is not None),
+        easy_problems=tuple(v.title for v in _top_problems(views)),
+        not_assessed=tuple(
+            NoteRow(n.rule, n.message) for n in result.notes if n.kind == "not_assessable"
+        ),
+        rule_errors=tuple(NoteRow(n.rule, n.message) for n in result.rule_errors),
+        rules_run=len(catalogue.rules) if catalogue else 0,
+        sources=SOURCES,
+        evidence=evidence,
+        scored=data is not None,
+        experience=experience,
+    )
+
+
+# ----------------------------------------------------------------------------- output
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """The text of each report file for one model (``svg`` is ``None`` when the
+    map could not be drawn, and ``map_note`` then says why)."""
+
+    html: str
+    markdown: str
+    json: str
+    svg: str | None
+    map_note: str | None
+
+
+def report_json(result: CheckResult, scores: HasAsDict | Mapping[str, Any] | None) -> str:
+    """``report.json``: the ``check --format json`` document for one model, plus ``scores``."""
+    entry = result.as_dict()
+    entry["scores"] = _score_dict(scores)
+    document = {"sdsaudit_version": __version__, "models": [entry]}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_report(
+    model: Model,
+    result: CheckResult,
+    scores: HasAsDict | Mapping[str, Any] | None = None,
+    catalogue: Catalogue | None = None,
+    *,
+    view: str = "findings",
+    timeout: float = DEFAULT_TIMEOUT,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    draw_map: bool = True,
+    experience: Any = None,
+) -> ReportFiles:
+    """Render report.html, report.md, report.json and map.svg for one model (in memory)."""
+    report = build_view(
+        model,
+        result,
+        scores,
+        catalogue,
+        view=view,
+        timeout=timeout,
+        max_nodes=max_nodes,
+        draw_map=draw_map,
+        experience=experience,
+    )
+    inline_svg = None
+    if report.map.svg is not None:
+        # In HTML the parser puts <svg> in the SVG namespace itself; dropping the
+        # attribute keeps the page free of any URL.
+        inline_svg = Markup(report.map.svg.replace(' xmlns="http://www.w3.org/2000/svg"', "", 1))
+    html = render("report.html.j2", report=report, inline_svg=inline_svg)
+    markdown = render("report.md.j2", report=report)
+    return ReportFiles(
+        html=html,
+        markdown=markdown,
+        json=report_json(result, scores),
+        svg=report.map.svg,
+        map_note=report.map.unavailable,
+    )
