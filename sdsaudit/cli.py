@@ -102,3 +102,40 @@ def score(model: str, fmt: str) -> None:
     from .api import score_output
 
     click.echo(score_output(model, fmt=fmt, max_bytes=_max_bytes()), nl=False)
+
+
+@main.command()
+@click.argument("models", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
+              show_default=True, help="One line a finding, JSON, or SARIF 2.1.0.")
+@click.option("--select", multiple=True, metavar="IDS",
+              help="Run only these rules: ids, families (AUTH) or globs (SEQ-0*); "
+                   "comma-separated or repeated.")
+@click.option("--ignore", multiple=True, metavar="IDS",
+              help="Do not run these rules (as --select).")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
+              default="error", show_default=True,
+              help="Exit 1 when an unwaived finding is at or above this severity.")
+@click.option("--no-waivers", is_flag=True, help="Ignore the models' waivers: report everything.")
+def check(models: tuple[str, ...], fmt: str, select: tuple[str, ...], ignore: tuple[str, ...],
+          fail_on: str, no_waivers: bool) -> None:
+    """Run the rules on MODELS ('-' reads standard input) and report the findings."""
+    from . import api
+    from .engine import exit_code
+
+    results = api.check_models(models, select=select, ignore=ignore, use_waivers=not no_waivers,
+                               max_bytes=_max_bytes(), stdin=click.get_binary_stream("stdin"))
+    render = {"text": api.check_text, "json": api.check_json, "sarif": api.check_sarif}[fmt]
+    click.echo(render(results))
+    for line in api.rule_error_lines(results):
+        click.echo(line, err=True)
+    sys.exit(exit_code(results, fail_on))
+
+
+@main.command()
+@click.argument("rule_id", required=False, metavar="[ID]")
+def rules(rule_id: str | None) -> None:
+    """List the rule catalogue, or explain one rule (by id or slug)."""
+    from .api import rules_text
+
+    click.echo(rules_text(rule_id))
