@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -190,3 +191,123 @@ def rules_text(rule_id: str | None = None) -> str:
     if rule.question:
         parts += ["", "A question for a co-production group:", para(rule.question)]
     return "\n".join(parts)
+
+
+# ----------------------------------------------------------------------------- report and map
+
+REPORT_FILES = ("report.html", "report.md", "report.json", "map.svg")
+"""What ``sdsaudit report`` writes for each model."""
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """What :func:`write_reports` did: files written, warnings for standard error, exit code."""
+
+    written: tuple[Path, ...]
+    warnings: tuple[str, ...]
+    exit_code: int
+
+
+def report_folders(paths: Sequence[str], out_dir: str | Path) -> list[Path]:
+    """Where each model's report goes: ``out_dir`` itself for one model, else one
+    subfolder per model named from the file stem (``-2``, ``-3`` added to repeats)."""
+    out = Path(out_dir)
+    if len(paths) == 1:
+        return [out]
+    folders: list[Path] = []
+    seen: dict[str, int] = {}
+    for path in paths:
+        stem = "stdin" if path == "-" else (Path(path).stem or "model")
+        seen[stem] = seen.get(stem, 0) + 1
+        folders.append(out / (stem if seen[stem] == 1 else f"{stem}-{seen[stem]}"))
+    return folders
+
+
+def write_reports(
+    paths: Sequence[str],
+    out_dir: str | Path,
+    *,
+    force: bool = False,
+    view: str = "findings",
+    fail_on: str = "error",
+    use_waivers: bool = True,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    map_timeout: float | None = None,
+    max_nodes: int | None = None,
+) -> ReportRun:
+    """Check, score and report each model into ``out_dir`` (created when needed).
+
+    Writes ``report.html``, ``report.md``, ``report.json`` and ``map.svg`` per
+    model. Every model is loaded and every file rendered before anything is
+    written, and every target is checked first: an existing file is refused
+    (:class:`~sdsaudit.errors.UsageError`) unless ``force``. Writes are atomic.
+    When a map cannot be drawn the report still ships, with the map in words
+    and a visible note; ``map.svg`` is then not written, a warning is returned,
+    and the exit code is unchanged. The exit code is ``check``'s for ``fail_on``.
+    """
+    from .catalogue import load_catalogue
+    from .engine import check_model, exit_code
+    from .files import refuse_existing
+    from .processmap import DEFAULT_MAX_NODES, DEFAULT_TIMEOUT
+    from .report import render_report
+    from .scoring import score_model
+
+    models, problems = [], []
+    for path in paths:
+        try:
+            models.append(load_model(path, max_bytes=max_bytes))
+        except ModelError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ModelError(problems)
+    folders = report_folders(paths, out_dir)
+    refuse_existing([f / name for f in folders for name in REPORT_FILES], force)
+
+    catalogue = load_catalogue()
+    results, rendered, warnings = [], [], []
+    for model, folder in zip(models, folders, strict=True):
+        result = check_model(model, catalogue, use_waivers=use_waivers)
+        files = render_report(
+            model, result, score_model(model, result), catalogue, view=view,
+            timeout=DEFAULT_TIMEOUT if map_timeout is None else map_timeout,
+            max_nodes=DEFAULT_MAX_NODES if max_nodes is None else max_nodes,
+        )
+        if files.map_note:
+            warnings.append(f"{model.path}: the map could not be drawn ({files.map_note}); "
+                            f"the report shows the map in words instead")
+        results.append(result)
+        rendered.append((folder, files))
+
+    written: list[Path] = []
+    for folder, files in rendered:
+        outputs = {"report.html": files.html, "report.md": files.markdown,
+                   "report.json": files.json, "map.svg": files.svg}
+        for name, text in outputs.items():
+            if text is None:
+                # no stale map may sit beside a report that says it has none
+                (folder / name).unlink(missing_ok=True)
+                continue
+            written.append(write_atomic(folder / name, text, force=True))
+    return ReportRun(tuple(written), tuple(warnings), exit_code(results, fail_on))
+
+
+def map_output(path: str, out: str | Path, *, view: str = "findings", force: bool = False,
+               max_bytes: int = DEFAULT_MAX_BYTES) -> Path:
+    """Draw the process map of the model at ``path`` into ``out``; the format follows
+    its suffix (``.svg``, ``.png``, ``.pdf``, ``.dot``). Refuses an existing file unless
+    ``force``. Raises :class:`~sdsaudit.processmap.MapUnavailable` (an
+    :class:`~sdsaudit.errors.SdsauditError`) when ``dot`` cannot draw it."""
+    from .engine import check_model
+    from .files import refuse_existing
+    from .processmap import build_map, format_of, map_description, map_svg, map_title, render_map
+
+    target = Path(out)
+    fmt = format_of(target)
+    refuse_existing([target], force)
+    model = load_model(path, max_bytes=max_bytes)
+    result = check_model(model) if view != "plain" else None
+    if fmt == "svg":
+        return write_atomic(target, map_svg(model, result, view), force=True)
+    data = render_map(build_map(model, result, view), fmt, title=map_title(model, view),
+                      description=map_description(model, result, view))
+    return write_atomic(target, data, force=True)

@@ -139,3 +139,48 @@ def rules(rule_id: str | None) -> None:
     from .api import rules_text
 
     click.echo(rules_text(rule_id))
+
+
+MAP_VIEWS = ("findings", "plain", "easy-read")
+
+
+@main.command()
+@click.argument("models", nargs=-1, required=True)
+@click.option("-o", "--output", "out", required=True, metavar="DIR",
+              help="Folder for the reports (created when needed; one subfolder per model "
+                   "when there are several).")
+@click.option("--force", is_flag=True, help="Replace existing report files.")
+@click.option("--view", type=click.Choice(MAP_VIEWS), default="findings", show_default=True,
+              help="Which map the report shows.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
+              default="error", show_default=True,
+              help="Exit 1 when an unwaived finding is at or above this severity.")
+@click.option("--no-waivers", is_flag=True, help="Ignore the models' waivers: report everything.")
+def report(models: tuple[str, ...], out: str, force: bool, view: str, fail_on: str,
+           no_waivers: bool) -> None:
+    """Write report.html, report.md, report.json and map.svg for each of MODELS."""
+    from .api import write_reports
+
+    run = write_reports(models, out, force=force, view=view, fail_on=fail_on,
+                        use_waivers=not no_waivers, max_bytes=_max_bytes())
+    for warning in run.warnings:
+        click.echo(f"sdsaudit: warning: {warning}", err=True)
+    for path in run.written:
+        click.echo(f"wrote {path}")
+    for path in (p for p in run.written if p.name == "report.html"):
+        click.echo(f"open {path} in a web browser to read the report")
+    sys.exit(run.exit_code)
+
+
+@main.command(name="map")
+@click.argument("model")
+@click.option("-o", "--output", "out", required=True, metavar="FILE",
+              help="Where to write the map; .svg, .png, .pdf or .dot.")
+@click.option("--view", type=click.Choice(MAP_VIEWS), default="findings", show_default=True,
+              help="Problems numbered on the map, a plain map, or an easy read map.")
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def map_command(model: str, out: str, view: str, force: bool) -> None:
+    """Draw the process map of MODEL; the format follows FILE's suffix."""
+    from .api import map_output
+
+    click.echo(f"wrote {map_output(model, out, view=view, force=force, max_bytes=_max_bytes())}")

@@ -113,6 +113,11 @@ class Rating:
     def text(self) -> str:
         return "not scored" if self.score is None else f"{self.score} out of 100, {self.word}"
 
+    @property
+    def short(self) -> str:
+        """For table cells: ``72 (needs work)``."""
+        return "not scored" if self.score is None else f"{self.score} ({self.word})"
+
 
 def rating(score: float | None) -> Rating:
     """The word for a score: 75 and over good, 50 to 74 needs work, under 50 poor."""
