@@ -1,0 +1,359 @@
+"""Reports: the view-model, the three files, safety against hostile text, and the commands."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sdsaudit.api import REPORT_FILES, map_output, report_folders, write_reports
+from sdsaudit.catalogue import load_catalogue
+from sdsaudit.cli import main
+from sdsaudit.engine import check_model
+from sdsaudit.errors import UsageError
+from sdsaudit.loader import load_model
+from sdsaudit.processmap import number_findings
+from sdsaudit.render import markdown_html, md_block, md_inline
+from sdsaudit.report import build_view, rating, render_report
+from sdsaudit.scoring import score_model
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "exampleshire" / "process.yaml"
+HOSTILE = Path(__file__).resolve().parent / "data" / "hostile.yaml"
+
+
+@pytest.fixture(scope="module")
+def example():
+    model = load_model(str(EXAMPLE))
+    result = check_model(model)
+    return model, result, score_model(model, result)
+
+
+@pytest.fixture(scope="module")
+def example_files(example):
+    model, result, scores = example
+    return render_report(model, result, scores, load_catalogue())
+
+
+@pytest.fixture(scope="module")
+def hostile_files():
+    model = load_model(str(HOSTILE))
+    result = check_model(model)
+    return render_report(model, result, score_model(model, result), load_catalogue())
+
+
+# ----------------------------------------------------------------------------- view-model
+
+
+@pytest.mark.parametrize(
+    "score,word",
+    [
+        (100, "good"),
+        (75, "good"),
+        (74.6, "good"),
+        (74.4, "needs work"),
+        (50, "needs work"),
+        (49, "poor"),
+        (0, "poor"),
+        (None, "not scored"),
+    ],
+)
+def test_rating_words(score, word):
+    assert rating(score).word == word
+    assert word in rating(score).text and word in rating(score).short
+
+
+def test_view_model_of_the_example(example):
+    model, result, scores = example
+    view = build_view(model, result, scores, load_catalogue())
+    assert view.council == "Exampleshire County Council"
+    assert [b.block for b in view.blocks] == ["heard", "simple", "in_control"]
+    overall = scores.as_dict()["overall"]
+    assert [b.rating.score for b in view.blocks] == [
+        overall[b] for b in ("heard", "simple", "in_control")
+    ]
+    # numbered findings: the same numbers as the map, grouped by block, consecutive
+    numbers = [f.number for g in view.groups for f in g.findings]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert numbers == [n.number for n in number_findings(result)]
+    rules = {f.rule for g in view.groups for f in g.findings}
+    assert {"AUTH-03", "SEQ-04"} <= rules and "CONTROL-02" not in rules  # waived
+    auth03 = next(f for g in view.groups for f in g.findings if f.rule == "AUTH-03")
+    assert auth03.steps == ("Team manager signs off plan and budget", "Funding panel")
+    assert auth03.rationale and auth03.evidence and auth03.recommendation and auth03.question
+    assert 0 < len(view.top_problems) <= 5
+    # the waiver is listed with its reason and the finding it covers
+    (waiver,) = view.waivers
+    assert waiver.rule == "CONTROL-02" and "withdrawn in 2026-27" in waiver.reason
+    assert waiver.waived
+    # every question comes from a finding's rule
+    assert view.questions and all(q.numbers for q in view.questions)
+    assert {q.rule for q in view.questions} <= rules
+    labels = {m.key: m.label for m in view.metrics}
+    assert labels["expected_days_to_support"].startswith("Typical days")
+    assert all(m.label != m.key for m in view.metrics)
+    assert [s.id for s in view.steps][:3] == ["first_contact", "assessment", "eligibility"]
+    assert len(view.themes) == 6 and all(t.status for t in view.themes)
+
+
+def test_report_without_scores_says_so(example):
+    model, result, _ = example
+    files = render_report(model, result, None, load_catalogue())
+    assert "Scores were not worked out" in files.html
+    assert '"scores": null' in files.json
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def test_json_is_check_json_plus_scores(example, example_files):
+    model, result, scores = example
+    data = json.loads(example_files.json)
+    assert data["sdsaudit_version"] == "0.1.0"
+    (entry,) = data["models"]
+    check = result.as_dict()
+    for key, value in check.items():
+        assert entry[key] == value
+    assert entry["scores"] == json.loads(json.dumps(scores.as_dict()))
+    assert set(entry["scores"]["overall"]) == {"heard", "simple", "in_control"}
+
+
+def test_html_sections_in_order(example_files):
+    html = example_files.html
+    headings = re.findall(r'<h2 id="([^"]+)"', html)
+    assert headings == [
+        "contents",
+        "summary",
+        "map",
+        "findings",
+        "steps",
+        "themes",
+        "measures",
+        "waivers",
+        "questions",
+        "easy-read",
+        "method",
+    ]
+    assert html.count("<svg") == 1 and 'role="img"' in html
+    assert "The map in words" in html
+    assert "xmlns=" not in html  # inline SVG needs no namespace URL in HTML
+
+
+def test_markdown_report(example_files):
+    md = example_files.markdown
+    assert md.startswith("# Exampleshire County Council: self-directed support process review\n")
+    headings = re.findall(r"^## (.+)$", md, re.M)
+    assert headings == [
+        "Summary at a glance",
+        "Process map",
+        "What we found",
+        "Scores step by step",
+        "Making it Real",
+        "Measures",
+        "Accepted findings",
+        "Questions for your co-production group",
+        "Easy read summary",
+        "How this report was made",
+    ]
+    # tables have a header row and a delimiter row, and every row has the same cell count
+    for table in re.findall(r"((?:^\|.*\|$\n)+)", md, re.M):
+        rows = table.strip().splitlines()
+        assert re.fullmatch(r"(\|---)+\|", rows[1])
+        cells = {len(re.findall(r"(?<!\\)\|", r)) for r in rows}
+        assert len(cells) == 1, rows
+    assert "&#39;" not in md and "&#34;" not in md  # readable as plain text too
+    assert "\\[1\\]" in md
+
+
+def test_map_svg_file_is_standalone(example_files):
+    assert example_files.svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    assert example_files.map_note is None
+
+
+# ----------------------------------------------------------------------------- safety
+
+
+def test_markdown_html_escapes_raw_html_and_drops_links():
+    html = str(
+        markdown_html(
+            "**bold** <script>alert(1)</script> [x](javascript:alert(1)) "
+            "![i](http://e/x.png) <http://evil> <img src=x onerror=alert(1)>"
+        )
+    )
+    assert "<strong>bold</strong>" in html
+    assert "<script" not in html and "<img" not in html and "<a" not in html
+    assert "href" not in html and "src=" not in html.replace("src=x", "")
+    assert "&lt;script&gt;" in html
+    block = str(markdown_html("<div onclick='x'>\nblock\n</div>"))
+    assert block.startswith("<p>&lt;div onclick=") and "<div" not in block
+    assert markdown_html(None) == ""
+
+
+def test_md_inline_and_block():
+    assert md_inline("a|b *c* [d](javascript:x) <s>\nnext") == (
+        "a\\|b \\*c\\* \\[d\\](javascript:x) &lt;s&gt; next"
+    )
+    assert md_inline("1. not a list") == "1\\. not a list"
+    assert md_inline("# not a heading") == "\\# not a heading"
+    assert md_block("see [here](javascript:alert(1)) <b>x</b>") == "see here &lt;b&gt;x&lt;/b&gt;"
+
+
+TAG = re.compile(r"<([a-zA-Z][\w:-]*)((?:\s+[^\s=>]+(?:=(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*/?>")
+
+
+def test_hostile_html_is_inert(hostile_files):
+    html = hostile_files.html
+    tags = {m.group(1).lower() for m in TAG.finditer(html)}
+    assert not tags & {"script", "iframe", "img", "object", "embed", "a", "form", "image"} - {"a"}
+    for match in TAG.finditer(html):
+        attrs = match.group(2)
+        assert not re.search(r"\son\w+\s*=", attrs, re.I), match.group(0)
+        assert "javascript:" not in attrs.lower(), match.group(0)
+        if match.group(1).lower() == "a":
+            assert re.fullmatch(r'\s+(class="skip"\s+)?href="#[\w-]+"', attrs), match.group(0)
+    assert "&lt;script&gt;alert(&#39;council&#39;)&lt;/script&gt;" in html
+    assert html.count("<style>") == 1  # ours only; the note's <style> is text
+
+
+def test_hostile_markdown_is_inert(hostile_files):
+    md = hostile_files.markdown
+    assert "<script" not in md and "<style" not in md and "<img" not in md and "<svg" not in md
+    assert not re.search(r"\]\((?!\s)", md.replace("\\]", "")), "a Markdown link formed"
+    assert "&lt;script&gt;" in md
+
+
+def test_hostile_svg_and_json(hostile_files):
+    assert "<script" not in hostile_files.svg
+    data = json.loads(hostile_files.json)  # data, not markup: kept exactly, and valid JSON
+    assert data["models"][0]["council"].startswith("<script>")
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def test_report_folders():
+    assert report_folders(["a/x.yaml"], "out") == [Path("out")]
+    assert report_folders(["a/x.yaml", "b/x.yaml", "c/y.yml", "-"], "out") == [
+        Path("out/x"),
+        Path("out/x-2"),
+        Path("out/y"),
+        Path("out/stdin"),
+    ]
+
+
+def test_write_reports_creates_folder_and_files(tmp_path):
+    out = tmp_path / "new" / "folder"
+    run = write_reports([str(EXAMPLE)], out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(REPORT_FILES)
+    assert run.warnings == () and run.exit_code == 0
+    assert len(run.written) == 4
+
+
+def test_write_reports_refuses_before_writing_anything(tmp_path):
+    (tmp_path / "map.svg").write_text("mine")
+    with pytest.raises(UsageError, match="refusing to overwrite .*map.svg.*--force"):
+        write_reports([str(EXAMPLE)], tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.svg"]
+    assert (tmp_path / "map.svg").read_text() == "mine"
+    write_reports([str(EXAMPLE)], tmp_path, force=True)
+    assert (tmp_path / "map.svg").read_text().startswith("<svg")
+
+
+def test_several_models_get_subfolders(tmp_path):
+    models = [str(EXAMPLE), str(ROOT / "process_models" / "lean.yaml")]
+    write_reports(models, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lean", "process"]
+    assert sorted(p.name for p in (tmp_path / "lean").iterdir()) == sorted(REPORT_FILES)
+
+
+def test_map_unavailable_ships_the_text_version(tmp_path, monkeypatch):
+    clean = write_reports([str(EXAMPLE)], tmp_path / "with", fail_on="warning")
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    run = write_reports([str(EXAMPLE)], tmp_path / "without", fail_on="warning")
+    assert run.exit_code == clean.exit_code == 1
+    assert len(run.warnings) == 1 and "'dot' is not installed" in run.warnings[0]
+    names = sorted(p.name for p in (tmp_path / "without").iterdir())
+    assert names == ["report.html", "report.json", "report.md"]
+    html = (tmp_path / "without" / "report.html").read_text()
+    assert "The map could not be drawn:" in html and "<svg" not in html
+    assert "The map in words" in html and "Needs assessment" in html
+    md = (tmp_path / "without" / "report.md").read_text()
+    assert "**The map could not be drawn:**" in md
+
+
+def test_stale_map_is_removed_when_forced_without_dot(tmp_path, monkeypatch):
+    write_reports([str(EXAMPLE)], tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    write_reports([str(EXAMPLE)], tmp_path, force=True)
+    assert not (tmp_path / "map.svg").exists()
+
+
+def test_map_node_cap_in_report(example, tmp_path):
+    model, result, scores = example
+    files = render_report(model, result, scores, load_catalogue(), max_nodes=3)
+    assert files.svg is None and "more than the 3" in files.map_note
+    assert "The map could not be drawn:" in files.html
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_report_command_exit_codes(tmp_path):
+    ok = run("report", str(EXAMPLE), "-o", str(tmp_path / "a"))
+    assert ok.exit_code == 0, ok.output
+    assert "open " in ok.output and "report.html in a web browser" in ok.output
+    strict = run("report", str(EXAMPLE), "-o", str(tmp_path / "b"), "--fail-on", "warning")
+    assert strict.exit_code == 1
+    again = run("report", str(EXAMPLE), "-o", str(tmp_path / "a"))
+    assert again.exit_code == 2 and "refusing to overwrite" in again.output
+    forced = run("report", str(EXAMPLE), "-o", str(tmp_path / "a"), "--force", "--view", "plain")
+    assert forced.exit_code == 0
+    assert "[1]" not in (tmp_path / "a" / "map.svg").read_text()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sdsaudit: 1\ncouncil: X\n")
+    broken = run("report", str(bad), "-o", str(tmp_path / "c"))
+    assert broken.exit_code == 2 and "bad.yaml" in broken.output
+    assert not (tmp_path / "c").exists()
+
+
+def test_report_command_warns_without_dot(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    result = run("report", str(EXAMPLE), "-o", str(tmp_path / "a"))
+    assert result.exit_code == 0
+    assert "warning: " in result.output and "map could not be drawn" in result.output
+
+
+@pytest.mark.parametrize(
+    "suffix,magic", [("svg", b"<svg"), ("png", b"\x89PNG"), ("pdf", b"%PDF"), ("dot", b"digraph")]
+)
+def test_map_command_formats(tmp_path, suffix, magic):
+    target = tmp_path / f"map.{suffix}"
+    result = run("map", str(EXAMPLE), "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes().startswith(magic)
+
+
+def test_map_command_views_and_errors(tmp_path):
+    target = tmp_path / "m.dot"
+    assert run("map", str(EXAMPLE), "-o", str(target), "--view", "easy-read").exit_code == 0
+    assert "fontsize=18" in target.read_text()
+    refused = run("map", str(EXAMPLE), "-o", str(target))
+    assert refused.exit_code == 2 and "--force" in refused.output
+    wrong = run("map", str(EXAMPLE), "-o", str(tmp_path / "m.jpg"))
+    assert wrong.exit_code == 2 and ".svg, .png, .pdf, .dot" in wrong.output
+
+
+def test_map_command_without_dot_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    result = run("map", str(EXAMPLE), "-o", str(tmp_path / "m.svg"))
+    assert result.exit_code == 2 and "'dot' is not installed" in result.output
+    assert not (tmp_path / "m.svg").exists()
+    # the DOT text needs no dot
+    assert map_output(str(EXAMPLE), tmp_path / "m.dot").read_text().startswith("digraph")
