@@ -1121,4 +1121,6 @@ def _cell_label(spec: SurveySpec, breakdown: str, key: Any) -> str:
         return one("group", key)
     if breakdown == "budget_option":
         return one("budget_option", key)
-    return f"{one('group', key[0])}; {one('budget_option', key[1]).lower()}"
+    group = "Group not stated" if key[0] == NOT_STATED else one("group", key[0])
+    option = "option not stated" if key[1] == NOT_STATED else one("budget_option", key[1]).lower()
+    return f"{group}; {option}"
