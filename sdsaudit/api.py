@@ -311,3 +311,60 @@ def map_output(path: str, out: str | Path, *, view: str = "findings", force: boo
     data = render_map(build_map(model, result, view), fmt, title=map_title(model, view),
                       description=map_description(model, result, view))
     return write_atomic(target, data, force=True)
+
+
+# --------------------------------------------------------------------------- survey evidence
+
+
+@dataclass(frozen=True)
+class SurveyRun:
+    """What :func:`write_survey` did: files written, the summary to print, the exit code."""
+
+    written: tuple[Path, ...]
+    text: str
+    exit_code: int
+
+
+SURVEY_FILES = ("survey.json", "survey.md", "survey.html")
+
+
+def write_survey(survey_path: str, out_dir: str | Path, *, model_path: str | None = None,
+                 force: bool = False, min_group: int | None = None, fail_on: str = "error",
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> SurveyRun:
+    """Summarise the survey at ``survey_path`` (and, with ``model_path``, check it against
+    the model's claims) into ``survey.json``, ``survey.md`` and ``survey.html`` in ``out_dir``.
+
+    Every target is checked before anything is read or written: an existing file is
+    refused (:class:`~sdsaudit.errors.UsageError`) unless ``force``. Groups of fewer than
+    ``min_group`` respondents (default: ``criteria/survey.yaml``) are never shown.
+    The exit code is 1 when an unwaived gap finding is at or above ``fail_on``
+    (``error``, ``warning``, ``info`` or ``never``), 2 when a gap rule failed, else 0.
+    """
+    from . import __version__
+    from .errors import UsageError
+    from .experience import render_survey, survey_text
+    from .files import refuse_existing
+    from .findings import SEVERITIES
+    from .gaps import check_gaps
+    from .survey import read_survey
+
+    if min_group is not None and min_group < 1:
+        raise UsageError(f"--min-group must be at least 1, not {min_group}")
+    if fail_on not in (*SEVERITIES, "never"):
+        raise UsageError(f"--fail-on must be error, warning, info or never, not {fail_on!r}")
+    targets = [Path(out_dir) / name for name in SURVEY_FILES]
+    refuse_existing(targets, force)
+    model = load_model(model_path, max_bytes=max_bytes) if model_path else None
+    summary = read_survey(survey_path, min_group=min_group)
+    gap = check_gaps(model, summary) if model is not None else None
+    files = render_survey(summary, gap, __version__)
+    written = tuple(write_atomic(t, files[t.name], force=True) for t in targets)
+    code = 0
+    if gap is not None:
+        if any(n.kind == "rule_error" for n in gap.notes):
+            code = 2
+        elif fail_on != "never" and any(
+                not f.waived and SEVERITIES.index(f.severity) >= SEVERITIES.index(fail_on)
+                for f in gap.findings):
+            code = 1
+    return SurveyRun(written, survey_text(summary, gap), code)

@@ -184,3 +184,28 @@ def map_command(model: str, out: str, view: str, force: bool) -> None:
     from .api import map_output
 
     click.echo(f"wrote {map_output(model, out, view=view, force=force, max_bytes=_max_bytes())}")
+
+
+@main.command()
+@click.argument("survey_file", metavar="SURVEY.csv")
+@click.option("--model", "model_path", metavar="MODEL",
+              help="Process model to set beside the survey (adds the GAP checks).")
+@click.option("-o", "--output", "out", required=True, metavar="DIR",
+              help="Folder for survey.json, survey.md and survey.html (created when needed).")
+@click.option("--force", is_flag=True, help="Replace existing survey files.")
+@click.option("--min-group", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Hide groups of fewer than N respondents [default: 10, criteria/survey.yaml].")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
+              default="error", show_default=True,
+              help="Exit 1 when an unwaived GAP finding is at or above this severity.")
+def survey(survey_file: str, model_path: str | None, out: str, force: bool,
+           min_group: int | None, fail_on: str) -> None:
+    """Summarise POET-style survey answers in SURVEY.csv, beside a process model."""
+    from .api import write_survey
+
+    run = write_survey(survey_file, out, model_path=model_path, force=force,
+                       min_group=min_group, fail_on=fail_on, max_bytes=_max_bytes())
+    click.echo(run.text, nl=False)
+    for path in run.written:
+        click.echo(f"wrote {path}")
+    sys.exit(run.exit_code)
