@@ -1,0 +1,54 @@
+"""Build small models for rule tests from plain data."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import yaml
+
+from sdsaudit.loader import load_model_text
+from sdsaudit.model import Model
+
+HEADER = """sdsaudit: 1
+council: Test Council
+title: A rule case
+as_of: 2026-04-01
+"""
+
+DEFAULTS: dict[str, Any] = {
+    "authorities": [
+        {"id": "practitioner", "name": "Social worker", "limit": 400},
+        {"id": "manager", "name": "Team manager", "limit": 900},
+        {"id": "top", "name": "Head of service"},
+    ],
+    "actors": {
+        "person": {"name": "The person", "kind": "person"},
+        "carer": {"name": "A carer", "kind": "carer"},
+        "a": {"name": "Team A", "kind": "council"},
+        "b": {"name": "Team B", "kind": "council"},
+        "c": {"name": "Team C", "kind": "council"},
+        "fin": {"name": "Finance team", "kind": "finance"},
+        "panel": {"name": "Funding panel", "kind": "panel"},
+    },
+}
+
+
+def model_text(steps: list[dict[str, Any]], top: dict[str, Any] | None = None) -> str:
+    """A whole model as YAML: the header, default actors and authorities, ``top`` keys
+    (which replace the defaults), start at the first step, and ``steps``."""
+    data = {**DEFAULTS, **(top or {})}
+    data.setdefault("start", steps[0]["id"])
+    data["steps"] = steps
+    return HEADER + yaml.safe_dump(data, sort_keys=False)
+
+
+def build_model(steps: list[dict[str, Any]], top: dict[str, Any] | None = None,
+                drop_next: list[str] | None = None, path: str = "case.yaml") -> Model:
+    """Load the model; ``drop_next`` then removes those steps' transitions (a model the
+    loader would refuse, which the structure rules must still handle)."""
+    model = load_model_text(model_text(steps, top), path)
+    if drop_next:
+        model = replace(model, steps=tuple(replace(s, next=()) if s.id in drop_next else s
+                                           for s in model.steps))
+    return model

@@ -1,0 +1,86 @@
+"""Every rule against its cases in tests/rules/cases/*.yaml (pass and fail cases as data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sdsaudit.catalogue import load_catalogue
+from sdsaudit.engine import ENGINE_RULES, check_model
+from sdsaudit.rules import RULES
+
+from .helpers import build_model
+
+CASES_DIR = Path(__file__).parent / "cases"
+
+
+def _cases() -> list[dict]:
+    out = []
+    for path in sorted(CASES_DIR.glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
+            out.append({**case, "file": path.name})
+    return out
+
+
+CASES = _cases()
+
+
+def _expected(case: dict) -> set[tuple]:
+    found = set()
+    for entry in case.get("expect", []):
+        if isinstance(entry, dict):
+            found.add((tuple(entry["steps"]), tuple(entry["subject"])))
+        else:
+            found.add((tuple(entry), None))
+    return found
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['rule']}: {c['name']}" for c in CASES])
+def test_rule_case(case: dict) -> None:
+    model = build_model(case["steps"], case.get("top"), case.get("drop_next"))
+    result = check_model(model, select=[case["rule"]], use_waivers=False)
+    assert not result.rule_errors, result.rule_errors
+    assert {f.rule for f in result.findings} <= {case["rule"]}
+    notes = [n for n in result.notes if n.kind == "not_assessable"]
+    if case.get("not_assessable"):
+        assert notes and not result.findings
+        return
+    assert not notes, notes
+    expected = _expected(case)
+    with_subject = {e for e in expected if e[1] is not None}
+    got = {(f.steps, f.subject if with_subject else None) for f in result.findings}
+    assert got == expected
+    assert len(result.findings) == len(expected), "a finding is reported twice"
+    for finding in result.findings:
+        assert finding.message and finding.severity == load_catalogue().get(case["rule"]).severity
+
+
+def test_every_rule_has_a_firing_and_a_quiet_case() -> None:
+    firing = {c["rule"] for c in CASES if c.get("expect")}
+    quiet = {c["rule"] for c in CASES if "expect" in c and not c["expect"]}
+    assert set(RULES) <= firing
+    assert set(RULES) <= quiet
+
+
+def test_catalogue_and_registry_match_one_to_one() -> None:
+    catalogue = load_catalogue()
+    ids = [r.id for r in catalogue.rules]
+    slugs = [r.slug for r in catalogue.rules]
+    assert len(ids) == len(set(ids)) and len(slugs) == len(set(slugs))
+    assert set(ids) == set(RULES) | set(ENGINE_RULES)
+    assert not set(RULES) & set(ENGINE_RULES)
+
+
+def test_catalogue_entries_are_complete() -> None:
+    themes = {"MIR-WELLBEING", "MIR-INFO", "MIR-COMMUNITY", "MIR-FLEXIBLE", "MIR-CHANGE",
+              "MIR-WORKFORCE"}
+    for rule in load_catalogue().rules:
+        assert rule.severity == ("error" if rule.family == "STRUCT" else
+                                 "info" if rule.id == "HEARD-02" else "warning"), rule.id
+        assert set(rule.themes) <= themes, rule.id
+        if rule.id not in ENGINE_RULES:
+            assert rule.blocks and rule.themes, rule.id
+        assert "TODO" not in rule.rationale + rule.recommendation + rule.evidence
+        assert rule.question.endswith("?"), rule.id
