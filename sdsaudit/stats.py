@@ -39,8 +39,9 @@ def wilson_interval(count: int, total: int, z: float = Z95) -> tuple[float, floa
     denominator = 1 + z2 / total
     centre = (p + z2 / (2 * total)) / denominator
     half = (z / denominator) * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total))
-    # Clamp the rounding dust at the ends (count 0 or total gives exactly 0 or 1).
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low, high = max(0.0, centre - half), min(1.0, centre + half)
+    # At the ends the interval touches 0 or 1 exactly; do not leave rounding dust.
+    return (0.0 if count == 0 else low), (1.0 if count == total else high)
 
 
 @dataclass(frozen=True)
