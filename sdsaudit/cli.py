@@ -120,7 +120,7 @@ def score(model: str, fmt: str) -> None:
 def check(models: tuple[str, ...], fmt: str, select: tuple[str, ...], ignore: tuple[str, ...],
           fail_on: str, no_waivers: bool) -> None:
     """Run the rules on MODELS ('-' reads standard input) and report the findings."""
-    from . import api
+    from . import checks as api
     from .engine import exit_code
 
     results = api.check_models(models, select=select, ignore=ignore, use_waivers=not no_waivers,
@@ -136,7 +136,7 @@ def check(models: tuple[str, ...], fmt: str, select: tuple[str, ...], ignore: tu
 @click.argument("rule_id", required=False, metavar="[ID]")
 def rules(rule_id: str | None) -> None:
     """List the rule catalogue, or explain one rule (by id or slug)."""
-    from .api import rules_text
+    from .checks import rules_text
 
     click.echo(rules_text(rule_id))
 
