@@ -461,6 +461,7 @@ class _PatchReader:
             )
             return None
         op = ops[0]
+        before = len(self.problems)
         spec = OPERATIONS[op]
         args: dict[str, Value] = {}
         where: dict[str, Pos] = {}
@@ -500,7 +501,8 @@ class _PatchReader:
                 self.error(node.pos, f"'{op}' needs '{key}'")
         if op == "move_step" and ("before" in args) == ("after" in args):
             self.error(node.pos, "'move_step' needs exactly one of 'before' and 'after'")
-        if op in ("set", "set_policy") and len(args) <= (1 if op == "set" else 0):
+        quiet = len(self.problems) > before  # a bad key is reported already
+        if op in ("set", "set_policy") and not quiet and len(args) <= (op == "set"):
             self.error(node.pos, f"'{op}' changes nothing: give the keys to change")
         return Change(op, args, reason, node.pos, where)
 
@@ -647,9 +649,11 @@ def _set_edges(step: dict, edges: list[_Edge], explicit: bool) -> None:
             continue
         same.share += edge.share
         same.rework = same.rework and edge.rework
-        if edge.when and edge.when != same.when:
-            same.when = f"{same.when} or {edge.when}" if same.when else edge.when
-            same.when_raw = None
+        if not edge.when or not same.when:
+            # one of the branches had no condition: together they cover every case
+            same.when, same.when_raw = None, None
+        elif edge.when != same.when:
+            same.when, same.when_raw = f"{same.when} or {edge.when}", None
     out: list[Value] = []
     for edge in merged:
         if len(merged) == 1 and not edge.when and not edge.rework:
