@@ -423,7 +423,9 @@ class _Rows:
     # -- rows
 
     def run(self, candidates: set[str]) -> None:
-        reader = csv.reader(self.lines)
+        # strict: an unclosed quote at the end of the file is an error, not a last
+        # comment that silently swallows every row after it.
+        reader = csv.reader(self.lines, strict=True)
         positions = self._header(reader)
         self.header_end = reader.line_num
         spec = self.spec
