@@ -10,6 +10,7 @@ here writes to disk (see :func:`sdsaudit.api.write_reports`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -240,6 +241,8 @@ class MapView:
     lanes: tuple[OutlineLane, ...]
     text: str
     whole_process: tuple[int, ...]
+    orientation: str = "portrait"
+    """The printed page that fits the map best: ``portrait`` or ``landscape``."""
 
 
 @dataclass(frozen=True)
@@ -451,7 +454,16 @@ def _map_view(
         lanes=outline,
         text=map_text(model, result, view),
         whole_process=whole,
+        orientation=_orientation(svg),
     )
+
+
+def _orientation(svg: str | None) -> str:
+    """``landscape`` for a map wider than tall, else ``portrait`` (from the SVG's size)."""
+    size = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"[^>]*\sheight="([\d.]+)pt"', svg or "")
+    if size and float(size.group(1)) > float(size.group(2)):
+        return "landscape"
+    return "portrait"
 
 
 def build_view(
