@@ -198,6 +198,10 @@ def map_output(path: str, out: str | Path, *, view: str = "findings", force: boo
     return write_atomic(target, data, force=True)
 
 
+# --------------------------------------------------------------------------- stock-take
+
+from .compare import compare_paths, new_since_baseline  # noqa: E402, F401  (re-exported)
+
 # --------------------------------------------------------------------------- survey evidence
 
 

@@ -117,8 +117,10 @@ def score(model: str, fmt: str) -> None:
               default="error", show_default=True,
               help="Exit 1 when an unwaived finding is at or above this severity.")
 @click.option("--no-waivers", is_flag=True, help="Ignore the models' waivers: report everything.")
+@click.option("--baseline", metavar="REPORT.json",
+              help="Fail only on findings that are new since this report.json or check JSON.")
 def check(models: tuple[str, ...], fmt: str, select: tuple[str, ...], ignore: tuple[str, ...],
-          fail_on: str, no_waivers: bool) -> None:
+          fail_on: str, no_waivers: bool, baseline: str | None) -> None:
     """Run the rules on MODELS ('-' reads standard input) and report the findings."""
     from . import checks as api
     from .engine import exit_code
@@ -129,6 +131,12 @@ def check(models: tuple[str, ...], fmt: str, select: tuple[str, ...], ignore: tu
     click.echo(render(results))
     for line in api.rule_error_lines(results):
         click.echo(line, err=True)
+    if baseline:
+        from .compare import new_since_baseline
+
+        run = new_since_baseline(results, baseline)
+        click.echo(run.summary(baseline), err=True)
+        results = list(run.results)
     sys.exit(exit_code(results, fail_on))
 
 
@@ -184,6 +192,26 @@ def map_command(model: str, out: str, view: str, force: bool) -> None:
     from .api import map_output
 
     click.echo(f"wrote {map_output(model, out, view=view, force=force, max_bytes=_max_bytes())}")
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]),
+              default="text", show_default=True, help="What to print (without -o).")
+@click.option("-o", "--output", "out", metavar="DIR",
+              help="Write compare.txt, .json, .md, .html and map.svg into DIR instead.")
+@click.option("--force", is_flag=True, help="Replace existing files in DIR.")
+def compare(old: str, new: str, fmt: str, out: str | None, force: bool) -> None:
+    """The stock-take: what changed from OLD to NEW (two versions of a model)."""
+    from .api import compare_paths
+
+    text, written = compare_paths(old, new, out_dir=out, fmt=fmt, force=force,
+                                  max_bytes=_max_bytes())
+    if text is not None:
+        click.echo(text, nl=False)
+    for path in written:
+        click.echo(f"wrote {path}")
 
 
 @main.command()
