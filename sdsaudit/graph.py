@@ -170,17 +170,20 @@ class RouteMax:
 
 
 def longest_route(core: nx.DiGraph, start: str, ends: Collection[str], node_weight: NodeWeight,
-                  edge_weight: EdgeWeight, position: Mapping[str, int]) -> RouteMax:
+                  edge_weight: EdgeWeight, position: Mapping[str, int],
+                  condensed: nx.DiGraph | None = None) -> RouteMax:
     """The heaviest walk from ``start`` to a node of ``ends`` in ``core``.
 
     ``core`` must hold only nodes on some walk from ``start`` to ``ends``. Node
     and edge weights are non-negative. A longest path on the condensation: a loop
     of positive weight makes the maximum infinite; a loop of weight zero can be
-    crossed without gain, so it counts as a single node.
+    crossed without gain, so it counts as a single node. ``condensed`` may pass in
+    ``nx.condensation(core)`` when it is already known.
     """
     if start not in core or not any(e in core for e in ends):
         return RouteMax(None)
-    condensed = nx.condensation(core)
+    if condensed is None:
+        condensed = nx.condensation(core)
     mapping: dict[str, int] = condensed.graph["mapping"]
     members = condensed.nodes(data="members")
 
@@ -287,10 +290,10 @@ def solve_chain(model: Model) -> ChainResult:
     chain.add_nodes_from(steps)
     prob: dict[str, list[tuple[str, Fraction]]] = {}
     for step in model.steps:
-        if step.kind in ("support", "end"):
-            continue
-        prob[step.id] = [(to, p) for to, p in transition_shares(step) if p > 0 and to in steps]
-        chain.add_edges_from((step.id, to) for to, _ in prob[step.id])
+        if step.kind not in ("support", "end"):
+            prob[step.id] = [(to, p) for to, p in transition_shares(step)
+                             if p > 0 and to in steps]
+    chain.add_edges_from((i, to) for i, branches in prob.items() for to, _ in branches)
     support = {s.id for s in model.steps if s.kind == "support"}
     withdrew = {s.id for s in model.steps if s.kind == "end" and s.outcome == "withdrew"}
     if model.start not in steps:
@@ -300,7 +303,8 @@ def solve_chain(model: Model) -> ChainResult:
     h: dict[str, Fraction] = {s: Fraction(1) for s in support}
     w: dict[str, Fraction] = {s: Fraction(1) for s in withdrew}
     g: dict[str, Fraction] = {}
-    transient = chain.subgraph(n for n in relevant if n not in support and n not in withdrew)
+    transient = chain.subgraph(n for n in relevant
+                               if n not in support and n not in withdrew).copy()
     condensed = nx.condensation(transient)
     members = condensed.nodes(data="members")
     zero = Fraction(0)
@@ -461,7 +465,12 @@ class Context:
                   edge_weight: EdgeWeight = lambda u, v: 0.0) -> RouteMax:
         """The most of a weight on any route (see :func:`longest_route`)."""
         return longest_route(self.route_core, self.model.start, self.support_steps,
-                             node_weight, edge_weight, self.position)
+                             node_weight, edge_weight, self.position, self.route_condensation)
+
+    @cached_property
+    def route_condensation(self) -> nx.DiGraph:
+        """The condensation of :attr:`route_core`, shared by every route maximum."""
+        return nx.condensation(self.route_core)
 
     @cached_property
     def approvals(self) -> RouteMax:

@@ -153,7 +153,7 @@ def redundant_approval(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result
         if len(approvers) < 2:
             continue
         producers = [s.id for s in ctx.model.steps if x in s.produces]
-        masks, order = reach_masks(without_out_edges(ctx.graph, producers), approvers)
+        masks, order = reach_masks(without_out_edges(ctx.graph, producers).copy(), approvers)
         for a in approvers:
             mask = 0
             for s in ctx.graph.successors(a):
