@@ -119,8 +119,14 @@ def write_reports(
     max_bytes: int = DEFAULT_MAX_BYTES,
     map_timeout: float | None = None,
     max_nodes: int | None = None,
+    survey: str | None = None,
+    min_group: int | None = None,
 ) -> ReportRun:
     """Check, score and report each model into ``out_dir`` (created when needed).
+
+    With ``survey`` (a POET-style CSV, see ``docs/survey.md``) each report gains an
+    Experience section and the GAP findings, which count like any other finding;
+    ``min_group`` is the survey's suppression threshold.
 
     Writes ``report.html``, ``report.md``, ``report.json`` and ``map.svg`` per
     model. Every model is loaded and every file rendered before anything is
@@ -149,14 +155,27 @@ def write_reports(
     refuse_existing([f / name for f in folders for name in REPORT_FILES], force)
 
     catalogue = load_catalogue()
+    summary = None
+    if survey is not None:
+        from .survey import read_survey
+
+        summary = read_survey(survey, min_group=min_group)
     results, rendered, warnings = [], [], []
     for model, folder in zip(models, folders, strict=True):
         result = check_model(model, catalogue, use_waivers=use_waivers)
+        scores = score_model(model, result)
+        shown, known, experience = result, catalogue, None
+        if summary is not None:
+            from .experience import with_experience
+
+            shown, known, experience = with_experience(model, result, summary, catalogue)
         files = render_report(
-            model, result, score_model(model, result), catalogue, view=view,
+            model, shown, scores, known, view=view,
             timeout=DEFAULT_TIMEOUT if map_timeout is None else map_timeout,
             max_nodes=DEFAULT_MAX_NODES if max_nodes is None else max_nodes,
+            experience=experience,
         )
+        result = shown
         if files.map_note:
             warnings.append(f"{model.path}: the map could not be drawn ({files.map_note}); "
                             f"the report shows the map in words instead")

@@ -164,13 +164,18 @@ MAP_VIEWS = ("findings", "plain", "easy-read")
               default="error", show_default=True,
               help="Exit 1 when an unwaived finding is at or above this severity.")
 @click.option("--no-waivers", is_flag=True, help="Ignore the models' waivers: report everything.")
+@click.option("--survey", "survey_file", metavar="SURVEY.csv",
+              help="Survey answers to add as an Experience section, with the GAP checks.")
+@click.option("--min-group", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --survey: hide groups of fewer than N respondents [default: 10].")
 def report(models: tuple[str, ...], out: str, force: bool, view: str, fail_on: str,
-           no_waivers: bool) -> None:
+           no_waivers: bool, survey_file: str | None, min_group: int | None) -> None:
     """Write report.html, report.md, report.json and map.svg for each of MODELS."""
     from .api import write_reports
 
     run = write_reports(models, out, force=force, view=view, fail_on=fail_on,
-                        use_waivers=not no_waivers, max_bytes=_max_bytes())
+                        use_waivers=not no_waivers, max_bytes=_max_bytes(),
+                        survey=survey_file, min_group=min_group)
     for warning in run.warnings:
         click.echo(f"sdsaudit: warning: {warning}", err=True)
     for path in run.written:

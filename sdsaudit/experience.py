@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from .gaps import GapResult
+from .catalogue import Catalogue
+from .findings import CheckResult
+from .gaps import GapResult, check_gaps, load_gap_catalogue
+from .model import Model
 from .render import render
 from .survey import (
     MIN_GROUP,
@@ -449,5 +452,23 @@ def survey_text(summary: SurveySummary, gap: GapResult | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+
+# --------------------------------------------------------------------------- the report
+
+
+def with_experience(model: Model, result: CheckResult, summary: SurveySummary,
+                    catalogue: Catalogue) -> tuple[CheckResult, Catalogue, ExperienceView]:
+    """What ``sdsaudit report --survey`` adds to one model's report.
+
+    Returns the check result with the GAP findings (and notes) after the others, a
+    catalogue that also knows the GAP rules (so the report can explain them like any
+    other rule), and the Experience view for ``_experience.*.j2``.
+    """
+    gap = check_gaps(model, summary)
+    merged = replace(result, findings=result.findings + gap.findings,
+                     notes=result.notes + gap.notes)
+    both = Catalogue(catalogue.rules + load_gap_catalogue().rules)
+    return merged, both, build_experience(summary, gap)
+
 __all__ = ["ExperienceView", "build_experience", "render_survey", "survey_json", "survey_text",
-           "MIN_GROUP"]
+           "with_experience", "MIN_GROUP"]
