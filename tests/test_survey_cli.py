@@ -175,3 +175,29 @@ def test_committed_example_outputs_are_up_to_date(in_repo, tmp_path):
     assert run("survey", SURVEY, "--model", MODEL, "-o", str(tmp_path)).exit_code == 0
     for name in FILES:
         assert (tmp_path / name).read_text() == (EXAMPLE_OUT / name).read_text(), name
+
+
+def test_report_with_survey_adds_experience_and_gap_findings(in_repo, tmp_path):
+    result = run("report", MODEL, "--survey", SURVEY, "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "report.html").read_text()
+    assert '<h2 id="experience">Experience: what people said</h2>' in html
+    assert html.count("<h1") == 1
+    page = _Page()
+    page.feed(html)
+    ids = [a["id"] for _, a in page.tags if "id" in a]
+    assert len(ids) == len(set(ids))
+    data = json.loads((tmp_path / "report.json").read_text())
+    rules = [f["rule"] for m in data["models"] for f in m["findings"]]
+    assert {"GAP-01", "GAP-02"} <= set(rules)
+    assert "## Experience: what people said" in (tmp_path / "report.md").read_text()
+    for name in ("report.html", "report.md", "report.json"):
+        assert "EX-" not in (tmp_path / name).read_text()
+    strict = run("report", MODEL, "--survey", SURVEY, "-o", str(tmp_path), "--force",
+                 "--fail-on", "warning")
+    assert strict.exit_code == 1
+
+
+def test_report_without_survey_has_no_experience(in_repo, tmp_path):
+    assert run("report", MODEL, "-o", str(tmp_path)).exit_code == 0
+    assert 'id="experience"' not in (tmp_path / "report.html").read_text()
