@@ -242,3 +242,19 @@ def survey(survey_file: str, model_path: str | None, out: str, force: bool,
     for path in run.written:
         click.echo(f"wrote {path}")
     sys.exit(run.exit_code)
+
+
+@main.command()
+@click.argument("models", nargs=-1, required=True)
+@click.option("-o", "--output", "out", required=True, metavar="DIR",
+              help="Folder for benchmark.html, .md, .csv and .json (created when needed).")
+@click.option("--anonymise", is_flag=True,
+              help="Call the councils 'Council A, B, ...' and leave out names, titles and paths.")
+@click.option("--force", is_flag=True, help="Replace existing benchmark files.")
+def benchmark(models: tuple[str, ...], out: str, anonymise: bool, force: bool) -> None:
+    """Set several councils' MODELS side by side: scores, measures, ranks and quartiles."""
+    from .benchmark import write_benchmark
+
+    for path in write_benchmark(models, out, anonymise=anonymise, force=force,
+                                max_bytes=_max_bytes()):
+        click.echo(f"wrote {path}")

@@ -1055,10 +1055,15 @@ FORMATS = {"text": "text", "json": "json", "markdown": "markdown", "html": "html
 
 
 def write_outputs(
-    files: Mapping[str, str], out_dir: str | Path, *, force: bool = False
+    files: Mapping[str, str],
+    out_dir: str | Path,
+    *,
+    force: bool = False,
+    stale: Sequence[str] = (),
 ) -> list[Path]:
     """Write ``files`` (name to content) into ``out_dir``; refuses, before writing anything,
-    when any of them exists, unless ``force``."""
+    when any of them exists, unless ``force``. Files named in ``stale`` but not in
+    ``files`` are deleted, so no stale output sits beside pages that say it is missing."""
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         raise UsageError(
@@ -1066,9 +1071,9 @@ def write_outputs(
         )
     paths = [folder / name for name in sorted(files)]
     refuse_existing(paths, force)
-    if "map.svg" not in files:
-        # no stale map may sit beside pages that say none could be drawn
-        (folder / "map.svg").unlink(missing_ok=True)
+    for name in stale:
+        if name not in files:
+            (folder / name).unlink(missing_ok=True)
     return [write_atomic(folder / name, files[name], force=True) for name in sorted(files)]
 
 
@@ -1102,7 +1107,7 @@ def compare_paths(
     files = render_comparison(comparison, new.model, draw_map=out_dir is not None or fmt == "html")
     if out_dir is None:
         return {"markdown": files.markdown, "html": files.html}[fmt], []
-    return None, write_outputs(files.by_name(), out_dir, force=force)
+    return None, write_outputs(files.by_name(), out_dir, force=force, stale=("map.svg",))
 
 
 # --------------------------------------------------------------------------- check --baseline
