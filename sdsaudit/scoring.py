@@ -877,35 +877,36 @@ def _score_overall(
                     steps=tuple(where),
                 )
             )
-    # every finding once, with caps per rule
+    # every finding once, with caps per rule. A policy the model leaves out is scored as
+    # its worst case instead, whatever the findings say (its rule cannot be assessed), so
+    # that neither a finding nor its absence can make leaving the policy out pay.
     lost: dict[tuple[str, str], int] = {}
     caps: dict[tuple[str, str], int] = {}
+    unstated = [ns for ns in weights.not_stated if _field_value(model, ns.field) is None]
     for f in findings:
+        if any(f.rule == ns.rule for ns in unstated):
+            continue
         weight = weights.for_finding(f)
         text, counted = _finding_text(f, weights)
         _finding_overall(
             reasons, weight, f.rule, f.subject, text, counted, f.steps, f.waived, lost, caps
         )
-    # policies the model leaves out: scored as the worst case
-    fired = {f.rule for f in findings}
-    for ns in weights.not_stated:
-        if _field_value(model, ns.field) is None and ns.rule not in fired:
-            weight = weights.findings[ns.rule]
-            text = f"{ns.reason} ({ns.rule}; '{ns.field}' not given)"
-            _finding_overall(
-                reasons,
-                weight,
-                ns.rule,
-                ns.subject,
-                text,
-                True,
-                (),
-                False,
-                lost,
-                caps,
-                kind="not_stated",
-                field_name=ns.field,
-            )
+    for ns in unstated:
+        text = f"{ns.reason} ({ns.rule}; '{ns.field}' not given)"
+        _finding_overall(
+            reasons,
+            weights.findings[ns.rule],
+            ns.rule,
+            ns.subject,
+            text,
+            True,
+            (),
+            False,
+            lost,
+            caps,
+            kind="not_stated",
+            field_name=ns.field,
+        )
     for (rule, block), total in lost.items():
         cap = caps.get((rule, block))
         if cap is not None and total > cap:
