@@ -234,16 +234,22 @@ class SurveyError(ModelError):
 class Tally:
     """What reading a survey keeps: counts only, never a row.
 
-    ``counts`` maps ``((group, option), what...)`` to a number of respondents,
-    where ``what`` is ``("n",)``, ``(column, value)`` (value ``""`` for blank),
-    ``("ind", indicator, True/False)`` or ``("or", factor, had, good)``.
+    ``cells`` maps ``(group, option)`` to counts keyed by ``what``: ``("n",)``,
+    ``(column, value)`` (value ``""`` for blank), ``("ind", indicator, True/False)``
+    or ``("or", factor, had, good)``; values are numbers of respondents.
     """
 
     source: str
     rows: int = 0
-    counts: dict[tuple, int] = field(default_factory=lambda: defaultdict(int))
     councils: Counter = field(default_factory=Counter)
     years: Counter = field(default_factory=Counter)
+    cells: dict[tuple[str, str], dict[tuple, int]] = field(default_factory=dict)
+    """Per (group, option): ``what`` -> respondents (kept apart for speed)."""
+
+    @property
+    def counts(self) -> dict[tuple, int]:
+        """All counts keyed ``((group, option), what...)``."""
+        return {(cell, *what): n for cell, tally in self.cells.items() for what, n in tally.items()}
 
 
 class _Lines:
@@ -542,7 +548,7 @@ class _Rows:
         """The function that counts one checked row (closure over the format)."""
         spec = self.spec
         tally = self.tally
-        counts = tally.counts
+        cells = tally.cells
         choice_cols = [c.name for c, i in zip(spec.columns, positions, strict=True)
                        if c.kind == "choice" and i >= 0]
         parts = list(spec.process_parts)
@@ -564,14 +570,17 @@ class _Rows:
         def count(v: dict[str, Any]) -> None:
             tally.rows += 1
             cell = (v["group"], v["budget_option"])
-            counts[(cell, "n")] += 1
+            counts = cells.get(cell)
+            if counts is None:
+                counts = cells[cell] = defaultdict(int)
+            counts[("n",)] += 1
             tally.councils[v["council"]] += 1
             tally.years[v["survey_date"]] += 1
             for name in choice_cols:
-                counts[(cell, name, v[name])] += 1
+                counts[(name, v[name])] += 1
             helpers = v["help_from"]
             for helper in helpers or (NOT_STATED,):
-                counts[(cell, "help_from", helper)] += 1
+                counts[("help_from", helper)] += 1
             heard = _and(yes(v["views_planning"], "fully"), yes(v["views_budget"], "fully"))
             scores = [_EASE_SCORE[v[p]] for p in parts if v[p] and v[p] != _NA]
             easy = (sum(scores) / len(scores) < below) if scores else None
@@ -589,17 +598,17 @@ class _Rows:
                        "good_outcome": good}
             for name, value in derived.items():
                 if value is not None:
-                    counts[(cell, "ind", name, value)] += 1
+                    counts[("ind", name, value)] += 1
             if good is None:
                 return
             for factor, column, accepted in column_factors:
                 value = v[column]
                 if value and value != _NA:
-                    counts[(cell, "or", factor, value in accepted, good)] += 1
+                    counts[("or", factor, value in accepted, good)] += 1
             for factor in derived_factors:
                 value = derived[factor]
                 if value is not None:
-                    counts[(cell, "or", factor, value, good)] += 1
+                    counts[("or", factor, value, good)] += 1
 
         return count
 
@@ -929,12 +938,12 @@ def summarise(tally: Tally, spec: SurveySpec, *, min_group: int | None = None) -
         name: defaultdict(Counter)
         for name in ("overall", "group", "budget_option", "group_option")
     }
-    for (cell, *what), n in tally.counts.items():
-        key = tuple(what)
-        roll["overall"]["all"][key] += n
-        roll["group"][cell[0]][key] += n
-        roll["budget_option"][cell[1]][key] += n
-        roll["group_option"][cell][key] += n
+    for cell, counts in tally.cells.items():
+        for key, n in counts.items():
+            roll["overall"]["all"][key] += n
+            roll["group"][cell[0]][key] += n
+            roll["budget_option"][cell[1]][key] += n
+            roll["group_option"][cell][key] += n
     overall = roll["overall"]["all"]
 
     def fraction(counter: Counter, ind: IndicatorDef) -> tuple[int, int]:
