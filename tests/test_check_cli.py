@@ -12,9 +12,16 @@ from click.testing import CliRunner
 from sdsaudit import rules as rules_module
 from sdsaudit.cli import main
 
+from .models import ROOT
 from .rules.helpers import model_text
 
 EXAMPLE = "examples/exampleshire/process.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _at_the_top_of_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Model paths in these tests (and in the output they check) are relative to the root."""
+    monkeypatch.chdir(ROOT)
 SCHEMA = Path(__file__).parent / "rules" / "data" / "sarif-schema-2.1.0.json"
 runner = CliRunner()
 

@@ -12,9 +12,16 @@ from sdsaudit.engine import check_model, exit_code
 from sdsaudit.findings import Issue
 from sdsaudit.rules import RULES
 
+from .models import ROOT, shipped_models
 from .rules.helpers import build_model
 
 EXAMPLE = "examples/exampleshire/process.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _at_the_top_of_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Model paths in these tests (and in the output they check) are relative to the root."""
+    monkeypatch.chdir(ROOT)
 
 # Every finding on the worked example, checked by hand against spec/rules.md:
 EXAMPLE_FINDINGS = {
@@ -165,3 +172,15 @@ def test_exit_code_thresholds() -> None:
     assert exit_code([result], "never") == 0
     with pytest.raises(ValueError):
         exit_code([result], "sometimes")
+
+
+@pytest.mark.parametrize("path", shipped_models(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_shipped_model_checks_without_rule_errors(path) -> None:
+    model = load_model(str(path))
+    result = check_model(model)
+    assert not result.rule_errors
+    assert list(result.metrics) == ["steps", "approvals_max", "handoffs_max", "forms_max",
+                                    "assessments_max", "expected_days_to_support",
+                                    "worst_days_to_support", "share_reaching_support",
+                                    "share_withdrawing"]
+    assert result.as_dict() == check_model(model).as_dict()
