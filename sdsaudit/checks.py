@@ -70,7 +70,7 @@ def check_text(results: Iterable[CheckResult]) -> str:
     summary = (f"{total} finding{'s' if total != 1 else ''} ({counts['error']} errors, "
                f"{counts['warning']} warnings, {counts['info']} info)")
     if waived:
-        summary += f", {waived} waived"
+        summary += f" and {waived} waived"
     summary += f" in {len(results)} model{'s' if len(results) != 1 else ''}"
     unassessed = sorted({n.rule for r in results for n in r.notes if n.kind == "not_assessable"})
     if unassessed:

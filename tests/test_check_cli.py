@@ -54,7 +54,7 @@ def test_text_format_one_line_a_finding_then_a_summary() -> None:
     assert result.exit_code == 0, result.output  # warnings only; --fail-on error
     lines = result.stdout.strip().splitlines()
     assert f"{EXAMPLE}:79: AUTH-03 warning: " in result.stdout
-    assert lines[-1] == "11 findings (0 errors, 11 warnings, 0 info), 1 waived in 1 model"
+    assert lines[-1] == "11 findings (0 errors, 11 warnings, 0 info) and 1 waived in 1 model"
     assert all(line.startswith(f"{EXAMPLE}:") for line in lines[:-1])
     assert any("CONTROL-02" in line and "(waived: " in line for line in lines)
     assert lines[0].endswith("]") or "(waived" in lines[0]
