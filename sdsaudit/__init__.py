@@ -9,9 +9,17 @@ __version__ = "0.1.0"
 from .errors import ModelError, Problem, SdsauditError, UsageError  # noqa: E402
 from .loader import load_model, load_model_text  # noqa: E402
 from .model import Model, Step  # noqa: E402
-from .survey import SurveySummary, read_survey  # noqa: E402
 
 __all__ = [
     "__version__", "ModelError", "Problem", "SdsauditError", "UsageError",
     "load_model", "load_model_text", "Model", "Step", "SurveySummary", "read_survey",
 ]
+
+
+def __getattr__(name: str):
+    # Survey names load on first use, so commands that never read a survey start faster.
+    if name in ("SurveySummary", "read_survey"):
+        from . import survey
+
+        return getattr(survey, name)
+    raise AttributeError(f"module 'sdsaudit' has no attribute {name!r}")
