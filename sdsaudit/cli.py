@@ -258,3 +258,35 @@ def benchmark(models: tuple[str, ...], out: str, anonymise: bool, force: bool) -
     for path in write_benchmark(models, out, anonymise=anonymise, force=force,
                                 max_bytes=_max_bytes()):
         click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("model")
+@click.argument("patch")
+@click.option("-o", "--output", "out", metavar="DIR",
+              help="Write to-be.yaml and the comparison (compare.txt, .json, .md, .html, "
+                   "map.svg) into DIR.")
+@click.option("--force", is_flag=True, help="Replace existing files in DIR.")
+def whatif(model: str, patch: str, out: str | None, force: bool) -> None:
+    """Apply the scenario PATCH to MODEL and show the effect, before and after."""
+    from .redesign import whatif as run
+
+    text, written = run(model, patch, out_dir=out, force=force, max_bytes=_max_bytes())
+    click.echo(text if out is None else text.split("\n\n", 1)[0] + "\n", nl=False)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("model")
+@click.option("-o", "--output", "out", required=True, metavar="DIR",
+              help="Folder for patch.yaml, to-be.yaml, redesign.json and the comparison.")
+@click.option("--force", is_flag=True, help="Replace existing files in DIR.")
+def redesign(model: str, out: str, force: bool) -> None:
+    """Propose changes to MODEL for the findings sdsaudit can fix, and measure them."""
+    from .redesign import redesign as run
+
+    text, written = run(model, out, force=force, max_bytes=_max_bytes())
+    click.echo(text if not written else text.split("\n\n", 1)[0] + "\n", nl=False)
+    for path in written:
+        click.echo(f"wrote {path}")

@@ -728,12 +728,25 @@ def _s(n: int) -> str:
     return "" if n == 1 else "s"
 
 
-def comparison_text(c: Comparison) -> str:
+@dataclass(frozen=True)
+class Framing:
+    """How a comparison page presents itself: a stock-take (old and new) or a
+    what-if (as is and to be, with the patch's changes)."""
+
+    heading: str | None = None
+    old_label: str = "Old"
+    new_label: str = "New"
+    patch_title: str = ""
+    patch_changes: tuple[str, ...] = ()
+
+
+def comparison_text(c: Comparison, framing: Framing | None = None) -> str:
     """``compare --format text``: plain lines a person can read in a terminal."""
+    framing = framing or Framing()
     out = [
-        f"Stock-take: {clean(c.new.council)}",
-        f"Old: {c.old.path} (as of {c.old.as_of})",
-        f"New: {c.new.path} (as of {c.new.as_of})",
+        framing.heading or f"Stock-take: {clean(c.new.council)}",
+        f"{framing.old_label}: {c.old.path} (as of {c.old.as_of})",
+        f"{framing.new_label}: {c.new.path} (as of {c.new.as_of})",
     ]
     out += [f"Note: {n}" for n in c.notes]
     out += ["", "Summary"] + [f"  {line}" for line in summary_lines(c)]
@@ -934,18 +947,6 @@ def _delta_row(d: Delta) -> Row:
     )
 
 
-@dataclass(frozen=True)
-class Framing:
-    """How a comparison page presents itself: a stock-take (old and new) or a
-    what-if (as is and to be, with the patch's changes)."""
-
-    heading: str | None = None
-    old_label: str = "Old"
-    new_label: str = "New"
-    patch_title: str = ""
-    patch_changes: tuple[str, ...] = ()
-
-
 def build_compare_view(
     c: Comparison,
     new: Model | None = None,
@@ -1043,7 +1044,7 @@ def render_comparison(
     if svg is not None:
         inline = Markup(svg.replace(' xmlns="http://www.w3.org/2000/svg"', "", 1))
     return ComparisonFiles(
-        text=comparison_text(c),
+        text=comparison_text(c, framing),
         json=comparison_json(c),
         markdown=render("compare.md.j2", view=view),
         html=render("compare.html.j2", view=view, inline_svg=inline),

@@ -1013,6 +1013,16 @@ class _Applier:
             raise _PatchProblem(item.at(key), "a step cannot be moved next to itself")
         if step.get("next") is None:
             raise _PatchProblem(item.at("step"), f"'{sid}' is an end step: it cannot be moved")
+        # branches to an end step (people who stop here) travel with the step; the rest of
+        # its flow closes up behind it
+        ends = {text_of(s.get("id")) for s in self.steps if text_of(s.get("kind")) == "end"}
+        edges = _edges(step)
+        exits = [e for e in edges if e.to in ends and not e.rework]
+        if len(exits) == len(edges):
+            exits = []
+        exit_share = sum(e.share for e in exits)
+        if exits:
+            _set_edges(step, _renormalise([e for e in edges if e not in exits]), explicit=True)
         self._detach(step, "moved")
         if key == "before":
             for pred in self.steps:
@@ -1030,7 +1040,7 @@ class _Applier:
             if self.start() == oid:
                 self.data["start"] = Raw(sid)
                 self.top_note("start", f"starts at '{sid}', moved before '{oid}'")
-            _set_edges(step, [_Edge(oid, 1.0)], explicit=False)
+            _set_edges(step, [_Edge(oid, 1.0 - exit_share), *exits], explicit=True)
             self.note(step, f"moved before '{oid}'")
         else:
             edges = _edges(other)
@@ -1042,7 +1052,11 @@ class _Applier:
             total = sum(e.share for e in onward)
             keep = [e for e in edges if e.rework]
             _set_edges(other, [_Edge(sid, total), *keep], explicit=True)
-            _set_edges(step, _renormalise(onward), explicit=True)
+            flow = [
+                _Edge(e.to, e.share * (1 - exit_share), e.when, e.rework, e.when_raw)
+                for e in _renormalise(onward)
+            ]
+            _set_edges(step, [*flow, *exits], explicit=True)
             self.note(other, f"now goes on to '{sid}' (moved after it)")
             self.note(step, f"moved after '{oid}'")
 
@@ -1276,9 +1290,7 @@ def apply_patch_text(
         located = [_locate(p, patch, applier, origins, spans) for p in exc.problems]
         if applier.problems:
             # some changes did not apply: add only the errors of values the patch wrote
-            located = [
-                q for p, q in zip(exc.problems, located, strict=True) if p.line in origins
-            ]
+            located = [q for p, q in zip(exc.problems, located, strict=True) if p.line in origins]
         raise ModelError([*applier.problems, *located]) from None
     if applier.problems:
         raise ModelError(applier.problems)
@@ -1517,3 +1529,47 @@ def dump_patch(patch: Patch) -> str:
             record["reason"] = _wrap(item.reason)
         out.mapping(record, 4, first_prefix="  - ")
     return "\n".join(out.lines) + "\n"
+
+
+def describe_change(item: Change) -> str:
+    """A change in plain English, with its reason (for reports and the command line)."""
+    a = item.args
+
+    def t(key: str) -> str:
+        value = a.get(key)
+        if isinstance(value, list):
+            return ", ".join(text_of(v) for v in value)
+        return _clean(text_of(value)) if value is not None else ""
+
+    if item.op == "remove_step":
+        words = f"Remove the step '{t('step')}' and join up the steps around it"
+    elif item.op == "bypass":
+        share = float(a["share"])
+        words = (
+            f"Only {_pct(share)} of cases still go through '{t('step')}'"
+            + (f" ({t('when')})" if "when" in a else "")
+            + f"; the other {_pct(1 - share)} skip it"
+        )
+    elif item.op == "send_direct":
+        words = f"Send cases that went from '{t('skip')}' to '{t('to')}' straight to '{t('to')}'"
+    elif item.op == "move_step":
+        place = "before" if "before" in a else "after"
+        words = f"Move '{t('step')}' to just {place} '{t(place)}'"
+    elif item.op == "add_tells":
+        words = f"At '{t('step')}', also tell the person: {t('tells')}"
+    elif item.op == "merge_asks":
+        where = f" at '{t('from')}'" if "from" in a else ""
+        keep = f" (it is asked at '{t('keep')}')" if "keep" in a else ""
+        words = f"Stop asking again about {t('topic')}{where}{keep}"
+    elif item.op == "set":
+        fields = ", ".join(f"{k} to {_short(v)}" for k, v in a.items() if k != "step")
+        words = f"At '{t('step')}', set {fields}"
+    elif item.op == "add_option":
+        words = f"Offer {t('option')}"
+    elif item.op == "allow_use":
+        words = f"Allow budgets to be used for {t('use')}"
+    elif item.op == "remove_restriction":
+        words = f'Withdraw the restriction "{t("text")}"'
+    else:  # set_policy
+        words = "Set " + ", ".join(f"{k} to {_short(v)}" for k, v in a.items())
+    return f"{words}: {_clean(item.reason)}" if item.reason else words

@@ -411,3 +411,16 @@ def test_quoted_text_stays_text_and_numbers_stay_numbers():
     assert result.model.title == "Yes: 2026"
     assert result.model.step("contact").name == "12"
     assert result.model.authorities[0].limit == 500
+
+
+def test_a_moved_step_keeps_its_exits():
+    model = MODEL.replace("    restrictions: [Receipts every month]\n    next: [support]\n",
+                          "    restrictions: [Receipts every month]\n    next:\n"
+                          "      - {to: support, share: 0.9}\n"
+                          "      - {to: stop, when: stops after hearing the charge, share: 0.1}\n")
+    result = apply("move_step: money\n    before: plan", model=model)
+    assert edges(result, "money") == [("plan", 0.9, None, False),
+                                      ("stop", 0.1, "stops after hearing the charge", False)]
+    # where the financial assessment was, cases go straight on to support
+    assert edges(result, "sign_off") == [("panel", 0.25, "over 500 GBP a week", False),
+                                         ("support", 0.75, None, False)]
