@@ -397,7 +397,7 @@ class _Rows:
         try:
             header = next(reader, None)
         except csv.Error as exc:
-            self.problems.fatal(1, 1, f"the header cannot be read as CSV: {exc}")
+            self.problems.fatal(1, 1, f"the header cannot be read as CSV: {_csv_error(exc)}")
         if not header or not any(h.strip() for h in header):
             self.problems.fatal(1, 1, "the file is empty: the first line must be the header, "
                                 "naming the columns (see docs/survey.md)")
@@ -449,8 +449,9 @@ class _Rows:
                 row = next(reader, None)
             except csv.Error as exc:
                 self.problems.fatal(end + 1, None,
-                                    f"this row cannot be read as CSV ({exc}); a quote mark (\") "
-                                    "may be left open: check this row and the ones before")
+                                    f"this row cannot be read as CSV ({_csv_error(exc)}); a "
+                                    "quote mark (\") may be left open: check this row and the "
+                                    "ones before")
             if row is None:
                 break
             start, end = end + 1, reader.line_num
@@ -611,6 +612,15 @@ class _Rows:
                     counts[("or", factor, value, good)] += 1
 
         return count
+
+
+def _csv_error(exc: csv.Error) -> str:
+    """The csv module's complaint in plain English where it is about Python, not the file."""
+    text = str(exc)
+    if "new-line character seen in unquoted field" in text:
+        return ("its lines end in a lone carriage return (old Mac line endings); save it "
+                "again as CSV UTF-8")
+    return text
 
 
 def _and(*values: bool | None) -> bool | None:

@@ -263,3 +263,17 @@ def test_values_are_trimmed_and_blanks_are_missing_answers(tmp_path):
     summary = read_survey(write_csv(tmp_path / "s.csv", rows))
     assert summary.overall("knew_amount").count == 10
     assert summary.overall("views_budget_fully").status == "empty"
+
+
+def test_windows_line_endings_are_fine(tmp_path):
+    path = write_csv(tmp_path / "s.csv", [base_row(n) for n in range(1, 11)])
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert read_survey(path).respondents.value == 10
+
+
+def test_old_mac_line_endings_are_explained(tmp_path):
+    path = write_csv(tmp_path / "s.csv", [base_row(n) for n in range(1, 11)])
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r"))
+    (problem,) = problems_of(path)
+    assert problem == (f"{path}:1:1: error: the header cannot be read as CSV: its lines end in a "
+                       "lone carriage return (old Mac line endings); save it again as CSV UTF-8")
