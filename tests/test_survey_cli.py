@@ -201,3 +201,17 @@ def test_report_with_survey_adds_experience_and_gap_findings(in_repo, tmp_path):
 def test_report_without_survey_has_no_experience(in_repo, tmp_path):
     assert run("report", MODEL, "-o", str(tmp_path)).exit_code == 0
     assert 'id="experience"' not in (tmp_path / "report.html").read_text()
+
+
+def test_experience_view_serialises_to_json(in_repo):
+    from sdsaudit.experience import build_experience
+    from sdsaudit.gaps import check_gaps
+    from sdsaudit.loader import load_model
+    from sdsaudit.survey import read_survey
+
+    summary = read_survey(SURVEY)
+    view = build_experience(summary, check_gaps(load_model(MODEL), summary))
+    data = json.loads(json.dumps(view.as_dict()))
+    assert [b["id"] for b in data["blocks"]] == ["heard", "simple", "in_control"]
+    assert data["gap"]["findings"][0]["rule"] == "GAP-01"
+    assert "EX-" not in json.dumps(data)
