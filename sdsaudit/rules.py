@@ -273,11 +273,15 @@ def ping_pong(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
                 continue
             for c in outs:
                 if team[c] == team[a]:
-                    names = ctx.model.actors
-                    first, other = names[team[a]].name, names[team[b]].name
+                    first, other = _actor_name(ctx, team[a]), _actor_name(ctx, team[b])
                     yield Issue((a, b, c), f"{first} passes the case from {_q(a)} to {other} at "
                                            f"{_q(b)}, which passes it straight back to {first} "
                                            f"at {_q(c)}")
+
+
+def _actor_name(ctx: Context, actor_id: str) -> str:
+    actor = ctx.model.actors.get(actor_id)
+    return actor.name if actor else _q(actor_id)
 
 
 # --------------------------------------------------------------------------- simple

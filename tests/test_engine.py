@@ -184,3 +184,20 @@ def test_every_shipped_model_checks_without_rule_errors(path) -> None:
                                     "worst_days_to_support", "share_reaching_support",
                                     "share_withdrawing"]
     assert result.as_dict() == check_model(model).as_dict()
+
+
+def test_models_built_in_code_with_broken_references_do_not_crash_rules() -> None:
+    from dataclasses import replace
+
+    from sdsaudit.model import Transition
+
+    model = build_model(STEPS)
+    odd_steps = tuple(replace(s, next=s.next + (Transition("ghost"),), actor="nobody")
+                      if s.id == "s2" else s for s in model.steps)
+    odd = replace(model, start="nowhere", steps=odd_steps)
+    result = check_model(odd)
+    assert not result.rule_errors
+    unreachable = {f.steps for f in result.findings if f.rule == "STRUCT-01"}
+    assert unreachable == {("s1",), ("s2",), ("support",), ("review",)}
+    assert result.metrics["share_reaching_support"] == 0.0
+    assert result.metrics["approvals_max"] is None
