@@ -1318,8 +1318,7 @@ def _header(patch: Patch, model_path: str) -> list[str]:
         "Changes:",
     ]
     for number, item in enumerate(patch.changes, start=1):
-        why = f": {_clean(item.reason)}" if item.reason else ""
-        lines.append(f"  {number}. {item.label()}{why}")
+        lines.append(f"  {number}. {describe_change(item)}")
     return lines
 
 
@@ -1409,8 +1408,14 @@ class _Writer:
             self.origins[len(self.lines)] = origin
 
     def comment(self, indent: int, text: str) -> None:
+        # a numbered item ("  3. ...") wraps under its own text, not under the number
+        item = re.match(r"^\s*\d+\.\s", text)
         for line in textwrap.wrap(
-            text, LINE_WIDTH - indent - 2, break_long_words=False, break_on_hyphens=False
+            text,
+            LINE_WIDTH - indent - 2,
+            subsequent_indent=" " * len(item.group(0)) if item else "",
+            break_long_words=False,
+            break_on_hyphens=False,
         ) or [""]:
             self.lines.append(f"{' ' * indent}# {line}".rstrip())
 

@@ -211,3 +211,15 @@ def test_page_structure(pages):
     assert html.count("<h1") == 1 and '<html lang="en-GB">' in html
     assert html.count("<table") == html.count("<caption") == 3
     assert "script-src 'none'" in html
+
+
+@pytest.mark.parametrize("folder,extra", [("out", []), ("out-anonymised", ["--anonymise"])])
+def test_the_benchmark_examples_are_current(tmp_path, monkeypatch, folder, extra):
+    monkeypatch.chdir(ROOT)
+    paths = [str(p.relative_to(ROOT)) for p in COUNCILS]
+    result = runner.invoke(main, ["benchmark", *paths, "-o", str(tmp_path), *extra])
+    assert result.exit_code == 0, result.output
+    for name in ("benchmark.csv", "benchmark.json", "benchmark.md", "benchmark.html"):
+        shipped = ROOT / "examples" / "benchmark" / folder / name
+        assert (tmp_path / name).read_text() == shipped.read_text(), (
+            f"{shipped} is out of date: run scripts/update-examples.sh and review the diff")

@@ -340,3 +340,16 @@ def test_report_json_works_as_a_baseline(tmp_path):
     result = runner.invoke(main, ["check", str(NEW_2026), "--fail-on", "warning",
                                   "--baseline", str(out / "report.json")])
     assert result.exit_code == 0, result.output
+
+
+def test_the_stocktake_example_is_current(tmp_path, monkeypatch):
+    """examples/exampleshire/stocktake/ is what scripts/update-examples.sh makes today (the
+    map and the page that inlines it depend on the graphviz version, so are not compared)."""
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(main, ["compare", "examples/exampleshire/2025.yaml",
+                                  "examples/exampleshire/2026.yaml", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for name in ("compare.txt", "compare.json", "compare.md"):
+        shipped = ROOT / "examples" / "exampleshire" / "stocktake" / name
+        assert (tmp_path / name).read_text() == shipped.read_text(), (
+            f"{shipped} is out of date: run scripts/update-examples.sh and review the diff")

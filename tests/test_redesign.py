@@ -173,3 +173,20 @@ def test_redesign_page_is_accessible(tmp_path):
     assert runner.invoke(main, ["redesign", str(TRADITIONAL), "-o", str(out)]).exit_code == 0
     violations = axe_violations(out / "compare.html")
     assert violations == [], format_violations(violations)
+
+
+@pytest.mark.parametrize("args,folder,names", [
+    (["whatif", "examples/exampleshire/2026.yaml", "examples/redesign/exampleshire/patch.yaml"],
+     "exampleshire", ("to-be.yaml", "compare.txt", "compare.json", "compare.md")),
+    (["redesign", "process_models/traditional.yaml"], "traditional",
+     ("patch.yaml", "to-be.yaml", "redesign.json", "compare.txt", "compare.json", "compare.md")),
+])
+def test_the_redesign_examples_are_current(tmp_path, monkeypatch, args, folder, names):
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(main, [*args, "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for name in names:
+        shipped = ROOT / "examples" / "redesign" / folder / "out" / name
+        assert (tmp_path / name).read_text() == shipped.read_text(), (
+            f"{shipped} is out of date: run scripts/update-examples.sh and review the diff")
+    load_model_text((tmp_path / "to-be.yaml").read_text(), "to-be.yaml")

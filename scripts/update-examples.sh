@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Regenerate the stock-take, benchmark and redesign examples from the models in
+# examples/ and process_models/. The output is deterministic: running this twice
+# leaves git with nothing to commit. Review the diff before committing it.
+#
+#   scripts/update-examples.sh            # uses python3 -m sdsaudit
+#   SDSAUDIT=sdsaudit scripts/update-examples.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+read -r -a run <<<"${SDSAUDIT:-python3 -m sdsaudit}"
+export LC_ALL=C  # one sort order for the shell's * globs
+
+# The annual stock-take: Exampleshire 2025 against 2026.
+"${run[@]}" compare examples/exampleshire/2025.yaml examples/exampleshire/2026.yaml \
+  -o examples/exampleshire/stocktake --force
+
+# Councils side by side, named and anonymised for publication.
+"${run[@]}" benchmark examples/benchmark/*.yaml -o examples/benchmark/out --force
+"${run[@]}" benchmark examples/benchmark/*.yaml -o examples/benchmark/out-anonymised \
+  --anonymise --force
+
+# A hand-written scenario for Exampleshire, and the proposals for the traditional model.
+"${run[@]}" whatif examples/exampleshire/2026.yaml examples/redesign/exampleshire/patch.yaml \
+  -o examples/redesign/exampleshire/out --force
+"${run[@]}" redesign process_models/traditional.yaml -o examples/redesign/traditional/out --force
