@@ -424,3 +424,21 @@ def test_a_moved_step_keeps_its_exits():
     # where the financial assessment was, cases go straight on to support
     assert edges(result, "sign_off") == [("panel", 0.25, "over 500 GBP a week", False),
                                          ("support", 0.75, None, False)]
+
+
+def test_the_examples_in_docs_patches_md_work():
+    import re as regex
+
+    from .models import ROOT
+
+    text = (ROOT / "docs" / "patches.md").read_text(encoding="utf-8")
+    blocks = regex.findall(r"```yaml\n(.*?)```", text, regex.S)
+    complete = next(b for b in blocks if b.startswith("sdsaudit_patch: 1"))
+    model = (ROOT / "examples" / "exampleshire" / "2026.yaml").read_text()
+    result = apply_patch_text(model, parse_patch(complete, "docs.yaml"), model_path="2026.yaml")
+    assert result.model.step("financial_assessment").forms == 1
+    # the two ways of writing a bypass are the same change
+    long_form, short_form = blocks[1].rstrip("\n").split("\n  - bypass: {")
+    one, two = (parse_patch(f"sdsaudit_patch: 1\ntitle: t\nchanges:\n{change_text}\n", "p.yaml")
+                for change_text in (long_form, "  - bypass: {" + short_form))
+    assert one.as_dict() == two.as_dict()
