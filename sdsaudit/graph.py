@@ -337,16 +337,19 @@ def _solve(group: Collection[str], q: dict[str, dict[str, Fraction]], rhs: dict[
     """Solve x = Q x + b on one strongly connected component, exactly.
 
     (I - Q) is a non-singular M-matrix here (every step can still reach an
-    absorbing target), so elimination needs no pivoting. Variables are eliminated
-    in depth-first order along the arrows from the first step in the file, which
-    keeps fill-in small on the chain-like graphs processes are.
+    absorbing target), so elimination needs no pivoting in any order. Variables are
+    eliminated in reverse depth-first order along the arrows from the first step in
+    the file, which keeps fill-in small on the chain-like graphs processes are.
     """
     zero = Fraction(0)
     if len(group) == 1:
         (i,) = group
         return {i: rhs[i] / (1 - q[i].get(i, zero))}
     first = min(group, key=position.__getitem__)
-    order = list(nx.dfs_preorder_nodes(chain.subgraph(group), first))
+    # Eliminate the steps furthest along the flow first: each then only passes its
+    # dependence on the few steps that rework loops go back to on to its predecessors,
+    # so fill-in stays small (a chain with loops back to its start costs O(n)).
+    order = list(nx.dfs_preorder_nodes(chain.subgraph(group), first))[::-1]
     rows: dict[str, dict[str, Fraction]] = {}
     b: dict[str, Fraction] = {}
     holders: dict[str, set[str]] = {}
