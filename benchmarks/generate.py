@@ -2,6 +2,7 @@
 
     python benchmarks/generate.py chain 5000 > chain-5000.yaml
     python benchmarks/generate.py ladder 60 > ladder-60.yaml
+    python benchmarks/generate.py tangle 5000 > tangle-5000.yaml
 
 ``chain(n)`` is one long route of ``n`` steps with what real processes have:
 hand-offs between three teams, approvals, forms, questions (a few asked twice),
@@ -63,8 +64,12 @@ def _step(i: int, kind: str, nxt: list[str], extra: str = "") -> str:
     return f"  - {{{body}{extra},\n     next: [{', '.join(nxt)}]}}\n"
 
 
-def chain(n: int) -> str:
-    """One route of about ``n`` steps (rework loops and withdrawals aside)."""
+def chain(n: int, loops_to_start: bool = False) -> str:
+    """One route of about ``n`` steps (rework loops and withdrawals aside).
+
+    With ``loops_to_start`` every rework loop goes back to the first step, so the
+    whole process is one strongly connected component for the Markov chain.
+    """
     body = [_HEAD.format(what=f"chain of {n} steps")]
     last = max(n - 3, 2)
     for i in range(1, last):
@@ -73,7 +78,7 @@ def chain(n: int) -> str:
         if i % 10 == 0:
             branches = [f"{{to: {nxt}, share: 0.98}}", "{to: withdrew, share: 0.02}"]
         elif i % 50 == 25 and i > 10:
-            back = f"{{to: s{i - 10}, share: 0.1, rework: true}}"
+            back = f"{{to: s{1 if loops_to_start else i - 10}, share: 0.1, rework: true}}"
             branches = [f"{{to: {nxt}, share: 0.9}}", back]
         body.append(_step(i, _KINDS[i % len(_KINDS)], branches))
     body.append(_TAIL)
@@ -105,5 +110,6 @@ def chain_like_ladder(k: int) -> str:
 
 if __name__ == "__main__":
     kind, size = sys.argv[1], int(sys.argv[2])
-    maker = {"chain": chain, "ladder": ladder, "single": chain_like_ladder}[kind]
+    maker = {"chain": chain, "ladder": ladder, "single": chain_like_ladder,
+             "tangle": lambda n: chain(n, loops_to_start=True)}[kind]
     sys.stdout.write(maker(size))

@@ -190,3 +190,23 @@ def test_shares_without_a_value_split_what_is_left() -> None:
     ])
     assert transition_shares(model.step("s1")) == [
         ("x", Fraction(2, 5)), ("y", Fraction(3, 10)), ("z", Fraction(3, 10))]
+
+
+def test_benchmark_models_are_valid_and_the_ladder_has_2_to_the_k_routes() -> None:
+    import importlib.util
+
+    from sdsaudit.loader import load_model_text
+
+    from .models import ROOT
+
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    ladder = load_model_text(generate.ladder(8), "ladder.yaml")
+    single = load_model_text(generate.chain_like_ladder(8), "single.yaml")
+    assert len(ladder.steps) == len(single.steps) == 3 * 8 + 4
+    for model, routes in ((ladder, 2 ** 8), (single, 1)):
+        ctx = Context(model)
+        assert len(list(nx.all_simple_paths(ctx.routes, model.start, "support"))) == routes
+    for text in (generate.chain(120), generate.chain(120, loops_to_start=True)):
+        assert Context(load_model_text(text, "chain.yaml")).metrics["steps"] == 120
