@@ -16,6 +16,8 @@ from sdsaudit.findings import BLOCKS, CheckResult, Finding
 from sdsaudit.loader import load_model, load_model_text
 from sdsaudit.scoring import ScoreReport, Scores, load_weights, score_model, score_table
 
+from .models import shipped_models
+
 ROOT = Path(__file__).resolve().parent.parent
 LEAN = ROOT / "process_models" / "lean.yaml"
 TRADITIONAL = ROOT / "process_models" / "traditional.yaml"
@@ -274,8 +276,7 @@ def test_exampleshire_by_hand():
     assert report.overall.as_dict() == {"heard": 79, "simple": 41, "in_control": 87}
 
 
-@pytest.mark.parametrize("path", sorted(ROOT.glob("process_models/*.yaml"))
-                         + sorted(ROOT.glob("examples/**/*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", shipped_models(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_shipped_model_rebuilds_from_its_reasons(path):
     report = scored(path)
     for scores in [report.overall, *(s.scores for s in report.steps)]:
