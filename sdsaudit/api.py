@@ -217,9 +217,23 @@ def map_output(path: str, out: str | Path, *, view: str = "findings", force: boo
     return write_atomic(target, data, force=True)
 
 
-# --------------------------------------------------------------------------- stock-take
+# --------------------------------------------------------------------------- stock-take,
+# benchmark and redesign live in their own modules; they are re-exported lazily (below)
+# because they pull in rendering, which the quicker commands do not need.
 
-from .compare import compare_paths, new_since_baseline  # noqa: E402, F401  (re-exported)
+_ELSEWHERE = {
+    "compare_paths": "compare", "compare_models": "compare", "new_since_baseline": "compare",
+    "write_benchmark": "benchmark", "benchmark_models": "benchmark",
+    "whatif": "redesign", "redesign": "redesign", "load_patch": "patch", "apply_patch_file": "patch",
+}
+
+
+def __getattr__(name: str):
+    if name in _ELSEWHERE:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_ELSEWHERE[name]}", __package__), name)
+    raise AttributeError(f"module 'sdsaudit.api' has no attribute {name!r}")
 
 # --------------------------------------------------------------------------- survey evidence
 

@@ -110,6 +110,14 @@ def _load_default() -> Catalogue:
     return _load(str(data_dir("criteria") / "rules.yaml"))
 
 
+@cache
+def waivable_rule_ids() -> frozenset[str]:
+    """Every rule id a model's waiver may name: the core catalogue's and the survey
+    gap rules' (``criteria/gap.yaml``), which run when a survey is given."""
+    gap = data_dir("criteria") / "gap.yaml"
+    return frozenset(_load_default().ids) | frozenset(_load(str(gap)).ids if gap.exists() else ())
+
+
 def _load(path: str) -> Catalogue:
     root = parse_file(path).root
     assert isinstance(root, Map)

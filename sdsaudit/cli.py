@@ -48,8 +48,8 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sdsaudit")
 @click.option("--debug", is_flag=True, help="Show a full traceback on errors.")
-@click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES, show_default=True,
-              help="Refuse model files larger than this.")
+@click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES,
+              show_default=True, help="Refuse model files larger than this.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool, max_bytes: int) -> None:
     """Audit a council's personal budget / self-directed support process."""
@@ -126,7 +126,7 @@ def check(models: tuple[str, ...], fmt: str, select: tuple[str, ...], ignore: tu
     from .engine import exit_code
 
     results = api.check_models(models, select=select, ignore=ignore, use_waivers=not no_waivers,
-                               max_bytes=_max_bytes(), stdin=click.get_binary_stream("stdin"))
+                               max_bytes=_max_bytes())
     render = {"text": api.check_text, "json": api.check_json, "sarif": api.check_sarif}[fmt]
     click.echo(render(results))
     for line in api.rule_error_lines(results):
@@ -253,7 +253,7 @@ def survey(survey_file: str, model_path: str | None, out: str, force: bool,
 @click.option("--force", is_flag=True, help="Replace existing benchmark files.")
 def benchmark(models: tuple[str, ...], out: str, anonymise: bool, force: bool) -> None:
     """Set several councils' MODELS side by side: scores, measures, ranks and quartiles."""
-    from .benchmark import write_benchmark
+    from .api import write_benchmark
 
     for path in write_benchmark(models, out, anonymise=anonymise, force=force,
                                 max_bytes=_max_bytes()):
@@ -269,7 +269,7 @@ def benchmark(models: tuple[str, ...], out: str, anonymise: bool, force: bool) -
 @click.option("--force", is_flag=True, help="Replace existing files in DIR.")
 def whatif(model: str, patch: str, out: str | None, force: bool) -> None:
     """Apply the scenario PATCH to MODEL and show the effect, before and after."""
-    from .redesign import whatif as run
+    from .api import whatif as run
 
     text, written = run(model, patch, out_dir=out, force=force, max_bytes=_max_bytes())
     click.echo(text if out is None else text.split("\n\n", 1)[0] + "\n", nl=False)
@@ -284,7 +284,7 @@ def whatif(model: str, patch: str, out: str | None, force: bool) -> None:
 @click.option("--force", is_flag=True, help="Replace existing files in DIR.")
 def redesign(model: str, out: str, force: bool) -> None:
     """Propose changes to MODEL for the findings sdsaudit can fix, and measure them."""
-    from .redesign import redesign as run
+    from .api import redesign as run
 
     text, written = run(model, out, force=force, max_bytes=_max_bytes())
     click.echo(text if not written else text.split("\n\n", 1)[0] + "\n", nl=False)

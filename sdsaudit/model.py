@@ -8,10 +8,10 @@ findings and errors can point back at the YAML. Objects are built only by
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Mapping
 
 PERSON_LEVELS = ("absent", "informed", "consulted", "involved", "leads")
 """How the person takes part in a step, lowest first."""

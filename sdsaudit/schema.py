@@ -15,16 +15,67 @@ from .model import DEFAULT_TARGETS, PERSON_LEVELS
 
 FORMAT_VERSION = 1
 
-ACTOR_KINDS = ("person", "carer", "council", "finance", "panel", "health", "provider", "voluntary", "other")
+ACTOR_KINDS = (
+    "person",
+    "carer",
+    "council",
+    "finance",
+    "panel",
+    "health",
+    "provider",
+    "voluntary",
+    "other",
+)
 OPTIONS = ("direct_payment", "individual_service_fund", "council_managed", "mixed")
-ALLOWED_USES = ("personal_assistants", "community_activities", "leisure", "equipment", "short_breaks",
-                "employment_support", "technology", "traditional_services")
-STEP_KINDS = ("contact", "information", "assessment", "eligibility", "financial_assessment", "allocation",
-              "planning", "advocacy", "approval", "arranging", "support", "review", "decision", "wait", "end")
-TELLS = ("process", "charging_rules", "eligibility_decision", "reasons", "indicative_budget", "contribution",
-         "final_budget", "options", "support_plan", "review_outcome")
-ARTEFACTS = ("assessment", "eligibility_decision", "financial_assessment", "indicative_budget", "support_plan",
-             "final_budget", "direct_payment_agreement", "review_record")
+ALLOWED_USES = (
+    "personal_assistants",
+    "community_activities",
+    "leisure",
+    "equipment",
+    "short_breaks",
+    "employment_support",
+    "technology",
+    "traditional_services",
+)
+STEP_KINDS = (
+    "contact",
+    "information",
+    "assessment",
+    "eligibility",
+    "financial_assessment",
+    "allocation",
+    "planning",
+    "advocacy",
+    "approval",
+    "arranging",
+    "support",
+    "review",
+    "decision",
+    "wait",
+    "end",
+)
+TELLS = (
+    "process",
+    "charging_rules",
+    "eligibility_decision",
+    "reasons",
+    "indicative_budget",
+    "contribution",
+    "final_budget",
+    "options",
+    "support_plan",
+    "review_outcome",
+)
+ARTEFACTS = (
+    "assessment",
+    "eligibility_decision",
+    "financial_assessment",
+    "indicative_budget",
+    "support_plan",
+    "final_budget",
+    "direct_payment_agreement",
+    "review_record",
+)
 OUTCOMES = ("not_eligible", "signposted", "withdrew", "declined", "other")
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]*$"
 
@@ -36,7 +87,8 @@ KIND_ONLY_KEYS = {"approves": ("approval",), "authority": ("approval",), "outcom
 KIND_REQUIRED_KEYS = {"approval": ("approves", "authority"), "end": ("outcome",)}
 """Keys these kinds must have (besides ``actor`` and ``next``)."""
 NO_NEXT_KINDS = ("end",)
-"""Kinds that must not have ``next``."""
+"""Kinds that must not have ``next``. Other kinds may lack it: that is a dead end,
+reported by rule STRUCT-02 rather than refused by the loader."""
 
 
 @dataclass(frozen=True)
@@ -131,78 +183,122 @@ ID = Text(pattern=ID_PATTERN, hint="letters, digits, '_' and '-', starting with 
 NAME = Text(description="plain English")
 DAYS = Number(minimum=0, description="calendar days")
 
-AUTHORITY = Record(name="authority", description="one level of sign-off", keys={
-    "id": Key(ID, required=True),
-    "name": Key(NAME, required=True),
-    "limit": Key(Number(minimum=0, description="largest weekly budget (GBP) this level may sign off")),
-})
-ACTOR = Record(name="actor", description="a person, team or body that does steps", keys={
-    "name": Key(NAME, required=True),
-    "kind": Key(Word(words=ACTOR_KINDS, vocabulary="actor kind"), required=True),
-})
-REVIEW = Record(name="review policy", keys={
-    "first_days": Key(DAYS),
-    "interval_days": Key(DAYS),
-})
-POLICIES = Record(name="policies", description="council-wide policies on budgets", keys={
-    "allowed_uses": Key(ListOf(item=Word(words=ALLOWED_USES, vocabulary="allowed use"), unique=True)),
-    "restrictions": Key(ListOf(item=NAME), default=()),
-    "prepaid_card_default": Key(Flag()),
-    "allocation_method_published": Key(Flag()),
-    "review": Key(REVIEW),
-    "dp_review": Key(REVIEW),
-})
-TARGETS = Record(name="targets", description="the council's own thresholds", keys={
-    name: Key(Number(minimum=0), default=value) for name, value in DEFAULT_TARGETS.items()
-})
+AUTHORITY = Record(
+    name="authority",
+    description="one level of sign-off",
+    keys={
+        "id": Key(ID, required=True),
+        "name": Key(NAME, required=True),
+        "limit": Key(
+            Number(minimum=0, description="largest weekly budget (GBP) this level may sign off")
+        ),
+    },
+)
+ACTOR = Record(
+    name="actor",
+    description="a person, team or body that does steps",
+    keys={
+        "name": Key(NAME, required=True),
+        "kind": Key(Word(words=ACTOR_KINDS, vocabulary="actor kind"), required=True),
+    },
+)
+REVIEW = Record(
+    name="review policy",
+    keys={
+        "first_days": Key(DAYS),
+        "interval_days": Key(DAYS),
+    },
+)
+POLICIES = Record(
+    name="policies",
+    description="council-wide policies on budgets",
+    keys={
+        "allowed_uses": Key(
+            ListOf(item=Word(words=ALLOWED_USES, vocabulary="allowed use"), unique=True)
+        ),
+        "restrictions": Key(ListOf(item=NAME), default=()),
+        "prepaid_card_default": Key(Flag()),
+        "allocation_method_published": Key(Flag()),
+        "review": Key(REVIEW),
+        "dp_review": Key(REVIEW),
+    },
+)
+TARGETS = Record(
+    name="targets",
+    description="the council's own thresholds",
+    keys={name: Key(Number(minimum=0), default=value) for name, value in DEFAULT_TARGETS.items()},
+)
 TRANSITION = Either(
     description="a step id, or {to, when, share, rework}",
     short=ID,
-    long=Record(name="transition", keys={
-        "to": Key(ID, required=True),
-        "when": Key(NAME),
-        "share": Key(Number(minimum=0, maximum=1, description="proportion of cases taking this branch")),
-        "rework": Key(Flag(), default=False),
-    }),
+    long=Record(
+        name="transition",
+        keys={
+            "to": Key(ID, required=True),
+            "when": Key(NAME),
+            "share": Key(
+                Number(minimum=0, maximum=1, description="proportion of cases taking this branch")
+            ),
+            "rework": Key(Flag(), default=False),
+        },
+    ),
 )
-STEP = Record(name="step", description="one step of the process", keys={
-    "id": Key(ID, required=True),
-    "name": Key(NAME, required=True),
-    "kind": Key(Word(words=STEP_KINDS, vocabulary="step kind"), required=True),
-    "actor": Key(ID),
-    "person": Key(Word(words=PERSON_LEVELS, vocabulary="person level"), default="absent"),
-    "days": Key(DAYS, default=0.0),
-    "forms": Key(Number(minimum=0, integer=True), default=0),
-    "asks": Key(ListOf(item=NAME, unique=True), default=()),
-    "tells": Key(ListOf(item=Word(words=TELLS, vocabulary="tells"), unique=True), default=()),
-    "produces": Key(ListOf(item=Word(words=ARTEFACTS, vocabulary="artefact"), unique=True), default=()),
-    "approves": Key(ListOf(item=Word(words=ARTEFACTS, vocabulary="artefact"), unique=True, min_items=1)),
-    "authority": Key(ID),
-    "restrictions": Key(ListOf(item=NAME), default=()),
-    "outcome": Key(Word(words=OUTCOMES, vocabulary="outcome")),
-    "note": Key(NAME),
-    "next": Key(ListOf(item=TRANSITION, min_items=1)),
-})
-WAIVER = Record(name="waiver", description="an accepted finding", keys={
-    "rule": Key(Text(pattern=r"^[A-Z]+-[0-9]{2}$", hint="a rule id such as AUTH-03"), required=True),
-    "step": Key(ID),
-    "reason": Key(NAME, required=True),
-})
-MODEL = Record(name="model", description="a council's care and support process", keys={
-    "sdsaudit": Key(Const(value=FORMAT_VERSION, description="format version"), required=True),
-    "council": Key(NAME, required=True),
-    "title": Key(NAME, required=True),
-    "as_of": Key(Date(description="the date the model describes"), required=True),
-    "description": Key(NAME),
-    "authorities": Key(ListOf(item=AUTHORITY, min_items=1)),
-    "actors": Key(MapOf(value=ACTOR, min_items=1), required=True),
-    "options": Key(ListOf(item=Word(words=OPTIONS, vocabulary="option"), unique=True)),
-    "policies": Key(POLICIES),
-    "targets": Key(TARGETS),
-    "start": Key(ID, required=True),
-    "steps": Key(ListOf(item=STEP, min_items=1), required=True),
-    "waivers": Key(ListOf(item=WAIVER), default=()),
-})
+STEP = Record(
+    name="step",
+    description="one step of the process",
+    keys={
+        "id": Key(ID, required=True),
+        "name": Key(NAME, required=True),
+        "kind": Key(Word(words=STEP_KINDS, vocabulary="step kind"), required=True),
+        "actor": Key(ID),
+        "person": Key(Word(words=PERSON_LEVELS, vocabulary="person level"), default="absent"),
+        "days": Key(DAYS, default=0.0),
+        "forms": Key(Number(minimum=0, integer=True), default=0),
+        "asks": Key(ListOf(item=NAME, unique=True), default=()),
+        "tells": Key(ListOf(item=Word(words=TELLS, vocabulary="tells"), unique=True), default=()),
+        "produces": Key(
+            ListOf(item=Word(words=ARTEFACTS, vocabulary="artefact"), unique=True), default=()
+        ),
+        "approves": Key(
+            ListOf(item=Word(words=ARTEFACTS, vocabulary="artefact"), unique=True, min_items=1)
+        ),
+        "authority": Key(ID),
+        "restrictions": Key(ListOf(item=NAME), default=()),
+        "outcome": Key(Word(words=OUTCOMES, vocabulary="outcome")),
+        "note": Key(NAME),
+        "next": Key(ListOf(item=TRANSITION), default=()),
+    },
+)
+WAIVER = Record(
+    name="waiver",
+    description="an accepted finding",
+    keys={
+        "rule": Key(
+            Text(pattern=r"^[A-Z]+-[0-9]{2}$", hint="a rule id such as AUTH-03"), required=True
+        ),
+        "step": Key(ID),
+        "reason": Key(NAME, required=True),
+    },
+)
+MODEL = Record(
+    name="model",
+    description="a council's care and support process",
+    keys={
+        "sdsaudit": Key(Const(value=FORMAT_VERSION, description="format version"), required=True),
+        "council": Key(NAME, required=True),
+        "title": Key(NAME, required=True),
+        "as_of": Key(Date(description="the date the model describes"), required=True),
+        "description": Key(NAME),
+        "authorities": Key(ListOf(item=AUTHORITY, min_items=1)),
+        "actors": Key(MapOf(value=ACTOR, min_items=1), required=True),
+        "options": Key(ListOf(item=Word(words=OPTIONS, vocabulary="option"), unique=True)),
+        "policies": Key(POLICIES),
+        "targets": Key(TARGETS),
+        "start": Key(ID, required=True),
+        "steps": Key(ListOf(item=STEP, min_items=1), required=True),
+        "waivers": Key(ListOf(item=WAIVER), default=()),
+    },
+)
 
 
 # --------------------------------------------------------------------------- JSON Schema
@@ -230,8 +326,6 @@ def _kind_conditions() -> list[dict[str, Any]]:
         required = list(KIND_REQUIRED_KEYS.get(kind, ()))
         if kind not in NO_ACTOR_KINDS:
             required.append("actor")
-        if kind not in NO_NEXT_KINDS:
-            required.append("next")
         forbidden = [k for k, kinds in KIND_ONLY_KEYS.items() if kind not in kinds]
         if kind in NO_NEXT_KINDS:
             forbidden.append("next")
@@ -239,7 +333,9 @@ def _kind_conditions() -> list[dict[str, Any]]:
             then["required"] = sorted(required)
         if forbidden:
             then["not"] = {"anyOf": [{"required": [k]} for k in sorted(forbidden)]}
-        conditions.append({"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]}, "then": then})
+        conditions.append(
+            {"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]}, "then": then}
+        )
     return conditions
 
 
@@ -282,8 +378,11 @@ def _to_json(spec: Spec) -> dict[str, Any]:
             if key.default not in (None, ()):
                 out["properties"][name]["default"] = key.default
     elif isinstance(spec, MapOf):
-        out = {"type": "object", "propertyNames": {"pattern": ID_PATTERN},
-               "additionalProperties": _to_json(spec.value)}
+        out = {
+            "type": "object",
+            "propertyNames": {"pattern": ID_PATTERN},
+            "additionalProperties": _to_json(spec.value),
+        }
         if spec.min_items:
             out["minProperties"] = spec.min_items
     elif isinstance(spec, Either):

@@ -103,7 +103,9 @@ def truncate(text: str, limit: int = 40) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def read_bytes(path: str, max_bytes: int = DEFAULT_MAX_BYTES, stdin: BinaryIO | None = None) -> bytes:
+def read_bytes(
+    path: str, max_bytes: int = DEFAULT_MAX_BYTES, stdin: BinaryIO | None = None
+) -> bytes:
     """Read a file (``-`` for standard input), refusing it before parsing if too big."""
     if path == "-":
         stream = stdin or sys.stdin.buffer
@@ -117,17 +119,23 @@ def read_bytes(path: str, max_bytes: int = DEFAULT_MAX_BYTES, stdin: BinaryIO | 
             raise ModelError([_too_big(path, max_bytes, size)])
         return Path(path).read_bytes()
     except IsADirectoryError:
-        raise ModelError([Problem(path, None, None, "is a folder, not a file: give the path of a .yaml file")]) from None
+        raise ModelError(
+            [Problem(path, None, None, "is a folder, not a file: give the path of a .yaml file")]
+        ) from None
     except FileNotFoundError:
         raise ModelError([Problem(path, None, None, "no such file: check the path")]) from None
     except PermissionError:
-        raise ModelError([Problem(path, None, None, "cannot be read (permission denied)")]) from None
+        raise ModelError(
+            [Problem(path, None, None, "cannot be read (permission denied)")]
+        ) from None
 
 
 def _too_big(path: str, max_bytes: int, size: int | None) -> Problem:
     got = f" ({size:,} bytes)" if size is not None else ""
     return Problem(
-        path, None, None,
+        path,
+        None,
+        None,
         f"the file is larger than the limit of {max_bytes:,} bytes{got}; a process model is "
         "normally well under 100 KB. Split it, or raise the limit with --max-bytes if it really is this large",
     )
@@ -137,11 +145,24 @@ def decode(data: bytes, path: str) -> str:
     """UTF-8 with or without a byte-order mark; anything else is a located error."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
-                      (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
+    for bom, name in (
+        (b"\xff\xfe\x00\x00", "UTF-32"),
+        (b"\x00\x00\xfe\xff", "UTF-32"),
+        (b"\xff\xfe", "UTF-16"),
+        (b"\xfe\xff", "UTF-16"),
+    ):
         if data.startswith(bom):
-            raise ModelError([Problem(path, 1, 1, f"the file is saved as {name}; save it as UTF-8 "
-                                      "(in most editors: Save As, Encoding: UTF-8)")])
+            raise ModelError(
+                [
+                    Problem(
+                        path,
+                        1,
+                        1,
+                        f"the file is saved as {name}; save it as UTF-8 "
+                        "(in most editors: Save As, Encoding: UTF-8)",
+                    )
+                ]
+            )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -151,11 +172,17 @@ def decode(data: bytes, path: str) -> str:
         column = len(last.decode("utf-8", errors="replace")) + 1
         byte = data[exc.start]
         guess = "Windows-1252 or Latin-1" if byte >= 0x80 else "another encoding"
-        raise ModelError([Problem(
-            path, line, column,
-            f"byte 0x{byte:02X} is not valid UTF-8 (the file looks saved as {guess}); "
-            "save it as UTF-8 (in most editors: Save As, Encoding: UTF-8)",
-        )]) from None
+        raise ModelError(
+            [
+                Problem(
+                    path,
+                    line,
+                    column,
+                    f"byte 0x{byte:02X} is not valid UTF-8 (the file looks saved as {guess}); "
+                    "save it as UTF-8 (in most editors: Save As, Encoding: UTF-8)",
+                )
+            ]
+        ) from None
 
 
 def _prescan(text: str, path: str) -> list[Problem]:
@@ -164,13 +191,27 @@ def _prescan(text: str, path: str) -> list[Problem]:
     for number, line in enumerate(text.split("\n"), start=1):
         for match in _CONTROL.finditer(line):
             char = match.group()
-            name = "a NUL character" if char == "\x00" else f"the control character U+{ord(char):04X}"
-            problems.append(Problem(path, number, match.start() + 1,
-                                    f"{name} is not allowed in a model; delete it (it is invisible in most editors)"))
+            name = (
+                "a NUL character" if char == "\x00" else f"the control character U+{ord(char):04X}"
+            )
+            problems.append(
+                Problem(
+                    path,
+                    number,
+                    match.start() + 1,
+                    f"{name} is not allowed in a model; delete it (it is invisible in most editors)",
+                )
+            )
         indent = len(line) - len(line.lstrip(" \t"))
         if "\t" in line[:indent]:
-            problems.append(Problem(path, number, line.index("\t") + 1,
-                                    "a tab is used to indent this line; YAML needs spaces: replace the tab with spaces"))
+            problems.append(
+                Problem(
+                    path,
+                    number,
+                    line.index("\t") + 1,
+                    "a tab is used to indent this line; YAML needs spaces: replace the tab with spaces",
+                )
+            )
         if len(problems) > 50:
             break
     return problems
@@ -179,8 +220,12 @@ def _prescan(text: str, path: str) -> list[Problem]:
 # --------------------------------------------------------------------------- parsing
 
 
-def parse_file(path: str, max_bytes: int = DEFAULT_MAX_BYTES, stdin: BinaryIO | None = None,
-               display: str | None = None) -> Document:
+def parse_file(
+    path: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    stdin: BinaryIO | None = None,
+    display: str | None = None,
+) -> Document:
     """Read and parse one YAML file into a :class:`Document` (raises :class:`ModelError`)."""
     name = display or ("<stdin>" if path == "-" else path)
     data = read_bytes(path, max_bytes, stdin)
@@ -205,12 +250,29 @@ def parse_text(text: str, path: str = "<text>") -> Document:
     except _Stop as stop:
         raise ModelError([stop.problem]) from None
     if builder.root is None or (isinstance(builder.root, Scalar) and builder.root.is_null):
-        raise ModelError([Problem(path, 1, 1, "the file is empty: a model needs keys such as "
-                                  "sdsaudit: 1, council:, title:, start: and steps: (run 'sdsaudit init' for a starter)")])
+        raise ModelError(
+            [
+                Problem(
+                    path,
+                    1,
+                    1,
+                    "the file is empty: a model needs keys such as "
+                    "sdsaudit: 1, council:, title:, start: and steps: (run 'sdsaudit init' for a starter)",
+                )
+            ]
+        )
     if not isinstance(builder.root, Map):
-        raise ModelError([Problem(path, builder.root.pos.line, builder.root.pos.column,
-                                  f"the top level of a model must be a mapping of keys such as council: and steps:, "
-                                  f"but this file holds {describe(builder.root)}")])
+        raise ModelError(
+            [
+                Problem(
+                    path,
+                    builder.root.pos.line,
+                    builder.root.pos.column,
+                    f"the top level of a model must be a mapping of keys such as council: and steps:, "
+                    f"but this file holds {describe(builder.root)}",
+                )
+            ]
+        )
     return Document(builder.root, builder.problems)
 
 
@@ -240,22 +302,39 @@ class _Builder:
         if isinstance(event, yaml.DocumentStartEvent):
             self.documents += 1
             if self.documents > 1:
-                self.stop(event.start_mark, "this file holds more than one YAML document (a line '---' "
-                                            "starts another); keep one model per file")
+                self.stop(
+                    event.start_mark,
+                    "this file holds more than one YAML document (a line '---' "
+                    "starts another); keep one model per file",
+                )
             return
         if isinstance(event, yaml.AliasEvent):
-            self.stop(event.start_mark, f"the alias '*{event.anchor}' is not allowed in a model: "
-                                        "write the value out in full instead of referring to an anchor")
+            self.stop(
+                event.start_mark,
+                f"the alias '*{event.anchor}' is not allowed in a model: "
+                "write the value out in full instead of referring to an anchor",
+            )
         if isinstance(event, (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             if event.anchor is not None:
-                self.stop(event.start_mark, f"the anchor '&{event.anchor}' is not allowed in a model: "
-                                            "write each value out in full")
-            if event.tag is not None and not (isinstance(event, yaml.ScalarEvent) and event.tag == "!"):
-                self.stop(event.start_mark, f"the tag '{event.tag}' is not allowed in a model: remove it "
-                                            "(sdsaudit works out each value's type from the format)")
+                self.stop(
+                    event.start_mark,
+                    f"the anchor '&{event.anchor}' is not allowed in a model: "
+                    "write each value out in full",
+                )
+            if event.tag is not None and not (
+                isinstance(event, yaml.ScalarEvent) and event.tag == "!"
+            ):
+                self.stop(
+                    event.start_mark,
+                    f"the tag '{event.tag}' is not allowed in a model: remove it "
+                    "(sdsaudit works out each value's type from the format)",
+                )
             if len(self.stack) >= MAX_DEPTH:
-                self.stop(event.start_mark, f"the values are nested more than {MAX_DEPTH} levels deep; "
-                                            "a model never needs this: check the indentation")
+                self.stop(
+                    event.start_mark,
+                    f"the values are nested more than {MAX_DEPTH} levels deep; "
+                    "a model never needs this: check the indentation",
+                )
         if isinstance(event, yaml.ScalarEvent):
             # implicit[0] is true only for plain (unquoted, non-block) scalars, in both parsers
             plain = bool(event.implicit[0]) and event.style in (None, "")
@@ -284,15 +363,24 @@ class _Builder:
             if not isinstance(node, Scalar):
                 self.stop(event.start_mark, "a key must be a plain word, not a list or mapping")
             if node.plain and node.value == "<<":
-                self.stop(event.start_mark, "merge keys ('<<') are not allowed in a model: write the keys out in full")
+                self.stop(
+                    event.start_mark,
+                    "merge keys ('<<') are not allowed in a model: write the keys out in full",
+                )
             self.stack[-1] = (parent, node)
             return
         name = key.value
         if name in parent.items:
             first = parent.keys[name].pos
-            self.problems.append(Problem(self.path, key.pos.line, key.pos.column,
-                                         f"the key '{name}' appears twice in this mapping (first at line "
-                                         f"{first.line}); YAML would silently keep only the last one: remove one"))
+            self.problems.append(
+                Problem(
+                    self.path,
+                    key.pos.line,
+                    key.pos.column,
+                    f"the key '{name}' appears twice in this mapping (first at line "
+                    f"{first.line}); YAML would silently keep only the last one: remove one",
+                )
+            )
         else:
             parent.items[name] = node
             parent.keys[name] = key
@@ -305,32 +393,76 @@ def _explain(exc: yaml.MarkedYAMLError, path: str) -> Problem:
     context = exc.context or ""
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-    if "quoted scalar" in context and ("end of stream" in problem or "document separator" in problem):
+    if "quoted scalar" in context and (
+        "end of stream" in problem or "document separator" in problem
+    ):
         start = exc.context_mark or mark
-        return Problem(path, start.line + 1, start.column + 1,
-                       "this quoted text is never closed: add the closing quote mark at the end of the value")
+        return Problem(
+            path,
+            start.line + 1,
+            start.column + 1,
+            "this quoted text is never closed: add the closing quote mark at the end of the value",
+        )
     if "'\\t'" in problem or "\t" in problem:
-        return Problem(path, line, column, "a tab is used here; YAML needs spaces: replace the tab with spaces")
+        return Problem(
+            path, line, column, "a tab is used here; YAML needs spaces: replace the tab with spaces"
+        )
     if "mapping values are not allowed" in problem:
-        return Problem(path, line, column, "a colon followed by a space appears inside a value; put the whole "
-                                           "value in quotes, or check the indentation of this line")
+        return Problem(
+            path,
+            line,
+            column,
+            "a colon followed by a space appears inside a value; put the whole "
+            "value in quotes, or check the indentation of this line",
+        )
     if "could not find expected ':'" in problem:
-        return Problem(path, line, column, "a line here is missing the ':' between a key and its value")
+        return Problem(
+            path, line, column, "a line here is missing the ':' between a key and its value"
+        )
     if "expected <block end>" in problem or "did not find expected key" in problem:
-        return Problem(path, line, column, "this line is not indented in line with the lines above it: "
-                                           "check its spaces")
+        return Problem(
+            path,
+            line,
+            column,
+            "this line is not indented in line with the lines above it: check its spaces",
+        )
     if "did not find expected '-'" in problem:
-        return Problem(path, line, column, "a list item here is not in line with the items above: check "
-                                           "that every item starts with '- ' at the same indentation")
+        return Problem(
+            path,
+            line,
+            column,
+            "a list item here is not in line with the items above: check "
+            "that every item starts with '- ' at the same indentation",
+        )
+    if "nesting depth" in problem:  # newer libyaml enforces its own limit, before ours
+        return Problem(
+            path, line, column,
+            f"the values are nested more than {MAX_DEPTH} levels deep; a model never needs this: "
+            "check the indentation",
+        )
     if "flow" in context:
-        return Problem(path, line, column, f"a [list] or {{mapping}} written on one line is not closed properly "
-                                           f"({problem}): check its brackets and commas")
+        return Problem(
+            path,
+            line,
+            column,
+            f"a [list] or {{mapping}} written on one line is not closed properly "
+            f"({problem}): check its brackets and commas",
+        )
     if "found character" in problem and "cannot start any token" in problem:
         char = problem.split("'")[1] if "'" in problem else "?"
-        return Problem(path, line, column, f"the character {char!r} cannot start a value here; put the value "
-                                           "in quotes")
-    return Problem(path, line, column, f"the YAML cannot be read here ({problem or context}); check the "
-                                       "indentation and punctuation of this line")
+        return Problem(
+            path,
+            line,
+            column,
+            f"the character {char!r} cannot start a value here; put the value in quotes",
+        )
+    return Problem(
+        path,
+        line,
+        column,
+        f"the YAML cannot be read here ({problem or context}); check the "
+        "indentation and punctuation of this line",
+    )
 
 
 # --------------------------------------------------------------------------- plain data

@@ -92,54 +92,94 @@ def test_forms_must_be_whole():
 
 def test_closed_vocabulary_with_hint():
     line = one_error(MINIMAL.replace("kind: contact", "kind: contcat"))
-    assert line.startswith("m.yaml:12:11: error: 'contcat' is not a known step kind (did you mean 'contact'?)")
+    assert line.startswith(
+        "m.yaml:12:11: error: 'contcat' is not a known step kind (did you mean 'contact'?)"
+    )
 
 
-@pytest.mark.parametrize("field,value,vocab", [
-    ("person", "lead", "person level"),
-    ("tells", "[budget]", "tells"),
-    ("produces", "[plan]", "artefact"),
-])
+@pytest.mark.parametrize(
+    "field,value,vocab",
+    [
+        ("person", "lead", "person level"),
+        ("tells", "[budget]", "tells"),
+        ("produces", "[plan]", "artefact"),
+    ],
+)
 def test_other_vocabularies(field, value, vocab):
-    line = one_error(MINIMAL.replace("    actor: team\n", f"    actor: team\n    {field}: {value}\n", 1))
+    line = one_error(
+        MINIMAL.replace("    actor: team\n", f"    actor: team\n    {field}: {value}\n", 1)
+    )
     assert f"is not a known {vocab}" in line and line.startswith("m.yaml:14:")
 
 
 def test_duplicate_key():
-    line = one_error(MINIMAL.replace("council: Testshire Council\n", "council: Testshire Council\ncouncil: Other\n"))
-    assert line.startswith("m.yaml:3:1: error: the key 'council' appears twice in this mapping (first at line 2)")
+    line = one_error(
+        MINIMAL.replace(
+            "council: Testshire Council\n", "council: Testshire Council\ncouncil: Other\n"
+        )
+    )
+    assert line.startswith(
+        "m.yaml:3:1: error: the key 'council' appears twice in this mapping (first at line 2)"
+    )
 
 
 def test_duplicate_step_id():
     text = MINIMAL.replace("  - id: support\n", "  - id: contact\n", 1)
-    assert any("m.yaml:15:9: error: step id 'contact' is used twice (first at line 10)" in e for e in errors(text))
+    assert any(
+        "m.yaml:15:9: error: step id 'contact' is used twice (first at line 10)" in e
+        for e in errors(text)
+    )
 
 
 def test_dangling_actor():
     line = one_error(MINIMAL.replace("actor: team", "actor: teem"))
-    assert line == "m.yaml:13:12: error: actor 'teem' of step 'contact' is not in 'actors' (did you mean 'team'?)"
+    assert (
+        line
+        == "m.yaml:13:12: error: actor 'teem' of step 'contact' is not in 'actors' (did you mean 'team'?)"
+    )
 
 
 def test_dangling_transition_and_start():
-    lines = errors(MINIMAL.replace("next: [support]", "next: [suport]").replace("start: contact", "start: contat"))
-    assert "m.yaml:8:8: error: start 'contat' is not the id of any step (did you mean 'contact'?)" in lines
-    assert any("m.yaml:14:12: error: step 'contact' goes next to 'suport'" in e and "'support'" in e for e in lines)
+    lines = errors(
+        MINIMAL.replace("next: [support]", "next: [suport]").replace(
+            "start: contact", "start: contat"
+        )
+    )
+    assert (
+        "m.yaml:8:8: error: start 'contat' is not the id of any step (did you mean 'contact'?)"
+        in lines
+    )
+    assert any(
+        "m.yaml:14:12: error: step 'contact' goes next to 'suport'" in e and "'support'" in e
+        for e in lines
+    )
 
 
 def test_dangling_authority_and_missing_authorities():
-    approval = ("  - id: ok\n    name: Sign off\n    kind: approval\n    actor: team\n"
-                "    authority: manger\n    approves: [support_plan]\n    next: [support]\n")
-    text = MINIMAL.replace("next: [support]\n  - id: support", "next: [ok]\n" + approval + "  - id: support")
+    approval = (
+        "  - id: ok\n    name: Sign off\n    kind: approval\n    actor: team\n"
+        "    authority: manger\n    approves: [support_plan]\n    next: [support]\n"
+    )
+    text = MINIMAL.replace(
+        "next: [support]\n  - id: support", "next: [ok]\n" + approval + "  - id: support"
+    )
     lines = errors(text)
     assert any("no 'authorities' list" in e for e in lines)
-    text2 = text.replace("start: contact", "authorities:\n  - {id: manager, name: Manager}\nstart: contact")
+    text2 = text.replace(
+        "start: contact", "authorities:\n  - {id: manager, name: Manager}\nstart: contact"
+    )
     line = one_error(text2)
-    assert "authority 'manger' of step 'ok' is not in 'authorities' (did you mean 'manager'?)" in line
+    assert (
+        "authority 'manger' of step 'ok' is not in 'authorities' (did you mean 'manager'?)" in line
+    )
 
 
 def test_waiver_dangling_rule_and_step():
-    lines = errors(MINIMAL + "waivers:\n  - {rule: AUTH-99, reason: ok}\n  - {rule: AUTH-03, step: nope, reason: ok}\n"
-                   "  - {rule: AUTH-03, reason: ''}\n")
+    lines = errors(
+        MINIMAL
+        + "waivers:\n  - {rule: AUTH-99, reason: ok}\n  - {rule: AUTH-03, step: nope, reason: ok}\n"
+        "  - {rule: AUTH-03, reason: ''}\n"
+    )
     assert any("waiver names the rule 'AUTH-99', which does not exist" in e for e in lines)
     assert any("waiver names the step 'nope', which does not exist" in e for e in lines)
     assert any("'reason' is empty" in e for e in lines)
@@ -148,21 +188,42 @@ def test_waiver_dangling_rule_and_step():
 def test_shares_out_of_range_and_over_one():
     text = MINIMAL.replace("next: [support]", "next:\n      - {to: support, share: 1.5}")
     assert "above the largest allowed (1)" in one_error(text)
-    text = MINIMAL.replace("next: [support]", "next:\n      - {to: support, share: 0.7}\n      - {to: contact, share: 0.6, rework: true}")
+    text = MINIMAL.replace(
+        "next: [support]",
+        "next:\n      - {to: support, share: 0.7}\n      - {to: contact, share: 0.6, rework: true}",
+    )
     assert "add up to 1.3, more than 1" in one_error(text)
-    text = MINIMAL.replace("next: [support]", "next:\n      - {to: support, share: 0.7}\n      - {to: contact, share: 0.2, rework: true}")
+    text = MINIMAL.replace(
+        "next: [support]",
+        "next:\n      - {to: support, share: 0.7}\n      - {to: contact, share: 0.2, rework: true}",
+    )
     assert "add up to 0.9, not 1" in one_error(text)
 
 
 def test_kind_specific_keys():
-    text = MINIMAL.replace("    actor: team\n    next: [support]", "    actor: team\n    outcome: withdrew\n    next: [support]")
+    text = MINIMAL.replace(
+        "    actor: team\n    next: [support]",
+        "    actor: team\n    outcome: withdrew\n    next: [support]",
+    )
     assert "'outcome' belongs only on end steps" in one_error(text)
     end = "  - id: stop\n    name: Stopped\n    kind: end\n"
-    lines = errors(MINIMAL.replace("next: [support]\n", "next: [support, stop]\n", 1) + "  " + end.strip() + "\n")
-    assert any("step 'stop' is a end step, so it needs 'outcome'" in e or "needs 'outcome'" in e for e in lines)
-    approval = "  - id: ok\n    name: Sign off\n    kind: approval\n    actor: team\n    next: [support]\n"
+    lines = errors(
+        MINIMAL.replace("next: [support]\n", "next: [support, stop]\n", 1)
+        + "  "
+        + end.strip()
+        + "\n"
+    )
+    assert any(
+        "step 'stop' is a end step, so it needs 'outcome'" in e or "needs 'outcome'" in e
+        for e in lines
+    )
+    approval = (
+        "  - id: ok\n    name: Sign off\n    kind: approval\n    actor: team\n    next: [support]\n"
+    )
     lines = errors(MINIMAL.replace("next: [support]\n", "next: [ok]\n", 1) + approval)
-    assert any("needs 'approves'" in e for e in lines) and any("needs 'authority'" in e for e in lines)
+    assert any("needs 'approves'" in e for e in lines) and any(
+        "needs 'authority'" in e for e in lines
+    )
 
 
 def test_version_must_be_one():
@@ -170,11 +231,15 @@ def test_version_must_be_one():
 
 
 def test_scalars_stay_text():
-    model = load_model_text(MINIMAL.replace("title: Minimal process", "title: no").replace(
-        "name: First contact", "name: 12:30"), "m.yaml")
+    model = load_model_text(
+        MINIMAL.replace("title: Minimal process", "title: no").replace(
+            "name: First contact", "name: 12:30"
+        ),
+        "m.yaml",
+    )
     assert model.title == "no"
     assert model.step("contact").name == "12:30"
-    line = one_error(MINIMAL.replace("  - id: contact\n", "  - id: contact\n    days: \"1.10\"\n", 1))
+    line = one_error(MINIMAL.replace("  - id: contact\n", '  - id: contact\n    days: "1.10"\n', 1))
     assert "written without quotes" in line
 
 
@@ -184,8 +249,11 @@ def test_yes_is_not_a_boolean():
 
 
 def test_all_problems_reported_together():
-    text = MINIMAL.replace("kind: contact", "kind: contcat").replace("actor: team", "actor: teem").replace(
-        "title: Minimal process", "titel: x")
+    text = (
+        MINIMAL.replace("kind: contact", "kind: contcat")
+        .replace("actor: team", "actor: teem")
+        .replace("title: Minimal process", "titel: x")
+    )
     assert len(errors(text)) >= 3
 
 

@@ -14,8 +14,11 @@ from sdsaudit.model import PERSON_LEVELS, Model
 from sdsaudit.source import dump
 
 ids = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
-names = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
-                max_size=20).filter(lambda s: s.strip() != "")
+names = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
+    min_size=1,
+    max_size=20,
+).filter(lambda s: s.strip() != "")
 
 
 @st.composite
@@ -24,9 +27,17 @@ def models(draw) -> dict:
     n = draw(st.integers(min_value=1, max_value=8))
     step_ids = draw(st.lists(ids, min_size=n, max_size=n, unique=True))
     actor_ids = draw(st.lists(ids, min_size=2, max_size=4, unique=True))
-    actors = {a: {"name": draw(names), "kind": "person" if i == 0 else draw(st.sampled_from(S.ACTOR_KINDS))}
-              for i, a in enumerate(actor_ids)}
-    authorities = [{"id": "level_a", "name": "Level A", "limit": 500}, {"id": "level_b", "name": "Level B"}]
+    actors = {
+        a: {
+            "name": draw(names),
+            "kind": "person" if i == 0 else draw(st.sampled_from(S.ACTOR_KINDS)),
+        }
+        for i, a in enumerate(actor_ids)
+    }
+    authorities = [
+        {"id": "level_a", "name": "Level A", "limit": 500},
+        {"id": "level_b", "name": "Level B"},
+    ]
     steps = []
     for i, sid in enumerate(step_ids):
         kind = draw(st.sampled_from([k for k in S.STEP_KINDS if k != "end"]))
@@ -35,7 +46,9 @@ def models(draw) -> dict:
             step["actor"] = draw(st.sampled_from(actor_ids))
         if kind == "approval":
             step["authority"] = draw(st.sampled_from(["level_a", "level_b"]))
-            step["approves"] = draw(st.lists(st.sampled_from(S.ARTEFACTS), min_size=1, max_size=3, unique=True))
+            step["approves"] = draw(
+                st.lists(st.sampled_from(S.ARTEFACTS), min_size=1, max_size=3, unique=True)
+            )
         if draw(st.booleans()):
             step["person"] = draw(st.sampled_from(PERSON_LEVELS))
         if draw(st.booleans()):
@@ -44,18 +57,30 @@ def models(draw) -> dict:
             step["tells"] = draw(st.lists(st.sampled_from(S.TELLS), max_size=3, unique=True))
         if draw(st.booleans()):
             step["asks"] = draw(st.lists(ids, max_size=3, unique=True))
-        targets = draw(st.lists(st.sampled_from(step_ids + ["finish"]), min_size=1, max_size=3, unique=True))
+        targets = draw(
+            st.lists(st.sampled_from(step_ids + ["finish"]), min_size=1, max_size=3, unique=True)
+        )
         if len(targets) == 1:
             step["next"] = targets
         else:
             share = round(1 / len(targets), 3)
-            step["next"] = [{"to": t, "share": share, "rework": j > i} for j, t in enumerate(targets)]
+            step["next"] = [
+                {"to": t, "share": share, "rework": j > i} for j, t in enumerate(targets)
+            ]
             step["next"][-1].pop("share")
         steps.append(step)
     steps.append({"id": "finish", "name": "Finished", "kind": "end", "outcome": "other"})
-    return {"sdsaudit": 1, "council": draw(names), "title": draw(names),
-            "as_of": dt.date(2026, 4, 1).isoformat(), "authorities": authorities, "actors": actors,
-            "options": draw(st.lists(st.sampled_from(S.OPTIONS), unique=True)), "start": step_ids[0], "steps": steps}
+    return {
+        "sdsaudit": 1,
+        "council": draw(names),
+        "title": draw(names),
+        "as_of": dt.date(2026, 4, 1).isoformat(),
+        "authorities": authorities,
+        "actors": actors,
+        "options": draw(st.lists(st.sampled_from(S.OPTIONS), unique=True)),
+        "start": step_ids[0],
+        "steps": steps,
+    }
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -74,13 +99,17 @@ def test_text_mutations_give_model_or_model_error(data, draw):
         pos = draw.draw(st.integers(min_value=0, max_value=max(0, len(text) - 1)))
         op = draw.draw(st.sampled_from(["delete", "insert", "dup_line", "drop_line"]))
         if op == "delete":
-            text = text[:pos] + text[pos + 1:]
+            text = text[:pos] + text[pos + 1 :]
         elif op == "insert":
-            text = text[:pos] + draw.draw(st.sampled_from(list(":-[]{}&*!#'\"\t\n |>%@`,?x0"))) + text[pos:]
+            text = (
+                text[:pos]
+                + draw.draw(st.sampled_from(list(":-[]{}&*!#'\"\t\n |>%@`,?x0")))
+                + text[pos:]
+            )
         else:
             lines = text.split("\n")
             i = draw.draw(st.integers(min_value=0, max_value=len(lines) - 1))
-            lines[i:i + 1] = [lines[i]] * 2 if op == "dup_line" else []
+            lines[i : i + 1] = [lines[i]] * 2 if op == "dup_line" else []
             text = "\n".join(lines)
     try:
         assert isinstance(load_model_text(text, "mutated.yaml"), Model)
@@ -93,8 +122,17 @@ def test_text_mutations_give_model_or_model_error(data, draw):
 def test_structural_mutations_give_model_or_model_error(data, draw):
     step = draw.draw(st.sampled_from(data["steps"]))
     key = draw.draw(st.sampled_from(sorted(S.STEP.keys) + ["bogus"]))
-    value = draw.draw(st.one_of(st.none(), st.integers(-5, 5), st.floats(allow_nan=False), names, st.booleans(),
-                                st.lists(names, max_size=2), st.dictionaries(ids, names, max_size=2)))
+    value = draw.draw(
+        st.one_of(
+            st.none(),
+            st.integers(-5, 5),
+            st.floats(allow_nan=False),
+            names,
+            st.booleans(),
+            st.lists(names, max_size=2),
+            st.dictionaries(ids, names, max_size=2),
+        )
+    )
     if draw.draw(st.booleans()):
         step.pop(key, None)
     else:

@@ -38,13 +38,23 @@ def test_schema_is_valid_draft_2020_12():
 
 def _as_json(path: Path) -> object:
     # yaml.safe_load turns dates into date objects; JSON has only strings
-    return json.loads(json.dumps(yaml.safe_load(path.read_text(encoding="utf-8")),
-                                 default=lambda v: v.isoformat() if isinstance(v, dt.date) else str(v)))
+    return json.loads(
+        json.dumps(
+            yaml.safe_load(path.read_text(encoding="utf-8")),
+            default=lambda v: v.isoformat() if isinstance(v, dt.date) else str(v),
+        )
+    )
 
 
 def test_there_are_shipped_models():
     names = {p.name for p in shipped_models()}
-    assert {"process.yaml", "lean.yaml", "traditional.yaml", "scottish.yaml", "starter.yaml"} <= names
+    assert {
+        "process.yaml",
+        "lean.yaml",
+        "traditional.yaml",
+        "scottish.yaml",
+        "starter.yaml",
+    } <= names
 
 
 @pytest.mark.parametrize("path", shipped_models(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -116,19 +126,26 @@ def test_internal_errors_do_not_show_tracebacks(monkeypatch):
     monkeypatch.setattr(sdsaudit.api, "validate_models", boom)
     result = run("validate", str(EXAMPLE))
     assert result.exit_code == 2
-    assert "internal error: RuntimeError: kaboom" in result.output and "Traceback" not in result.output
+    assert (
+        "internal error: RuntimeError: kaboom" in result.output and "Traceback" not in result.output
+    )
 
 
 def test_console_entry_points():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "sdsaudit", "--version"], capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "sdsaudit", "--version"], capture_output=True, text=True, env=env
+    )
     assert done.returncode == 0 and "sdsaudit" in done.stdout
 
 
 def test_data_folders_found_from_a_wheel(tmp_path):
     """Build the wheel and import sdsaudit from it: criteria/, templates/ and process_models/ come inside."""
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
-                           capture_output=True, text=True)
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+    )
     assert build.returncode == 0, build.stderr
     wheel = next(tmp_path.glob("sdsaudit-*.whl"))
     unpacked = tmp_path / "site"
@@ -138,10 +155,17 @@ def test_data_folders_found_from_a_wheel(tmp_path):
     assert "sdsaudit/criteria/rules.yaml" in names
     assert "sdsaudit/process_models/starter.yaml" in names
     assert any(n.startswith("sdsaudit/templates/") for n in names)
-    code = ("import sdsaudit.resources as r; "
-            "print(r.data_dir('criteria')); print(r.data_dir('templates')); print(r.data_dir('process_models'))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
-                          env={**os.environ, "PYTHONPATH": str(unpacked)})
+    code = (
+        "import sdsaudit.resources as r; "
+        "print(r.data_dir('criteria')); print(r.data_dir('templates')); print(r.data_dir('process_models'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(unpacked)},
+    )
     assert done.returncode == 0, done.stderr
     for line in done.stdout.split():
         assert line.startswith(str(unpacked / "sdsaudit")), line

@@ -35,7 +35,8 @@ import json
 import os
 import pathlib
 import threading
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 __all__ = [
     "CHROMIUM_ARGS",

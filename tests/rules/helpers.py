@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -44,11 +43,6 @@ def model_text(steps: list[dict[str, Any]], top: dict[str, Any] | None = None) -
 
 
 def build_model(steps: list[dict[str, Any]], top: dict[str, Any] | None = None,
-                drop_next: list[str] | None = None, path: str = "case.yaml") -> Model:
-    """Load the model; ``drop_next`` then removes those steps' transitions (a model the
-    loader would refuse, which the structure rules must still handle)."""
-    model = load_model_text(model_text(steps, top), path)
-    if drop_next:
-        model = replace(model, steps=tuple(replace(s, next=()) if s.id in drop_next else s
-                                           for s in model.steps))
-    return model
+                path: str = "case.yaml") -> Model:
+    """Load the case's model through the real loader."""
+    return load_model_text(model_text(steps, top), path)

@@ -39,7 +39,7 @@ def _expected(case: dict) -> set[tuple]:
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['rule']}: {c['name']}" for c in CASES])
 def test_rule_case(case: dict) -> None:
-    model = build_model(case["steps"], case.get("top"), case.get("drop_next"))
+    model = build_model(case["steps"], case.get("top"))
     result = check_model(model, select=[case["rule"]], use_waivers=False)
     assert not result.rule_errors, result.rule_errors
     assert {f.rule for f in result.findings} <= {case["rule"]}
