@@ -9,20 +9,18 @@ from typing import TYPE_CHECKING
 
 from .errors import ModelError
 from .files import write_atomic
-from .loader import load_model
+from .loader import load_model, load_models
 from .resources import data_dir
 from .source import DEFAULT_MAX_BYTES
 
 
 def validate_models(paths: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[str]:
     """Validate each model; return every problem as a ``FILE:LINE:COL: error:`` line."""
-    lines: list[str] = []
-    for path in paths:
-        try:
-            load_model(path, max_bytes=max_bytes)
-        except ModelError as exc:
-            lines.extend(exc.lines())
-    return lines
+    try:
+        load_models(paths, max_bytes=max_bytes)
+    except ModelError as exc:
+        return exc.lines()
+    return []
 
 
 def starter_text() -> str:
@@ -143,14 +141,7 @@ def write_reports(
     from .report import render_report
     from .scoring import score_model
 
-    models, problems = [], []
-    for path in paths:
-        try:
-            models.append(load_model(path, max_bytes=max_bytes))
-        except ModelError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ModelError(problems)
+    models = load_models(paths, max_bytes=max_bytes)
     folders = report_folders(paths, out_dir)
     refuse_existing([f / name for f in folders for name in REPORT_FILES], force)
 

@@ -41,10 +41,10 @@ from typing import Any
 from . import __version__
 from .catalogue import Catalogue, load_catalogue
 from .compare import Assessed, assess, metric_label, number_words, write_outputs
-from .errors import ModelError, Problem, UsageError
+from .errors import UsageError
 from .files import refuse_existing
 from .findings import BLOCKS
-from .loader import load_model
+from .loader import load_models
 from .model import Model
 from .processmap import clean
 from .render import render
@@ -439,14 +439,6 @@ def write_benchmark(paths: Sequence[str], out_dir: str | Path, *, anonymise: boo
     if len(paths) < 2:
         raise UsageError("a benchmark needs at least two models, one for each council")
     refuse_existing([Path(out_dir) / name for name in BENCHMARK_FILES], force)
-    problems: list[Problem] = []
-    models: list[Model] = []
-    for path in paths:
-        try:
-            models.append(load_model(path, max_bytes=max_bytes))
-        except ModelError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ModelError(problems)
+    models = load_models(paths, max_bytes=max_bytes)
     bench = benchmark_models(models, anonymise=anonymise)
     return write_outputs(render_benchmark(bench), out_dir, force=True)

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from .errors import ModelError
 from .findings import CheckResult
-from .loader import load_model
+from .loader import load_models
 from .source import DEFAULT_MAX_BYTES
 
 
@@ -38,14 +37,7 @@ def check_models(paths: Iterable[str], *, select: Iterable[str] | None = None,
     catalogue = load_catalogue()
     chosen, dropped = split_ids(select), split_ids(ignore)
     catalogue.select(chosen, dropped)  # unknown ids fail here, before any work
-    models, problems = [], []
-    for path in paths:
-        try:
-            models.append(load_model(path, max_bytes=max_bytes, stdin=stdin))
-        except ModelError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ModelError(problems)
+    models = load_models(paths, max_bytes=max_bytes, stdin=stdin)
     return [check_model(m, catalogue, select=chosen, ignore=dropped, use_waivers=use_waivers)
             for m in models]
 

@@ -41,7 +41,7 @@ from .errors import ModelError, Problem, UsageError
 from .files import refuse_existing, write_atomic
 from .findings import BLOCKS, CheckResult, Finding
 from .graph import Context
-from .loader import load_model
+from .loader import load_models
 from .model import Model, Step
 from .processmap import (
     DEFAULT_MAX_NODES,
@@ -577,16 +577,7 @@ def compare_files(
 
     Returns the comparison and the newer model's assessment (for its map).
     """
-    problems: list[Problem] = []
-    models: list[Model] = []
-    for path in (old_path, new_path):
-        try:
-            models.append(load_model(path, max_bytes=max_bytes))
-        except ModelError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ModelError(problems)
-    old, new = models
+    old, new = load_models((old_path, new_path), max_bytes=max_bytes)
     notes: list[str] = []
     if old.as_of > new.as_of:
         old, new = new, old

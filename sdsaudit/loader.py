@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from types import MappingProxyType
 from typing import Any, BinaryIO
 
@@ -323,6 +323,25 @@ def load_model(
     document = parse_file(path, max_bytes=max_bytes, stdin=stdin)
     name = "<stdin>" if path == "-" else path
     return _build(document.root, document.problems, name, known_rules)
+
+
+def load_models(paths: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
+                stdin: BinaryIO | None = None) -> list[Model]:
+    """Load several models, reporting the problems of all of them together.
+
+    Raises one :class:`ModelError` carrying every problem in every file, so a user
+    fixing a batch of models sees everything at once.
+    """
+    models: list[Model] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            models.append(load_model(path, max_bytes=max_bytes, stdin=stdin))
+        except ModelError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ModelError(problems)
+    return models
 
 
 def load_model_text(
