@@ -252,14 +252,19 @@ class _Converter:
                 values[key] = INVALID
                 continue
             values[key] = self.convert(value_node, spec.keys[key].spec, f"'{key}'")
+        missing = []
         for key, definition in spec.keys.items():
             if key in values:
                 continue
             if definition.required:
-                self.error(node.pos, f"{spec.name} is missing the required key '{key}'")
+                missing.append(key)
                 values[key] = INVALID
             elif definition.default is not None:
                 values[key] = definition.default
+        if missing:  # one line for all of them: they share a position
+            keys = ", ".join(f"'{k}'" for k in missing)
+            plural = "s" if len(missing) > 1 else ""
+            self.error(node.pos, f"{spec.name} is missing the required key{plural} {keys}")
         return Located(values, node.pos, where)
 
     def map_of(self, node: Node, spec: S.MapOf, what: str) -> Any:
@@ -607,7 +612,7 @@ def _step(
         if total > 1 + 1e-3:
             err(
                 rec.at("next"),
-                f"the shares of {label}'s branches add up to {total:g}, more than 1: "
+                f"the shares of the branches of {label} add up to {total:g}, more than 1: "
                 "they are proportions of cases and must not exceed 1 in total",
             )
         elif len(shares) == len(transitions) and abs(total - 1) > 1e-3:

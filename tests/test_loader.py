@@ -70,6 +70,11 @@ def test_unknown_key_with_hint():
     assert line.startswith("m.yaml:14:5: error: unknown key 'dayz' in step (did you mean 'days'?)")
 
 
+def test_missing_required_keys_share_one_line():
+    text = MINIMAL.replace("title: Minimal process\n", "").replace("as_of: 2026-04-01\n", "")
+    assert one_error(text) == "m.yaml:1:1: error: model is missing the required keys 'title', 'as_of'"
+
+
 def test_missing_required_key():
     line = one_error(MINIMAL.replace("title: Minimal process\n", ""))
     assert line == "m.yaml:1:1: error: model is missing the required key 'title'"
@@ -192,7 +197,7 @@ def test_shares_out_of_range_and_over_one():
         "next: [support]",
         "next:\n      - {to: support, share: 0.7}\n      - {to: contact, share: 0.6, rework: true}",
     )
-    assert "add up to 1.3, more than 1" in one_error(text)
+    assert "the shares of the branches of step 'contact' add up to 1.3, more than 1" in one_error(text)
     text = MINIMAL.replace(
         "next: [support]",
         "next:\n      - {to: support, share: 0.7}\n      - {to: contact, share: 0.2, rework: true}",
