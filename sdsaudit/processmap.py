@@ -168,8 +168,8 @@ def lanes(model: Model) -> list[tuple[str | None, list[Step]]]:
 # ----------------------------------------------------------------------------- words
 
 KIND_WORDS = {
-    "approval": "approval (someone signs off)",
-    "panel": "funding panel (a group signs off)",
+    "approval": "approval: someone signs off",
+    "panel": "funding panel: a group signs off",
     "decision": "decision or eligibility check",
     "support": "support in place",
     "end": "end: the person leaves the process",
@@ -258,6 +258,12 @@ def _label(lines: Sequence[str], *, bold_first: bool = False, extra: str = "") -
         parts.append(f"<B>{piece}</B>" if bold_first and i == 0 else piece)
     body = "<BR/>".join(parts)
     return f"<{body}{extra}>"
+
+
+def _lane_label(lines: Sequence[str], *, bold: bool = False) -> str:
+    """A lane's HTML-like label: its lines (each escaped) lined up on the left."""
+    parts = [f"<B>{esc(t)}</B>" if bold else esc(t) for t in lines]
+    return "<" + "".join(f'{p}<BR ALIGN="LEFT"/>' for p in parts) + ">"
 
 
 # ----------------------------------------------------------------------------- building
@@ -349,15 +355,16 @@ def build_map(
     people = set(person_actor_ids(model))
     used_marks: dict[str, None] = {}
     wrap = 22 if easy else 26
+    lane_wrap = 22 if easy else 28  # long team names take two lines, not the map's width
     for index, (actor_id, steps) in enumerate(lanes(model), start=1):
         actor = model.actors.get(actor_id) if actor_id else None
         is_person = actor_id in people
         with graph.subgraph(name=f"cluster_lane_{index}") as lane:
             name = actor.name if actor else "No team named"
             if is_person:
-                lane_words = f"{'You' if easy else 'The person'}: {name}"
+                who = "You:" if easy else "The person:"
                 lane.attr(
-                    label=_label([lane_words], bold_first=True),
+                    label=_lane_label([who, *_wrap(name, lane_wrap)], bold=True),
                     style="filled,bold",
                     penwidth="3.5",
                     color=PALETTE["person_line"],
@@ -365,7 +372,7 @@ def build_map(
                 )
             else:
                 lane.attr(
-                    label=_label([name]),
+                    label=_lane_label(_wrap(name, lane_wrap)),
                     style="filled,rounded",
                     penwidth="1.2",
                     color=PALETTE["lane_line"],
@@ -403,6 +410,7 @@ def build_map(
         graph.edge("__start", model.start, penwidth="2")
 
     used_rework = used_shares = False
+    order = {s.id: i for i, s in enumerate(step_order(model))}
     for step in model.steps:
         for transition in step.next:
             if transition.to not in model.step_by_id:
@@ -410,15 +418,24 @@ def build_map(
             words = transition_words(transition, view)
             attrs = {}
             if words:
-                attrs["label"] = _label([words])
+                attrs["label"] = _label(_wrap(words, 16 if easy else 20))
+            tail, head = step.id, transition.to
             if transition.rework:
                 used_rework = True
-                attrs.update(
-                    style="dashed", color=PALETTE["rework"], penwidth="1.8", constraint="false"
-                )
+                attrs.update(style="dashed", color=PALETTE["rework"], penwidth="1.8")
+                forward = any(t.to == tail for t in model.step(head).next)
+                if order[head] < order[tail] and not forward:
+                    # Work sent back to an earlier step: stated from the earlier step with the
+                    # arrowhead turned round, so the layout treats it as part of the flow and
+                    # routes it beside the steps instead of around the whole map.
+                    tail, head = head, tail
+                    attrs["dir"] = "back"
+                else:
+                    # beside an arrow the other way, or forwards: it must not shape the layout
+                    attrs["constraint"] = "false"
             if transition.share is not None and not easy:
                 used_shares = True
-            graph.edge(step.id, transition.to, **attrs)
+            graph.edge(tail, head, **attrs)
 
     _legend(
         graph,
@@ -433,6 +450,28 @@ def build_map(
     return graph
 
 
+def _key_notes(
+    rework: bool, shares: bool, badges: bool, easy: bool, person_lane: bool
+) -> list[tuple[str, str, str]]:
+    """The key's lines for marks that are not shapes: (sample, its words, sample style)."""
+    notes = []
+    if person_lane:
+        words = "Thick border: what you do" if easy else "Thick border: the person's own lane"
+        notes.append(("", words, "lane"))
+    notes.append(("\u2014\u2014>", "Arrow: what happens next", "arrow"))
+    if rework:
+        notes.append(
+            ("- - ->", "Dashed arrow marked 'sent back': work goes back to be done again", "rework")
+        )
+    if shares:
+        notes.append(("85%", "Percentage on an arrow: share of cases going that way", "text"))
+    if badges and not easy:
+        notes.append(("[3]", "[3]: problem number 3, explained in the report", "badge"))
+    elif badges:
+        notes.append(("2 problems here", "the report explains them", "easy_badge"))
+    return notes
+
+
 def _legend(
     graph: graphviz.Digraph,
     start: bool,
@@ -443,9 +482,16 @@ def _legend(
     easy: bool,
     person_lane: bool,
 ) -> None:
-    """A key explaining every mark the map uses, as a cluster of sample marks."""
+    """A compact key explaining every mark the map uses.
+
+    Each shape is drawn as it is on the map with its meaning inside, two to a row;
+    the other marks (the person's lane, arrows, percentages, problem numbers)
+    follow in one table, two to a row, each with a small sample beside its words,
+    so the key stays narrow and its text lines up.
+    """
     words = EASY_WORDS if easy else KIND_WORDS
     order = [m for m in KIND_WORDS if m in marks]
+    wrap = 16 if easy else 18
     with graph.subgraph(name="cluster_legend") as key:
         key.attr(
             label=_label(["How to read this map" if easy else "Key"], bold_first=True),
@@ -455,7 +501,6 @@ def _legend(
             labeljust="l",
             fillcolor=PALETTE["legend_fill"],
         )
-        # Two marks to a row keeps the key compact; invisible edges stack the rows.
         rows = [order[i : i + 2] for i in range(0, len(order), 2)]
         previous = None
         for number, row in enumerate(rows):
@@ -465,45 +510,62 @@ def _legend(
                     style = _node_style(mark)
                     line.node(
                         f"__key_{mark}",
-                        label=_label([words[mark]]),
+                        label=_label(_wrap(words[mark], wrap)),
                         shape=style.shape,
                         style=style.style,
                         fillcolor=style.fill,
                         peripheries=str(style.peripheries),
                         penwidth=style.penwidth,
+                        margin="0.08,0.02",
                     )
                 if len(row) == 2:
                     line.edge(f"__key_{row[0]}", f"__key_{row[1]}", style="invis")
             if previous:
                 key.edge(previous, f"__key_{row[0]}", style="invis")
             previous = f"__key_{row[0]}"
-        notes = []
-        if person_lane:
-            notes.append(
-                "Thick border: the person's own lane" if not easy else "Thick border: what you do"
-            )
-        notes.append("Arrow: what happens next" if not easy else "Arrow: what happens next")
-        if rework:
-            notes.append("Dashed arrow marked 'sent back': work goes back to be done again")
-        if shares:
-            notes.append("Percentage on an arrow: share of cases going that way")
-        if badges and not easy:
-            notes.append("[3]: problem number 3, explained in the report")
-        elif badges:
-            notes.append("'2 problems here': the report explains them")
-        text = '<BR ALIGN="LEFT"/>'.join(esc(n) for n in notes)
         key.node(
             "__key_notes",
-            label=f'<{text}<BR ALIGN="LEFT"/>>',
-            shape="box",
-            style="solid",
-            color=PALETTE["line"],
+            label=_notes_table(_key_notes(rework, shares, badges, easy, person_lane), easy),
+            shape="plain",
         )
         if previous:
             key.edge(previous, "__key_notes", style="invis")
-    # The key sits above the start, so it is read first and the map keeps one column.
+    # The key sits above the start, so it is read first; the edge only orders the
+    # ranks (weight 0), so the key does not drag the start sideways.
     if start:
-        graph.edge("__key_notes", "__start", style="invis")
+        graph.edge("__key_notes", "__start", style="invis", weight="0")
+
+
+def _notes_table(notes: list[tuple[str, str, str]], easy: bool) -> str:
+    """The key's table of marks that are not shapes: a sample beside each one's words, two
+    to a row."""
+    wrap = 18 if easy else 21
+    size = (44, 24) if easy else (30, 16)  # the lane sample, in points
+    cells = []
+    for sample, words, kind in notes:
+        text = '<BR ALIGN="LEFT"/>'.join(esc(w) for w in _wrap(words, wrap))
+        if kind == "lane":
+            cell = (
+                f'<TD BORDER="3" COLOR="{PALETTE["person_line"]}" '
+                f'BGCOLOR="{PALETTE["person_fill"]}" WIDTH="{size[0]}" HEIGHT="{size[1]}" '
+                'FIXEDSIZE="TRUE"></TD>'
+            )
+        else:
+            body = esc(sample)
+            colour = PALETTE["text"]
+            if kind in ("rework", "badge"):
+                colour = PALETTE["rework"] if kind == "rework" else PALETTE["badge"]
+                body = f"<B>{body}</B>"
+            elif kind == "easy_badge":
+                body = f"<I>{body}</I>"
+            cell = f'<TD ALIGN="CENTER"><FONT COLOR="{colour}">{body}</FONT></TD>'
+        cells.append(f'{cell}<TD ALIGN="LEFT" BALIGN="LEFT">{text}<BR ALIGN="LEFT"/></TD>')
+    rows = ["".join(cells[i : i + 2]) for i in range(0, len(cells), 2)]
+    return (
+        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="2">'
+        + "".join(f"<TR>{row}</TR>" for row in rows)
+        + "</TABLE>>"
+    )
 
 
 # ----------------------------------------------------------------------------- text alternative
@@ -593,9 +655,9 @@ def map_text(model: Model, result: CheckResult | None = None, view: str = "findi
             tags = [step.kind_words]
             if step.is_start:
                 tags.insert(0, "start")
-            head = f"- {step.name} ({', '.join(tags)})"
+            head = f"- {step.name} ({'; '.join(tags)})"
             if step.findings:
-                head += " problems " + ", ".join(str(n) for n in step.findings)
+                head += ". Problems " + ", ".join(str(n) for n in step.findings)
             lines.append(head)
             if not step.arrows:
                 lines.append("  - next: nothing (the process ends here)")

@@ -74,7 +74,7 @@ def markdown_html(text: str | None) -> Markup:
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-_MD_LEADING = re.compile(r"^([#+\-=]|\d+(?=[.)]))")
+_MD_LEADING = re.compile(r"^([#+\-=]|\d+(?=[.)](?:\s|$)))")
 
 
 def md_inline(text: object) -> Markup:

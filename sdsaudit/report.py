@@ -51,11 +51,22 @@ BLOCK_MEANINGS = {
     "in_control": "The person decides how the money is spent and managed, with few restrictions.",
 }
 EASY_BLOCKS = {
-    "heard": "People listen to you",
-    "simple": "It is easy to get your support",
-    "in_control": "You decide how to spend your money",
+    "heard": "Do people listen to you?",
+    "simple": "Is it easy to get your support?",
+    "in_control": "Do you decide how to spend your money?",
 }
+EASY_ANSWERS = {
+    "good": "Yes, mostly.",
+    "needs work": "Sometimes. This needs to get better.",
+    "poor": "Not often. This needs to get much better.",
+}
+"""The easy read answer to each building block's question, by the score's word."""
 SEVERITY_WORDS = {"error": "serious problem", "warning": "problem", "info": "worth a look"}
+SEVERITY_MEANINGS = {
+    "error": "A serious problem: the process as written cannot work.",
+    "warning": "A problem: it goes against the evidence of what helps.",
+    "info": "Worth a look: a prompt for discussion.",
+}
 THEME_STATUS_WORDS = {
     "met": "met",
     "partly met": "partly met",
@@ -97,6 +108,16 @@ SOURCES = (
 
 TOP_PROBLEMS = 5
 """How many problems the summary at a glance names."""
+
+TOP_NOTES = {
+    "error": "a serious problem: the process as written cannot work",
+    "info": "worth a look",
+}
+"""Said after a main problem's title; an ordinary problem (a warning) needs no word."""
+
+WEIGHED_KINDS = ("finding", "figure", "cap")
+"""Score reasons that count towards a problem's weight: the points its findings take off,
+the points its figure over target takes off, and the points a rule's cap gives back."""
 
 
 # ----------------------------------------------------------------------------- view-model
@@ -153,6 +174,7 @@ class FindingView:
     title: str
     severity: str
     severity_word: str
+    severity_meaning: str
     block: str
     block_names: str
     steps: tuple[str, ...]
@@ -162,6 +184,24 @@ class FindingView:
     recommendation: str
     question: str
     line: int | None
+
+
+@dataclass(frozen=True)
+class TopProblem:
+    """One of the main problems in the summary: a rule's findings, with where they happen.
+
+    ``points`` is the problem's measured weight: the score points its findings take off,
+    over every block, step and the whole process (waived findings left out)."""
+
+    rule: str
+    title: str
+    severity: str
+    severity_word: str
+    note: str
+    numbers: tuple[int, ...]
+    places: tuple[str, ...]
+    whole_process: bool
+    points: int
 
 
 @dataclass(frozen=True)
@@ -199,6 +239,8 @@ class ThemeRow:
     css: str
     rules: tuple[str, ...]
     explanation: str = ""
+    problems: tuple[int, ...] = ()
+    """Numbers of the problems (not waived) behind the status."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +251,8 @@ class MetricRow:
     label: str
     value: str
     target: str
+    against_target: str = ""
+    """``over the target``, ``within the target``, or empty when there is no target."""
 
 
 @dataclass(frozen=True)
@@ -265,7 +309,7 @@ class ReportView:
     version: str
     view: str
     blocks: tuple[BlockScore, ...]
-    top_problems: tuple[FindingView, ...]
+    top_problems: tuple[TopProblem, ...]
     finding_count: int
     map: MapView
     groups: tuple[FindingGroup, ...]
@@ -284,6 +328,8 @@ class ReportView:
     scored: bool
     experience: Any = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    step_notes: bool = False
+    """Whether any step has a note (the step table leaves the column out otherwise)."""
 
 
 def _rule(catalogue: Catalogue | None, finding: Finding) -> RuleInfo | None:
@@ -303,6 +349,30 @@ def _step_names(model: Model, ids: Sequence[str]) -> tuple[str, ...]:
     return tuple(clean(model.step(i).name) if i in model.step_by_id else i for i in ids)
 
 
+_QUOTED = re.compile(r"""(["'])([A-Za-z0-9_.-]+)\1""")
+
+
+def readable(model: Model, text: str) -> str:
+    """``text`` with each quoted step id replaced by the step's name, first letter capital.
+
+    Messages and score reasons quote steps by id (``"sign_off"``), which is exact
+    but not how people talk; the report shows the name ("Team manager signs off
+    plan and budget") instead. The JSON keeps the ids.
+    """
+
+    def name(match: re.Match[str]) -> str:
+        quote, key = match.groups()
+        if key in model.step_by_id:
+            return f"{quote}{clean(model.step(key).name)}{quote}"
+        return match.group(0)
+
+    return _capital(_QUOTED.sub(name, text))
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _finding_view(model: Model, item: NumberedFinding, catalogue: Catalogue | None) -> FindingView:
     f = item.finding
     info = _rule(catalogue, f)
@@ -313,10 +383,11 @@ def _finding_view(model: Model, item: NumberedFinding, catalogue: Catalogue | No
         title=_text(info.title if info else "") or f.slug.replace("-", " ").capitalize(),
         severity=f.severity,
         severity_word=SEVERITY_WORDS.get(f.severity, f.severity),
+        severity_meaning=SEVERITY_MEANINGS.get(f.severity, f.severity),
         block=item.block,
         block_names=", ".join(BLOCK_NAMES.get(b, b) for b in BLOCKS if b in f.blocks),
         steps=_step_names(model, f.steps),
-        message=f.message,
+        message=readable(model, f.message),
         rationale=_text(info.rationale if info else ""),
         evidence=_text(info.evidence if info else ""),
         recommendation=_text(info.recommendation if info else ""),
@@ -331,7 +402,7 @@ def _score_dict(scores: HasAsDict | Mapping[str, Any] | None) -> dict[str, Any] 
     return dict(scores) if isinstance(scores, Mapping) else scores.as_dict()
 
 
-def _reason_lines(reasons: Sequence[Any]) -> list[str]:
+def _reason_lines(model: Model, reasons: Sequence[Any]) -> list[str]:
     """Score reasons as ``Heard -20: text`` lines, leaving out the starting scores."""
     lines = []
     for reason in reasons:
@@ -339,7 +410,8 @@ def _reason_lines(reasons: Sequence[Any]) -> list[str]:
             if reason.get("kind") == "base":
                 continue
             block = BLOCK_NAMES.get(reason.get("block", ""), reason.get("block", ""))
-            lines.append(f"{block} {reason['points']:+d}: {reason['text']}".strip())
+            text = readable(model, str(reason["text"]))
+            lines.append(f"{block} {reason['points']:+d}: {text}".strip())
         else:
             lines.append(str(reason))
     return lines
@@ -362,13 +434,18 @@ def _metrics(model: Model, metrics: Mapping[str, Any]) -> tuple[MetricRow, ...]:
     rows = []
     for key in ordered:
         target_key = METRIC_TARGETS.get(key)
-        target = _metric_value("", getattr(model.targets, target_key)) if target_key else ""
+        limit = getattr(model.targets, target_key) if target_key else None
+        value = metrics[key]
+        against = ""
+        if limit is not None and isinstance(value, (int, float)):
+            against = "over the target" if value > limit else "within the target"
         rows.append(
             MetricRow(
                 key=key,
                 label=METRIC_LABELS.get(key, key.replace("_", " ").capitalize()),
-                value=_metric_value(key, metrics[key]),
-                target=f"at most {target}" if target else "",
+                value=_metric_value(key, value),
+                target=f"at most {_metric_value('', limit)}" if limit is not None else "",
+                against_target=against,
             )
         )
     return tuple(rows)
@@ -380,7 +457,7 @@ def _waivers(
     rows = []
     for waiver in model.waivers:
         waived = tuple(
-            f.message
+            readable(model, f.message)
             for f in result.findings
             if f.waived
             and f.rule == waiver.rule
@@ -422,15 +499,61 @@ def _easy_read(
     ]
     if scored:
         for block in blocks:
-            lines.append(f"{block.easy}: {block.rating.word}.")
+            answer = EASY_ANSWERS.get(block.rating.word, f"{block.rating.word}.")
+            lines.append(f"{block.easy} {answer}")
     lines.append("The map shows each step. A number on a step is a problem we found.")
     lines.append("Talk about the questions in this report with your group.")
     return tuple(lines)
 
 
-def _top_problems(views: Sequence[FindingView]) -> tuple[FindingView, ...]:
+def problem_points(scores: HasAsDict | Mapping[str, Any] | None) -> dict[str, int]:
+    """Points each rule takes off the scores: overall and every step, all three blocks.
+
+    Counts the reasons of kind ``finding`` and ``figure`` that name the rule, less
+    the points its cap gives back; waived findings are left out. A score's floor
+    (points given back so it does not go below 0) belongs to no rule and is not
+    shared out. Without scores every rule weighs 0.
+    """
+    data = _score_dict(scores) or {}
+    reasons = list(data.get("overall_reasons", ()))
+    for row in data.get("steps", ()):
+        reasons.extend(row.get("reasons", ()))
+    points: dict[str, int] = {}
+    for reason in reasons:
+        rule = reason.get("rule")
+        if rule and reason.get("kind") in WEIGHED_KINDS and not reason.get("waived"):
+            points[rule] = points.get(rule, 0) - int(reason["points"])
+    return points
+
+
+def _top_problems(
+    views: Sequence[FindingView], points: Mapping[str, int]
+) -> tuple[TopProblem, ...]:
+    """The main problems: one per rule, heaviest first (points taken off the scores),
+    then the most serious, then the lowest problem number."""
     rank = {"error": 0, "warning": 1, "info": 2}
-    return tuple(sorted(views, key=lambda v: (rank.get(v.severity, 3), v.number))[:TOP_PROBLEMS])
+    by_rule: dict[str, list[FindingView]] = {}
+    for view in views:
+        by_rule.setdefault(view.rule, []).append(view)
+    problems = []
+    for rule, found in by_rule.items():
+        worst = min(found, key=lambda v: (rank.get(v.severity, 3), v.number))
+        places = tuple(dict.fromkeys(step for v in found for step in v.steps))
+        problems.append(
+            TopProblem(
+                rule=rule,
+                title=worst.title,
+                severity=worst.severity,
+                severity_word=worst.severity_word,
+                note=TOP_NOTES.get(worst.severity, ""),
+                numbers=tuple(v.number for v in found),
+                places=places,
+                whole_process=any(not v.steps for v in found),
+                points=max(points.get(rule, 0), 0),
+            )
+        )
+    problems.sort(key=lambda p: (-p.points, rank.get(p.severity, 3), p.numbers[0]))
+    return tuple(problems[:TOP_PROBLEMS])
 
 
 def _map_view(
@@ -511,7 +634,7 @@ def build_view(
             heard=rating(per_step.get(s.id, {}).get("heard")),
             simple=rating(per_step.get(s.id, {}).get("simple")),
             in_control=rating(per_step.get(s.id, {}).get("in_control")),
-            reasons=tuple(_reason_lines(per_step.get(s.id, {}).get("reasons", ()))),
+            reasons=tuple(_reason_lines(model, per_step.get(s.id, {}).get("reasons", ()))),
             note=s.note or "",
             findings=tuple(numbers_at.get(s.id, ())),
         )
@@ -524,11 +647,13 @@ def build_view(
             status=THEME_STATUS_WORDS.get(t["status"], t["status"]),
             css=str(t["status"]).replace(" ", "-"),
             rules=tuple(t.get("rules", ())),
-            explanation=t.get("explanation", ""),
+            explanation=_capital(t.get("explanation", "")),
+            problems=tuple(v.number for v in views if v.rule in t.get("fired", ())),
         )
         for t in (data or {}).get("themes", [])
     )
     evidence = tuple(dict.fromkeys(v.evidence for v in views if v.evidence))
+    top = _top_problems(views, problem_points(data))
     return ReportView(
         council=clean(model.council),
         title=clean(model.title),
@@ -538,7 +663,7 @@ def build_view(
         version=__version__,
         view=view,
         blocks=blocks,
-        top_problems=_top_problems(views),
+        top_problems=top,
         finding_count=len(views),
         map=_map_view(model, result, view, timeout=timeout, max_nodes=max_nodes, draw=draw_map),
         groups=groups,
@@ -548,7 +673,7 @@ def build_view(
         waivers=_waivers(model, result, catalogue),
         questions=_questions(views),
         easy_read=_easy_read(model, views, blocks, data is not None),
-        easy_problems=tuple(v.title for v in _top_problems(views)),
+        easy_problems=tuple(p.title for p in top),
         not_assessed=tuple(
             NoteRow(n.rule, n.message) for n in result.notes if n.kind == "not_assessable"
         ),
@@ -558,6 +683,7 @@ def build_view(
         evidence=evidence,
         scored=data is not None,
         experience=experience,
+        step_notes=any(row.note for row in steps),
     )
 
 

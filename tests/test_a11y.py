@@ -388,3 +388,25 @@ def test_map_renders_in_the_browser(reports, tmp_path):
             assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 4
         finally:
             context.close()
+
+
+def test_map_fits_a_desktop_window(reports):
+    """At 1280 px the Exampleshire map shows whole, at full size, with nothing to scroll
+    sideways: the key is compact and the map may use the window's width."""
+    with _use_session() as session:
+        context, page = session.new_page(1280, 900)
+        try:
+            page.goto(reports["exampleshire"].resolve().as_uri(), wait_until="load")
+            region = page.locator(".scroll.map")
+            scroll, client = region.evaluate("e => [e.scrollWidth, e.clientWidth]")
+            assert scroll <= client, (scroll, client)
+            svg = page.locator("svg[role=img]")
+            drawn = svg.bounding_box()["width"]
+            natural = float(svg.get_attribute("width").removesuffix("pt")) * 4 / 3
+            assert abs(drawn - natural) < 1  # not shrunk to fit: its text keeps its size
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+            key = page.locator("svg[role=img] g.cluster").last  # the key is drawn last
+            assert key.locator("text").first.text_content() == "Key"
+            assert key.bounding_box()["width"] < 0.7 * drawn
+        finally:
+            context.close()

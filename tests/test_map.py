@@ -11,11 +11,13 @@ import pytest
 from sdsaudit.findings import CheckResult, Finding
 from sdsaudit.loader import load_model_text
 from sdsaudit.processmap import (
+    PALETTE,
     build_map,
     clean,
     esc,
     map_outline,
     map_text,
+    mark_of,
     number_findings,
     share_text,
     step_order,
@@ -101,11 +103,12 @@ def test_one_lane_per_actor_with_steps(example):
     labels = sorted(re.search(r"label=<(.*?)> ", body).group(1) for body in lanes.values())
     assert labels == sorted(
         [
-            "Contact centre",
-            "Locality social work team",
-            "Financial assessment team",
-            "Funding panel",
-            "<B>The person: The person and their family</B>",
+            'Contact centre<BR ALIGN="LEFT"/>',
+            'Locality social work team<BR ALIGN="LEFT"/>',
+            'Financial assessment team<BR ALIGN="LEFT"/>',
+            'Funding panel<BR ALIGN="LEFT"/>',
+            '<B>The person:</B><BR ALIGN="LEFT"/><B>The person and their family</B>'
+            '<BR ALIGN="LEFT"/>',
         ]
     )
     locality = next(body for body in lanes.values() if "Locality" in body)
@@ -152,12 +155,15 @@ def test_shapes_by_kind(example):
 def test_rework_is_dashed_and_labelled_sent_back(example):
     source = build_map(example).source
     rework = [ln for ln in source.splitlines() if "->" in ln and "style=dashed" in ln]
-    assert sorted(ln.split("[")[0].strip() for ln in rework) == [
-        "panel_review -> planning",
-        "review -> planning",
-    ]
+    rework = [ln for ln in rework if "__key" not in ln]
+    arrows = []
     for line in rework:
+        tail, head = line.split("[")[0].strip().split(" -> ")
+        # work sent back to an earlier step is stated forwards with its arrowhead turned
+        # round, so the layout routes it beside the flow; what is drawn is the same arrow
+        arrows.append((head, tail) if "dir=back" in line else (tail, head))
         assert "sent back" in line
+    assert sorted(arrows) == [("panel_review", "planning"), ("review", "planning")]
     ordinary = [
         ln for ln in source.splitlines() if "->" in ln and "__" not in ln and "dashed" not in ln
     ]
@@ -227,7 +233,7 @@ def test_badges_match_numbers(example):
     assert "[4]" not in source  # waived findings carry no number
     assert "[" not in node_line(source, "assessment").split("label=<")[1].split(">")[0]
     # the key explains the badge
-    assert "problem number 3" in clusters(source)["cluster_legend"]
+    assert "problem number 3" in words_of(node_line(source, "__key_notes"))
     outline = {s.id: s.findings for lane in map_outline(example, result) for s in lane.steps}
     assert outline["sign_off"] == (2, 3) and outline["planning"] == (1,)
 
@@ -250,8 +256,11 @@ def test_easy_read_view(example):
     assert "%" not in source  # no shares
     assert "[1]" not in source and "2 problems here" in node_line(source, "sign_off")
     assert "1 problem here" in node_line(source, "panel_review")
-    assert "The person:" not in source and "You: The person and their family" in source
-    assert "Someone has to say yes" in source and "How to read this map" in source
+    assert "The person:" not in source
+    # the easy read lane says "You", and long names wrap rather than widen the map
+    assert '<B>You:</B><BR ALIGN="LEFT"/><B>The person and their</B>' in source
+    assert words_of(node_line(source, "__key_approval")) == "Someone has to say yes"
+    assert "How to read this map" in source
     assert "if eligible" in source
     dot_accepts(source)
 
@@ -264,26 +273,76 @@ def test_unknown_view_is_an_error(example):
 # ----------------------------------------------------------------------------- key
 
 
+def words_of(label_line: str) -> str:
+    """The words of a DOT node line's HTML-like label, tags dropped, spaces single."""
+    rest, depth, end = label_line.split("label=", 1)[1], 0, 0
+    while True:  # the label runs to its matching '>'
+        depth += {"<": 1, ">": -1}.get(rest[end], 0)
+        if depth == 0:
+            break
+        end += 1
+    return " ".join(re.sub(r"<[^>]+>", " ", rest[1:end]).split())
+
+
 def test_key_explains_every_mark_used(example):
     result = result_for(example, finding("AUTH-03", ("simple",), ("sign_off",)))
     source = build_map(example, result).source
     legend = clusters(source)["cluster_legend"]
-    for shape, words in [
-        ("octagon", "approval"),
-        ("doubleoctagon", "funding panel"),
-        ("diamond", "decision"),
-        ("ellipse", "support in place"),
-        ("ellipse", "end:"),
-        ("box", "step"),
+    rows = re.findall(r"subgraph key_row_\d+ \{(.*?)\n\t\t\}", legend, re.S)
+    # six shapes, two to a row, each drawn as on the map with its meaning inside
+    assert [len(re.findall(r"\n\t\t\t__key_\w+ \[", row)) for row in rows] == [2, 2, 2]
+    for mark, shape, words in [
+        ("approval", "octagon", "approval: someone signs off"),
+        ("panel", "doubleoctagon", "funding panel: a group signs off"),
+        ("decision", "diamond", "decision or eligibility check"),
+        ("support", "ellipse", "support in place"),
+        ("end", "ellipse", "end: the person leaves the process"),
+        ("step", "box", "step"),
     ]:
-        assert re.search(rf"label=<{words}[^>]*>.*shape={shape}\b", legend), (shape, words)
+        line = node_line(legend, f"__key_{mark}")
+        assert f"shape={shape} " in line and words_of(line).startswith(words), (mark, line)
+        map_node = next(n for n in example.steps if mark_of(example, n) == mark)
+        assert re.search(r"shape=(\w+)", node_line(source, map_node.id)).group(1) == shape
+    # the other marks: one table, each with a sample beside its words
+    notes = node_line(legend, "__key_notes")
+    text = words_of(notes)
     for words in (
-        "Thick border",
-        "Dashed arrow marked &#x27;sent back&#x27;",
-        "Percentage on an arrow",
-        "[3]: problem number 3",
+        "Thick border: the person&#x27;s own lane",
+        "Arrow: what happens next",
+        "Dashed arrow marked &#x27;sent back&#x27;: work goes back to be done again",
+        "Percentage on an arrow: share of cases going that way",
+        "[3]: problem number 3, explained in the report",
     ):
-        assert words in legend, words
+        assert words in text, words
+    assert notes.count("<TR>") == 3  # five lines, two to a row
+    assert 'BORDER="3"' in notes and PALETTE["person_fill"] in notes  # the lane, drawn
+    assert f'<FONT COLOR="{PALETTE["rework"]}"><B>- - -&gt;</B>' in notes
+    assert f'<FONT COLOR="{PALETTE["badge"]}"><B>[3]</B>' in notes and ">85%<" in notes
+    dot_accepts(source)
+
+
+def test_key_is_narrower_than_the_process(tmp_path):
+    """The key may not be what makes a map wide: on every shipped model it is narrower
+    than the map, and well under the width of a desktop page."""
+    for path in [EXAMPLE, *sorted((ROOT / "process_models").glob("*.yaml"))]:
+        model = load(path)
+        for view in ("findings", "easy-read"):
+            done = subprocess.run(
+                ["dot", "-Tsvg"],
+                input=build_map(model, None, view).source.encode(),
+                capture_output=True,
+                timeout=60,
+                check=True,
+            )
+            svg = done.stdout.decode()
+            width = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))
+            box = re.search(
+                r"<title>cluster_legend</title>\s*<polygon[^>]*points=\"([^\"]+)\"", svg
+            )
+            xs = [float(point.split(",")[0]) for point in box.group(1).split()]
+            key = max(xs) - min(xs)
+            assert key < (600 if view == "easy-read" else 450), (path.name, view, key)
+            assert key < 0.75 * width, (path.name, view, key, width)
 
 
 def test_key_leaves_out_marks_not_used():
@@ -411,9 +470,9 @@ def test_map_text_lane_by_lane(example):
         "Funding panel:",
         "Financial assessment team:",
     ]
-    assert "- First contact (start, step)" in text
+    assert "- First contact (start; step)" in text
     assert (
-        "- Team manager signs off plan and budget (approval (someone signs off)) problems 1" in text
+        "- Team manager signs off plan and budget (approval: someone signs off). Problems 1" in text
     )
     assert "  - next: Support planning (sent back, when plan sent back, 20%)" in text
     assert "  - next: Indicative budget worked out and shared (when eligible, 85%)" in text

@@ -120,7 +120,7 @@ def test_node_cap(graph):
 
 
 def test_count_nodes_counts_steps_and_key(example, graph):
-    # 12 steps + the start marker + 6 key marks + the key's notes
+    # 12 steps + the start marker + 6 key shapes + the key's table of other marks
     assert count_nodes(graph) == len(example.steps) + 1 + 6 + 1
 
 

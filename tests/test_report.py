@@ -14,10 +14,11 @@ from sdsaudit.catalogue import load_catalogue
 from sdsaudit.cli import main
 from sdsaudit.engine import check_model
 from sdsaudit.errors import UsageError
+from sdsaudit.findings import CheckResult, Finding
 from sdsaudit.loader import load_model
 from sdsaudit.processmap import number_findings
 from sdsaudit.render import markdown_html, md_block, md_inline
-from sdsaudit.report import build_view, rating, render_report
+from sdsaudit.report import build_view, problem_points, rating, render_report
 from sdsaudit.scoring import score_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +98,142 @@ def test_view_model_of_the_example(example):
     assert all(m.label != m.key for m in view.metrics)
     assert [s.id for s in view.steps][:3] == ["first_contact", "assessment", "eligibility"]
     assert len(view.themes) == 6 and all(t.status for t in view.themes)
+
+
+def _points_from(scores) -> dict[str, int]:
+    """Points each rule takes off, recomputed from the ScoreReport's own reasons."""
+    reasons = [*scores.overall.reasons]
+    for step in scores.steps:
+        reasons.extend(step.scores.reasons)
+    points: dict[str, int] = {}
+    for reason in reasons:
+        if reason.rule and reason.kind in ("finding", "figure", "cap") and not reason.waived:
+            points[reason.rule] = points.get(reason.rule, 0) - reason.points
+    return points
+
+
+def test_main_problems_are_ordered_by_the_points_they_cost(example):
+    model, result, scores = example
+    view = build_view(model, result, scores, load_catalogue(), draw_map=False)
+    points = _points_from(scores)
+    severity = {"error": 0, "warning": 1, "info": 2}
+    live: dict[str, list] = {}
+    for item in number_findings(result):
+        live.setdefault(item.finding.rule, []).append(item)
+    expected = sorted(
+        live,
+        key=lambda rule: (
+            -points.get(rule, 0),
+            min(severity[i.finding.severity] for i in live[rule]),
+            live[rule][0].number,
+        ),
+    )[:5]
+    top = view.top_problems
+    assert [p.rule for p in top] == expected
+    assert [p.points for p in top] == [points[r] for r in expected]
+    assert [p.points for p in top] == sorted((p.points for p in top), reverse=True)
+    # the heaviest problem leads; "asked the same thing twice" (problem 1) costs less
+    assert top[0].points == max(points[r] for r in live)
+    assert top[0].rule != "SIMPLE-01" and points["SIMPLE-01"] < top[0].points
+    # one entry per rule, with all its problem numbers and places
+    assert len({p.rule for p in top}) == len(top)
+    seq = next(p for p in top if p.rule == "SEQ-04")
+    assert seq.numbers == tuple(i.number for i in live["SEQ-04"]) and len(seq.numbers) == 2
+    assert seq.places == ("Team manager signs off plan and budget", "Funding panel")
+    assert view.easy_problems == tuple(p.title for p in top)
+
+
+def test_problem_points_count_findings_figures_and_caps_only():
+    def reason(block, points, kind, rule=None, waived=False):
+        return {"block": block, "points": points, "kind": kind, "rule": rule, "waived": waived}
+
+    scores = {
+        "overall": {"heard": 50, "simple": 50, "in_control": 50},
+        "overall_reasons": [
+            reason("simple", 100, "base"),
+            reason("simple", -10, "finding", "SEQ-04"),
+            reason("in_control", -5, "finding", "SEQ-04"),
+            reason("simple", -10, "finding", "SEQ-04"),
+            reason("simple", 10, "cap", "SEQ-04"),  # a cap gives points back
+            reason("simple", -25, "figure", "SIMPLE-02"),  # a figure over target
+            reason("in_control", -8, "finding", "CONTROL-02", waived=True),
+            reason("in_control", 0, "finding", "CONTROL-02", waived=True),
+            reason("heard", -6, "person"),  # no rule: nobody's weight
+        ],
+        "steps": [
+            {"id": "a", "reasons": [reason("simple", -10, "finding", "SEQ-04")]},
+            {"id": "b", "reasons": [reason("heard", -20, "finding", "HEARD-03")]},
+            {"id": "c", "reasons": [reason("heard", 15, "floor")]},
+        ],
+    }
+    assert problem_points(scores) == {"SEQ-04": 25, "SIMPLE-02": 25, "HEARD-03": 20}
+    assert problem_points(None) == {}
+
+
+def test_main_problems_break_ties_by_severity_then_number(example):
+    model, _, _ = example
+
+    def found(rule, severity="warning", steps=("sign_off",)):
+        return Finding(rule, rule.lower(), severity, ("simple",), steps, f"{rule} here")
+
+    result = CheckResult(
+        path=model.path,
+        council=model.council,
+        title=model.title,
+        as_of=str(model.as_of),
+        findings=(
+            found("AUTH-03"),
+            found("SEQ-04", steps=("planning",)),
+            found("STRUCT-01", "error", ("review",)),
+            found("SEQ-04", steps=("sign_off",)),
+            found("HAND-02", "info"),
+        ),
+    )
+    weights = {"AUTH-03": -10, "SEQ-04": -5, "STRUCT-01": -10, "HAND-02": -30}
+    scores = {
+        "overall": {"heard": 90, "simple": 40, "in_control": 100},
+        "overall_reasons": [
+            {"block": "simple", "points": p, "kind": "finding", "rule": r, "waived": False}
+            for r, p in weights.items()
+        ],
+        "steps": [],
+    }
+    view = build_view(model, result, scores, load_catalogue(), draw_map=False)
+    top = [(p.rule, p.points, p.numbers) for p in view.top_problems]
+    # heaviest first; at 10 points the error comes before the warning, whatever its number
+    assert top == [
+        ("HAND-02", 30, (5,)),
+        ("STRUCT-01", 10, (1,)),
+        ("AUTH-03", 10, (2,)),
+        ("SEQ-04", 5, (3, 4)),
+    ]
+    assert view.top_problems[1].note.startswith("a serious problem")
+    assert view.top_problems[0].note == "worth a look" and view.top_problems[2].note == ""
+    # without scores, every problem weighs the same: severity, then number
+    plain = build_view(model, result, None, load_catalogue(), draw_map=False)
+    assert [p.rule for p in plain.top_problems] == ["STRUCT-01", "AUTH-03", "SEQ-04", "HAND-02"]
+
+
+def test_main_problems_say_where_not_how_serious(example_files):
+    html, md = example_files.html, example_files.markdown
+    summary = html.split('id="top-problems"')[1].split("</ol>")[0]
+    assert "(problem)" not in summary and "(problem)" not in md
+    items = re.findall(r"<li>(.*?)</li>", summary, re.S)
+    assert items and all("Where: " in item for item in items)
+    assert all(re.search(r'See <a href="#finding-\d+">problem \d+</a>', item) for item in items)
+    assert "Where: the process as a whole." in summary  # SIMPLE-02 names no step
+    assert "\n1. **" in md and "Where: " in md.split("### The main problems")[1].split("##")[0]
+
+
+def test_messages_name_steps_not_ids(example, example_files):
+    model, result, _ = example
+    html = example_files.html
+    seq = next(f for f in result.findings if f.rule == "SEQ-04")
+    assert '"sign_off"' in seq.message  # the JSON keeps the exact ids
+    assert '"sign_off"' in example_files.json
+    findings = html.split('id="findings"')[1].split('id="steps"')[0]
+    assert "&#34;Team manager signs off plan and budget&#34;" in findings
+    assert "&#34;sign_off&#34;" not in findings and "&#34;panel_review&#34;" not in findings
 
 
 def test_report_without_scores_says_so(example):
@@ -197,6 +334,7 @@ def test_md_inline_and_block():
         "a\\|b \\*c\\* \\[d\\](javascript:x) &lt;s&gt; next"
     )
     assert md_inline("1. not a list") == "1\\. not a list"
+    assert md_inline("83.9") == "83.9" and md_inline("0.1.0") == "0.1.0"  # not list marks
     assert md_inline("# not a heading") == "\\# not a heading"
     assert md_block("see [here](javascript:alert(1)) <b>x</b>") == "see here &lt;b&gt;x&lt;/b&gt;"
 
