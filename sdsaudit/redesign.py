@@ -381,6 +381,71 @@ def fix_prepaid_default(model: Model, finding: Finding) -> Iterator[list[Change]
     ]
 
 
+def _option(rule: str, key: str) -> float:
+    """A rule's threshold from the shipped catalogue (the value a fix sets)."""
+    return float(load_catalogue().get(rule).options[key])
+
+
+def _review(model: Model, name: str, reason: str, **values: float) -> list[Change]:
+    """``set_policy`` of review policy ``name`` (``review`` or ``dp_review``) with ``values``
+    set and its other keys kept; no change when it already has them."""
+    policy = getattr(model.policies, name)
+    old = {"first_days": policy.first_days, "interval_days": policy.interval_days} \
+        if policy else {}
+    if all(old.get(k) == v for k, v in values.items()):
+        return []
+    new = {k: _whole(v) for k, v in {**old, **values}.items() if v is not None}
+    return [change("set_policy", reason, **{name: new})]
+
+
+def _whole(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+def fix_first_review_late(model: Model, finding: Finding) -> Iterator[list[Change]]:
+    """SEQ-07: a light review at the target (eight weeks by default) after support starts."""
+    days = _option("SEQ-07", "max_first_review_days")
+    reason = (f"SEQ-07: a light review {_whole(days)} days after support starts checks with "
+              "the person that it is working")
+    if fix := _review(model, "review", reason, first_days=days):
+        yield fix
+
+
+def fix_review_interval(model: Model, finding: Finding) -> Iterator[list[Change]]:
+    """SEQ-08: review support, or a direct payment, at least every year."""
+    days = _option("SEQ-08", "max_review_interval_days")
+    for name in finding.subject:
+        what = "support" if name == "review" else "a direct payment"
+        reason = (f"SEQ-08: review {what} at least every {_whole(days)} days, in one "
+                  "conversation about outcomes")
+        if fix := _review(model, name, reason, interval_days=days):
+            yield fix
+
+
+def fix_dp_review_late(model: Model, finding: Finding) -> Iterator[list[Change]]:
+    """SEQ-09: review a direct payment within the target (about six months by default),
+    at the first review of the plan when that comes earlier."""
+    days = _option("SEQ-09", "max_dp_first_review_days")
+    plan = model.policies.review.first_days if model.policies.review else None
+    aligned = plan is not None and plan <= days
+    why = ("at the first review of the plan, in one conversation" if aligned
+           else f"within {_whole(days)} days of its start")
+    reason = f"SEQ-09: review a new direct payment {why}"
+    if fix := _review(model, "dp_review", reason, first_days=plan if aligned else days):
+        yield fix
+
+
+def fix_allocation_unpublished(model: Model, finding: Finding) -> Iterator[list[Change]]:
+    """CONTROL-05: publish how budgets are worked out."""
+    yield [
+        change(
+            "set_policy",
+            "CONTROL-05: publish, in plain English, how the amount of a budget is worked out",
+            allocation_method_published=True,
+        )
+    ]
+
+
 def _move_after(kind: str, rule: str, why: str) -> Fixer:
     def fixer(model: Model, finding: Finding) -> Iterator[list[Change]]:
         assessments = [s.id for s in model.steps if s.kind == "assessment"]
@@ -428,6 +493,10 @@ FIXERS: dict[str, Fixer] = {
     "CONTROL-01": fix_options_missing,
     "CONTROL-03": fix_narrow_uses,
     "CONTROL-04": fix_prepaid_default,
+    "CONTROL-05": fix_allocation_unpublished,
+    "SEQ-07": fix_first_review_late,
+    "SEQ-08": fix_review_interval,
+    "SEQ-09": fix_dp_review_late,
 }
 """Rule id to fixer, in the order findings are tried."""
 

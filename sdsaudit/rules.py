@@ -16,6 +16,7 @@ from typing import Any
 
 from .findings import Issue, NotAssessable
 from .graph import Context, RouteMax, bits, loops, reach, reach_masks, without_out_edges
+from .model import ReviewPolicy
 
 Result = Issue | NotAssessable
 Rule = Callable[[Context, Mapping[str, Any]], Iterator[Result]]
@@ -246,6 +247,66 @@ def no_review(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
             yield Issue((sid,), f"no review step can be reached from {_q(sid)}")
 
 
+def _days(value: float) -> str:
+    return f"{_num(value)} day{'' if value == 1 else 's'}"
+
+
+def _policy_line(policy: ReviewPolicy | None, ctx: Context) -> int | None:
+    return (policy.pos.line if policy else 0) or ctx.model.policies.pos.line or None
+
+
+def first_review_late(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """SEQ-07: ``policies.review.first_days`` is greater than ``max_first_review_days``
+    (not given: not assessable)."""
+    review = ctx.model.policies.review
+    if review is None or review.first_days is None:
+        yield NotAssessable("the model does not say when the first review happens after "
+                            "support starts (add 'policies: review: first_days')")
+        return
+    limit = opts["max_first_review_days"]
+    if review.first_days > limit:
+        yield Issue((), f"the first review comes {_days(review.first_days)} after support "
+                        f"starts, later than the target of {_days(limit)}",
+                    subject=("review",), line=_policy_line(review, ctx))
+
+
+def review_interval_too_long(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """SEQ-08: ``policies.review.interval_days`` or ``policies.dp_review.interval_days`` is
+    greater than ``max_review_interval_days``; one finding for each (not assessable when
+    neither is given)."""
+    policies = ctx.model.policies
+    given = [(name, p) for name, p in (("review", policies.review),
+                                       ("dp_review", policies.dp_review))
+             if p is not None and p.interval_days is not None]
+    if not given:
+        yield NotAssessable("the model does not say how often support or direct payments are "
+                            "reviewed (add 'policies: review: interval_days' or "
+                            "'policies: dp_review: interval_days')")
+        return
+    limit = opts["max_review_interval_days"]
+    for name, policy in given:
+        if policy.interval_days is not None and policy.interval_days > limit:
+            what = "support is reviewed" if name == "review" else "direct payments are reviewed"
+            yield Issue((), f"{what} only every {_days(policy.interval_days)}, less often "
+                            f"than the target of at least every {_days(limit)}",
+                        subject=(name,), line=_policy_line(policy, ctx))
+
+
+def direct_payment_review_late(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """SEQ-09: ``policies.dp_review.first_days`` is greater than ``max_dp_first_review_days``
+    (not given: not assessable)."""
+    review = ctx.model.policies.dp_review
+    if review is None or review.first_days is None:
+        yield NotAssessable("the model does not say when a direct payment is first reviewed "
+                            "(add 'policies: dp_review: first_days')")
+        return
+    limit = opts["max_dp_first_review_days"]
+    if review.first_days > limit:
+        yield Issue((), f"a direct payment is first reviewed {_days(review.first_days)} after "
+                        f"it starts, later than the target of {_days(limit)}",
+                    subject=("dp_review",), line=_policy_line(review, ctx))
+
+
 # --------------------------------------------------------------------------- hand-offs
 
 
@@ -428,6 +489,18 @@ def prepaid_card_default(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Resu
                     line=policies.pos.line or None)
 
 
+def allocation_method_unpublished(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """CONTROL-05: ``policies.allocation_method_published`` is false (not given: not
+    assessable)."""
+    policies = ctx.model.policies
+    if policies.allocation_method_published is None:
+        yield NotAssessable("the model does not say whether the council publishes how it works "
+                            "out budgets (add 'policies: allocation_method_published')")
+    elif not policies.allocation_method_published:
+        yield Issue((), "the council does not publish how it works out the amount of a budget",
+                    line=policies.pos.line or None)
+
+
 # --------------------------------------------------------------------------- the registry
 
 RULES: dict[str, Rule] = {
@@ -445,6 +518,9 @@ RULES: dict[str, Rule] = {
     "SEQ-04": contribution_revealed_late,
     "SEQ-05": options_not_explained,
     "SEQ-06": no_review,
+    "SEQ-07": first_review_late,
+    "SEQ-08": review_interval_too_long,
+    "SEQ-09": direct_payment_review_late,
     "HAND-01": too_many_handoffs,
     "HAND-02": ping_pong,
     "SIMPLE-01": asked_again,
@@ -458,6 +534,7 @@ RULES: dict[str, Rule] = {
     "CONTROL-02": restricted_use,
     "CONTROL-03": narrow_uses,
     "CONTROL-04": prepaid_card_default,
+    "CONTROL-05": allocation_method_unpublished,
 }
 """Rule id -> function. ``WAIVER-01`` (stale waiver) is the engine's own: it needs the
 other rules' findings."""

@@ -36,7 +36,9 @@ CLEAN_STEPS = [
 ]
 CLEAN_TOP = {"options": ["direct_payment", "individual_service_fund", "council_managed", "mixed"],
              "policies": {"allowed_uses": ["personal_assistants", "community_activities"],
-                          "prepaid_card_default": False}}
+                          "prepaid_card_default": False, "allocation_method_published": True,
+                          "review": {"first_days": 56, "interval_days": 365},
+                          "dp_review": {"first_days": 56, "interval_days": 365}}}
 
 
 def _write(tmp_path: Path, name: str, steps=CLEAN_STEPS, top=CLEAN_TOP) -> str:
@@ -54,7 +56,9 @@ def test_text_format_one_line_a_finding_then_a_summary() -> None:
     assert result.exit_code == 0, result.output  # warnings only; --fail-on error
     lines = result.stdout.strip().splitlines()
     assert f"{EXAMPLE}:79: AUTH-03 warning: " in result.stdout
-    assert lines[-1] == "11 findings (0 errors, 11 warnings, 0 info) and 1 waived in 1 model"
+    # the worked example states no direct payment review policy, so SEQ-09 cannot be assessed
+    assert lines[-1] == ("11 findings (0 errors, 11 warnings, 0 info) and 1 waived in 1 model; "
+                         "not assessable: SEQ-09")
     assert all(line.startswith(f"{EXAMPLE}:") for line in lines[:-1])
     assert any("CONTROL-02" in line and "(waived: " in line for line in lines)
     assert lines[0].endswith("]") or "(waived" in lines[0]
@@ -199,5 +203,5 @@ def test_rules_explains_one_rule(rule: str) -> None:
 def test_rules_lists_the_catalogue() -> None:
     result = run("rules")
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 28 and lines[0].startswith("STRUCT-01")
+    assert len(lines) == 32 and lines[0].startswith("STRUCT-01")
     assert run("rules", "AUTH-99").exit_code == 2

@@ -64,7 +64,8 @@ def test_worked_example_gives_exactly_the_expected_findings() -> None:
     assert auth03.line == 79 and auth03.severity == "warning"
     assert auth03.slug == "redundant-approval"
     assert '"sign_off" and "panel_review" both approve the support plan' in auth03.message
-    assert not result.notes
+    # the only rule it cannot assess: it states no direct payment review policy (dp_review)
+    assert [(n.rule, n.kind) for n in result.notes] == [("SEQ-09", "not_assessable")]
     assert result.metrics == {
         "steps": 12, "approvals_max": 2, "handoffs_max": 4, "forms_max": 3,
         "assessments_max": 1, "expected_days_to_support": 83.9, "worst_days_to_support": 96,
@@ -160,7 +161,7 @@ def test_not_assessable_is_a_note_not_a_pass() -> None:
     result = _check(select=["CONTROL"])
     kinds = {(n.rule, n.kind) for n in result.notes}
     assert kinds == {("CONTROL-01", "not_assessable"), ("CONTROL-03", "not_assessable"),
-                     ("CONTROL-04", "not_assessable")}
+                     ("CONTROL-04", "not_assessable"), ("CONTROL-05", "not_assessable")}
     assert result.as_dict()["not_assessed"][0]["rule"] == "CONTROL-01"
 
 
