@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerate the stock-take, benchmark and redesign examples from the models in
-# examples/ and process_models/. The output is deterministic: running this twice
+# Regenerate every example output: the reports (golden files), the stock-take,
+# benchmark, redesign and survey examples, from the models in examples/ and
+# process_models/. The output is deterministic: running this twice
 # leaves git with nothing to commit. Review the diff before committing it.
 #
 #   scripts/update-examples.sh            # uses python3 -m sdsaudit
@@ -23,3 +24,10 @@ export LC_ALL=C  # one sort order for the shell's * globs
 "${run[@]}" whatif examples/exampleshire/2026.yaml examples/redesign/exampleshire/patch.yaml \
   -o examples/redesign/exampleshire/out --force
 "${run[@]}" redesign process_models/traditional.yaml -o examples/redesign/traditional/out --force
+
+# The survey evidence beside Exampleshire's model.
+"${run[@]}" survey examples/exampleshire/survey.csv --model examples/exampleshire/process.yaml \
+  -o examples/exampleshire/survey --force > /dev/null
+
+# The example reports and maps (golden files checked by tests/test_golden.py).
+"${run[0]}" -m pytest -q -p no:cacheprovider tests/test_golden.py --update-golden > /dev/null

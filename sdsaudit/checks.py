@@ -124,7 +124,12 @@ def rules_text(rule_id: str | None = None) -> str:
              f"Making it Real themes: {', '.join(rule.themes) or 'none'}"]
     if rule.options:
         opts = ", ".join(f"{k} = {v}" for k, v in rule.options.items())
-        parts.append(f"Options: {opts} (a model's 'targets' override these)")
+        from .model import DEFAULT_TARGETS
+
+        settable = [k for k in rule.options if k in DEFAULT_TARGETS]
+        where = (f" (a model's 'targets: {settable[0]}' overrides it)" if settable
+                 else " (set in criteria/rules.yaml)")
+        parts.append(f"Options: {opts}{where}")
     parts += ["", "Why it matters:", para(rule.rationale), "", "Evidence:", para(rule.evidence),
               "", "What to do:", para(rule.recommendation)]
     if rule.question:

@@ -131,6 +131,16 @@ class Policies:
     pos: Pos = field(default=NOWHERE, compare=False)
 
 
+    @property
+    def dp_first_review_days(self) -> float | None:
+        """When a direct payment is first reviewed: ``dp_review`` if the model gives it,
+        else with the plan's first review (``review``), as guidance asks them to align."""
+        for policy in (self.dp_review, self.review):
+            if policy is not None and policy.first_days is not None:
+                return policy.first_days
+        return None
+
+
 @dataclass(frozen=True)
 class Targets:
     """The council's own thresholds; defaults from the format."""

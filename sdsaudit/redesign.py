@@ -67,6 +67,8 @@ NOT_PROPOSED = {
     "AUTH-02": "fewer sign-offs follows from the other changes; which ones to drop is the "
     "council's decision",
     "AUTH-04": "only the council can say what weekly limit to delegate",
+    "AUTH-05": "how a panel's concerns go back to the person without the panel rewriting "
+    "their plan is the council's decision",
     "SEQ-06": "a review step has to be designed by the council",
     "HAND-01": "fewer hand-offs means deciding which team does what",
     "HAND-02": "ending the ping-pong means deciding which team does what",

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+import networkx as nx
+
 from .findings import Issue, NotAssessable
 from .graph import Context, RouteMax, bits, loops, reach, reach_masks, without_out_edges
 from .model import ReviewPolicy
@@ -119,15 +121,21 @@ def unmarked_loop(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
 # --------------------------------------------------------------------------- authorisation
 
 
+def _panels(ctx: Context) -> list[str]:
+    """Approvals done by a ``panel`` actor or, with two or more authority levels, at the top
+    (last) level, in file order (AUTH-01 and AUTH-05)."""
+    model = ctx.model
+    top = model.top_authority.id if len(model.authorities) >= 2 else None
+    return [a for a in ctx.of_kind("approval")
+            if ctx.actor_kind(a) == "panel" or (top is not None and ctx.steps[a].authority == top)]
+
+
 def panel_on_every_route(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     """AUTH-01: some support step is reachable from start, but none avoiding every approval
     done by a ``panel`` actor or, with two or more authority levels, at the top level."""
     if not any(s in ctx.reachable for s in ctx.support_steps):
         return
-    model = ctx.model
-    top = model.top_authority.id if len(model.authorities) >= 2 else None
-    gates = [a for a in ctx.of_kind("approval")
-             if ctx.actor_kind(a) == "panel" or (top is not None and ctx.steps[a].authority == top)]
+    gates = _panels(ctx)
     if not gates:
         return
     around = ctx.reachable_from_start_avoiding(gates)
@@ -182,6 +190,41 @@ def limit_not_delegated(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Resul
             continue
         yield Issue((a,), f"{_q(a)} is signed off by {level.name} ({_q(level.id)}), a level below "
                           "the top with no weekly limit", subject=(level.id,))
+
+
+def panel_reworks_plan(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
+    """AUTH-05: for each approval done by a ``panel`` actor or, with two or more authority
+    levels, at the top level, and each of its ``rework`` transitions whose target is a
+    ``planning`` step or reaches one by a walk without rework transitions that passes no
+    ``support`` step; names the approval and the nearest such planning step (fewest
+    transitions, then first in the file), once per pair."""
+    planning = set(ctx.of_kind("planning"))
+    if not planning:
+        return
+    for a in _panels(ctx):
+        named: list[str] = []
+        for t in ctx.steps[a].next:
+            if not t.rework or t.to not in ctx.steps:
+                continue
+            plan = _nearest(ctx, t.to, planning)
+            if plan is None or plan in named:
+                continue
+            named.append(plan)
+            actor = ctx.model.actor_of(ctx.steps[a])
+            who = actor.name if actor else "the top level of sign-off"
+            where = "" if plan == t.to else f" (by way of {_q(t.to)})"
+            yield Issue((a, plan), f"{_q(a)} ({who}) can send the plan back to be reworked at "
+                                   f"{_q(plan)}{where}")
+
+
+def _nearest(ctx: Context, source: str, targets: set[str]) -> str | None:
+    """The step of ``targets`` nearest ``source`` on the route graph (no rework transitions,
+    nothing beyond a support step): fewest transitions, then first in the file."""
+    for layer in nx.bfs_layers(ctx.routes, [source]):
+        found = [s for s in layer if s in targets]
+        if found:
+            return ctx.ordered(found)[0]
+    return None
 
 
 # --------------------------------------------------------------------------- sequencing
@@ -293,17 +336,23 @@ def review_interval_too_long(ctx: Context, opts: Mapping[str, Any]) -> Iterator[
 
 
 def direct_payment_review_late(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
-    """SEQ-09: ``policies.dp_review.first_days`` is greater than ``max_dp_first_review_days``
-    (not given: not assessable)."""
-    review = ctx.model.policies.dp_review
-    if review is None or review.first_days is None:
+    """SEQ-09: the first direct payment review (``policies.dp_review.first_days``, or when
+    the model gives no separate one, ``policies.review.first_days``) is later than
+    ``max_dp_first_review_days`` (neither given: not assessable)."""
+    policies = ctx.model.policies
+    first = policies.dp_first_review_days  # dp_review, else with the plan's first review
+    if first is None:
         yield NotAssessable("the model does not say when a direct payment is first reviewed "
-                            "(add 'policies: dp_review: first_days')")
+                            "(add 'policies: dp_review: first_days', or 'review: first_days' "
+                            "when direct payments are reviewed with the plan)")
         return
     limit = opts["max_dp_first_review_days"]
-    if review.first_days > limit:
-        yield Issue((), f"a direct payment is first reviewed {_days(review.first_days)} after "
-                        f"it starts, later than the target of {_days(limit)}",
+    if first > limit:
+        separate = policies.dp_review is not None and policies.dp_review.first_days is not None
+        review = policies.dp_review if separate else policies.review
+        along = "" if separate else " (with the first review of the plan)"
+        yield Issue((), f"a direct payment is first reviewed {_days(first)} after it "
+                        f"starts{along}, later than the target of {_days(limit)}",
                     subject=("dp_review",), line=_policy_line(review, ctx))
 
 
@@ -512,6 +561,7 @@ RULES: dict[str, Rule] = {
     "AUTH-02": too_many_approvals,
     "AUTH-03": redundant_approval,
     "AUTH-04": limit_not_delegated,
+    "AUTH-05": panel_reworks_plan,
     "SEQ-01": means_test_before_assessment,
     "SEQ-02": eligibility_before_assessment,
     "SEQ-03": budget_unknown_when_planning,

@@ -49,7 +49,11 @@ AT_MODES = ("each", "last", "later", "none")
 STATUSES = ("met", "partly met", "not met", "not assessed")
 """Making it Real theme statuses."""
 
-_NOT_STATED_FIELDS = ("options", "policies.allowed_uses", "policies.prepaid_card_default")
+_NOT_STATED_FIELDS = (
+    "options", "policies.allowed_uses", "policies.prepaid_card_default",
+    "policies.allocation_method_published", "policies.review.first_days",
+    "policies.review.interval_days", "policies.dp_first_review_days",
+)
 
 
 # --------------------------------------------------------------------------- weights
@@ -847,6 +851,8 @@ def _score_step(
 def _field_value(model: Model, name: str) -> Any:
     value: Any = model
     for part in name.split("."):
+        if value is None:  # e.g. policies.review.first_days when there is no review policy
+            return None
         value = getattr(value, part)
     return value
 
@@ -884,7 +890,9 @@ def _score_overall(
     caps: dict[tuple[str, str], int] = {}
     unstated = [ns for ns in weights.not_stated if _field_value(model, ns.field) is None]
     for f in findings:
-        if any(f.rule == ns.rule for ns in unstated):
+        # a finding the worst case below stands for (same rule, within its subject)
+        if any(f.rule == ns.rule and (not ns.subject or set(f.subject) <= set(ns.subject))
+               for ns in unstated):
             continue
         weight = weights.for_finding(f)
         text, counted = _finding_text(f, weights)

@@ -56,9 +56,8 @@ def test_text_format_one_line_a_finding_then_a_summary() -> None:
     assert result.exit_code == 0, result.output  # warnings only; --fail-on error
     lines = result.stdout.strip().splitlines()
     assert f"{EXAMPLE}:79: AUTH-03 warning: " in result.stdout
-    # the worked example states no direct payment review policy, so SEQ-09 cannot be assessed
-    assert lines[-1] == ("11 findings (0 errors, 11 warnings, 0 info) and 1 waived in 1 model; "
-                         "not assessable: SEQ-09")
+    # every rule can be assessed on the worked example
+    assert lines[-1] == "12 findings (0 errors, 12 warnings, 0 info) and 1 waived in 1 model"
     assert all(line.startswith(f"{EXAMPLE}:") for line in lines[:-1])
     assert any("CONTROL-02" in line and "(waived: " in line for line in lines)
     assert lines[0].endswith("]") or "(waived" in lines[0]
@@ -93,11 +92,11 @@ def test_select_and_ignore_take_ids_families_globs_commas_and_repeats() -> None:
         assert out.exit_code == 0, out.output
         return {f["rule"] for f in json.loads(out.stdout)["models"][0]["findings"]}
 
-    assert rules_of("--select", "AUTH") == {"AUTH-02", "AUTH-03"}
+    assert rules_of("--select", "AUTH") == {"AUTH-02", "AUTH-03", "AUTH-05"}
     assert rules_of("--select", "SEQ-0*,hand-02") == {"SEQ-04", "HAND-02"}
     assert rules_of("--select", "AUTH-03", "--select", "simple-03") == {"AUTH-03", "SIMPLE-03"}
     assert rules_of("--ignore", "SIMPLE,HAND", "--ignore", "CONTROL-02") == \
-        {"AUTH-02", "AUTH-03", "SEQ-04", "HEARD-03"}
+        {"AUTH-02", "AUTH-03", "AUTH-05", "SEQ-04", "HEARD-03"}
 
 
 def test_unknown_rule_is_exit_2_with_a_suggestion() -> None:
@@ -203,5 +202,5 @@ def test_rules_explains_one_rule(rule: str) -> None:
 def test_rules_lists_the_catalogue() -> None:
     result = run("rules")
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 32 and lines[0].startswith("STRUCT-01")
+    assert len(lines) == 33 and lines[0].startswith("STRUCT-01")
     assert run("rules", "AUTH-99").exit_code == 2

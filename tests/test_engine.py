@@ -49,6 +49,8 @@ EXAMPLE_FINDINGS = {
     ("SIMPLE-03", ("assessment", "financial_assessment")),
     # the funding panel decides with the person absent (the default)
     ("HEARD-03", ("panel_review",)),
+    # the funding panel can send the plan back to planning ("plan sent back", rework)
+    ("AUTH-05", ("panel_review", "planning")),
 }
 
 
@@ -64,8 +66,8 @@ def test_worked_example_gives_exactly_the_expected_findings() -> None:
     assert auth03.line == 79 and auth03.severity == "warning"
     assert auth03.slug == "redundant-approval"
     assert '"sign_off" and "panel_review" both approve the support plan' in auth03.message
-    # the only rule it cannot assess: it states no direct payment review policy (dp_review)
-    assert [(n.rule, n.kind) for n in result.notes] == [("SEQ-09", "not_assessable")]
+    # every rule can be assessed (no dp_review: direct payments follow the plan review)
+    assert result.notes == ()
     assert result.metrics == {
         "steps": 12, "approvals_max": 2, "handoffs_max": 4, "forms_max": 3,
         "assessments_max": 1, "expected_days_to_support": 83.9, "worst_days_to_support": 96,

@@ -46,10 +46,21 @@ def _found(result) -> set[tuple[str, tuple[str, ...]]]:
     return {(f.rule, f.subject) for f in result.findings}
 
 
-def test_the_worked_example_passes_its_review_policy_and_cannot_be_assessed_on_dp_review():
+def test_the_worked_example_passes_its_review_policy_and_direct_payments_follow_it():
     result = _check("examples/exampleshire/process.yaml")
     assert not result.findings  # review: {first_days: 56, interval_days: 365}, published
-    assert [n.rule for n in result.notes] == ["SEQ-09"]
+    assert not result.notes  # no dp_review: direct payments are reviewed with the plan
+
+
+def test_direct_payments_without_their_own_review_follow_the_plan_review():
+    late = load_model_text(_policies(review={"first_days": 200, "interval_days": 365},
+                                     allocation_method_published=True))
+    found = _found(check_model(late, select=NEW))
+    assert ("SEQ-09", ("dp_review",)) in found and ("SEQ-07", ("review",)) in found
+    own = load_model_text(_policies(review={"first_days": 200, "interval_days": 365},
+                                    dp_review={"first_days": 90, "interval_days": 365},
+                                    allocation_method_published=True))
+    assert ("SEQ-09", ("dp_review",)) not in _found(check_model(own, select=NEW))
 
 
 def test_lean_is_clean_and_every_new_rule_is_assessed():

@@ -38,6 +38,8 @@ options: [direct_payment, individual_service_fund, council_managed, mixed]
 policies:
   allowed_uses: [personal_assistants, community_activities]
   prepaid_card_default: false
+  allocation_method_published: true
+  review: {first_days: 56, interval_days: 365}
 start: plan
 steps:
   - id: plan
@@ -229,6 +231,27 @@ def test_a_policy_not_stated_is_scored_as_its_worst_case():
     assert kinds == {"options", "policies.prepaid_card_default"}
 
 
+def test_review_and_allocation_policies_not_stated_are_scored_as_their_worst_case():
+    stated = load_model_text(tiny())
+    text = tiny().replace("  allocation_method_published: true\n", "").replace(
+        "  review: {first_days: 56, interval_days: 365}\n", "")
+    model = load_model_text(text)
+    report = score_model(model, check_model(model))
+    fields = {r.field for r in report.overall.reasons if r.kind == "not_stated"}
+    assert fields == {"policies.allocation_method_published", "policies.review.first_days",
+                      "policies.review.interval_days", "policies.dp_first_review_days"}
+    late = load_model_text(tiny().replace("allocation_method_published: true",
+                                          "allocation_method_published: false").replace(
+        "first_days: 56, interval_days: 365", "first_days: 400, interval_days: 900"))
+    for block in ("heard", "simple", "in_control"):
+        unstated = getattr(report.overall, block)
+        stated_late = getattr(score_model(late, check_model(late)).overall, block)
+        stated_well = getattr(score_model(stated, check_model(stated)).overall, block)
+        # leaving the policies out never pays, and costs what the worst policy costs
+        assert unstated <= stated_late <= stated_well
+        assert unstated == stated_late
+
+
 def test_a_figure_not_reported_is_left_out_and_one_within_target_costs_nothing():
     model = load_model_text(tiny())
     report = score_model(model, result_for(model, metrics={"handoffs_max": 3}))
@@ -271,9 +294,10 @@ def test_exampleshire_by_hand():
     # 14 days -7; hand-off -5; AUTH-02 (later) -10; AUTH-03 (last) -10; SEQ-04 -10
     assert panel.simple == 58
     # overall in control: the waived approved-list restriction still counts (-8);
-    # SEQ-04 on two approvals is capped at 5
-    assert report.overall.in_control == 100 - 8 - 5
-    assert report.overall.as_dict() == {"heard": 79, "simple": 41, "in_control": 87}
+    # SEQ-04 on two approvals is capped at 5; the panel can send the plan back (AUTH-05, -10)
+    assert report.overall.in_control == 100 - 8 - 5 - 10
+    # heard: AUTH-05 -5
+    assert report.overall.as_dict() == {"heard": 74, "simple": 41, "in_control": 77}
 
 
 @pytest.mark.parametrize("path", shipped_models(), ids=lambda p: str(p.relative_to(ROOT)))
