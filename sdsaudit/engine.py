@@ -34,7 +34,9 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def rule_options(info: RuleInfo, model: Model) -> dict[str, Any]:
-    """A rule's options: the catalogue's defaults, overridden by the model's ``targets``."""
+    """A rule's options: the catalogue's defaults, overridden by the model's ``targets``
+    (which hold the format's defaults when the model gives none; a test keeps the
+    catalogue's copies of those equal to them)."""
     options = dict(info.options)
     for key in options:
         value = getattr(model.targets, key, None)
@@ -81,19 +83,16 @@ def check_model(model: Model, catalogue: Catalogue | None = None, *,
             assessed.add(info.id)
         findings.extend(_finding(info, r, ctx) for r in results if isinstance(r, Issue))
 
-    if use_waivers:
-        findings, unused = apply_waivers(findings, model.waivers)
-    else:
-        _, unused = apply_waivers(findings, model.waivers)
+    # waivers are matched even when switched off, so stale ones are still reported
+    waived, unused = apply_waivers(findings, model.waivers)
+    findings = waived if use_waivers else findings
     stale_rule = next((r for r in chosen if r.id == STALE_WAIVER), None)
     if stale_rule is not None:
         stale = [_finding(stale_rule, _stale_issue(w), ctx) for w in unused
                  if w.rule in assessed]
         own = [w for w in model.waivers if w.rule == STALE_WAIVER]
-        if use_waivers:
-            stale, unused_own = apply_waivers(stale, own)
-        else:
-            _, unused_own = apply_waivers(stale, own)
+        waived_stale, unused_own = apply_waivers(stale, own)
+        stale = waived_stale if use_waivers else stale
         stale += [_finding(stale_rule, _stale_issue(w), ctx) for w in unused_own]
         findings += stale
 

@@ -84,3 +84,17 @@ def test_catalogue_entries_are_complete() -> None:
             assert rule.blocks and rule.themes, rule.id
         assert "TODO" not in rule.rationale + rule.recommendation + rule.evidence
         assert rule.question.endswith("?"), rule.id
+
+
+def test_catalogue_defaults_for_the_targets_equal_the_formats() -> None:
+    # A model's targets (defaults from the format) override these options, so the two
+    # copies of each default must agree, or the catalogue's would silently never apply.
+    from sdsaudit.model import DEFAULT_TARGETS
+
+    seen = set()
+    for rule in load_catalogue().rules:
+        for key, value in rule.options.items():
+            if key in DEFAULT_TARGETS:
+                assert value == DEFAULT_TARGETS[key], (rule.id, key)
+                seen.add(key)
+    assert seen == set(DEFAULT_TARGETS)
