@@ -110,6 +110,10 @@ def chain_like_ladder(k: int) -> str:
 
 if __name__ == "__main__":
     kind, size = sys.argv[1], int(sys.argv[2])
-    maker = {"chain": chain, "ladder": ladder, "single": chain_like_ladder,
-             "tangle": lambda n: chain(n, loops_to_start=True)}[kind]
+    maker = {
+        "chain": chain,
+        "ladder": ladder,
+        "single": chain_like_ladder,
+        "tangle": lambda n: chain(n, loops_to_start=True),
+    }[kind]
     sys.stdout.write(maker(size))

@@ -66,8 +66,12 @@ print(json.dumps({
 
 def measure(path: Path, repeats: int) -> dict:
     """Load and check ``path`` in a fresh interpreter; times are the best of ``repeats``."""
-    out = subprocess.run([sys.executable, "-c", WORKER, str(path), str(repeats)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", WORKER, str(path), str(repeats)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
@@ -76,8 +80,11 @@ def whole_process(path: Path, runs: int) -> tuple[float, float]:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "sdsaudit", "check", "--fail-on", "never",
-                        str(path)], capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "sdsaudit", "check", "--fail-on", "never", str(path)],
+            capture_output=True,
+            check=True,
+        )
         times.append(time.perf_counter() - start)
     return min(times), statistics.median(times)
 
@@ -96,36 +103,46 @@ def main() -> None:
             return path
 
         print("Chains (one route; hand-offs, approvals, forms, rework and withdrawal branches)")
-        print(f"{'steps':>6} {'load s':>8} {'check s':>8} {'total s':>8} {'peak MB':>8} "
-              f"{'C parse s':>9} {'ratio':>6} {'findings':>8}")
+        print(
+            f"{'steps':>6} {'load s':>8} {'check s':>8} {'total s':>8} {'peak MB':>8} "
+            f"{'C parse s':>9} {'ratio':>6} {'findings':>8}"
+        )
         for n in (50, 500, 5000):
             m = measure(write(f"chain-{n}.yaml", chain(n)), repeats)
             ratio = m["total_s"] / m["yaml_c_parse_s"]
-            print(f"{n:>6} {m['load_s']:>8.3f} {m['check_s']:>8.3f} {m['total_s']:>8.3f} "
-                  f"{m['maxrss_mb']:>8.1f} {m['yaml_c_parse_s']:>9.4f} {ratio:>6.1f} "
-                  f"{m['findings']:>8}")
+            print(
+                f"{n:>6} {m['load_s']:>8.3f} {m['check_s']:>8.3f} {m['total_s']:>8.3f} "
+                f"{m['maxrss_mb']:>8.1f} {m['yaml_c_parse_s']:>9.4f} {ratio:>6.1f} "
+                f"{m['findings']:>8}"
+            )
             if not m["c_loader"]:
                 print("        (PyYAML has no C loader here: the parse time is the Python one)")
         m = measure(write("tangle-5000.yaml", chain(5000, loops_to_start=True)), repeats)
-        print(f"{'5000*':>6} {m['load_s']:>8.3f} {m['check_s']:>8.3f} {m['total_s']:>8.3f} "
-              f"{m['maxrss_mb']:>8.1f} {m['yaml_c_parse_s']:>9.4f} "
-              f"{m['total_s'] / m['yaml_c_parse_s']:>6.1f} {m['findings']:>8}")
+        print(
+            f"{'5000*':>6} {m['load_s']:>8.3f} {m['check_s']:>8.3f} {m['total_s']:>8.3f} "
+            f"{m['maxrss_mb']:>8.1f} {m['yaml_c_parse_s']:>9.4f} "
+            f"{m['total_s'] / m['yaml_c_parse_s']:>6.1f} {m['findings']:>8}"
+        )
         print("  * every rework loop goes back to the start: one component of 4,998 steps")
         print("  ratio = (load + check) / PyYAML C loader parse of the same file;")
         print(f"  import of sdsaudit.engine and the loader: {m['import_s']:.3f} s")
 
         best, median = whole_process(write("p50.yaml", chain(50)), runs)
-        print(f"\nWhole process, `python -m sdsaudit check` on 50 steps: best {best:.3f} s, "
-              f"median {median:.3f} s (target: well under 0.5 s)")
+        print(
+            f"\nWhole process, `python -m sdsaudit check` on 50 steps: best {best:.3f} s, "
+            f"median {median:.3f} s (target: well under 0.5 s)"
+        )
 
         print("\nLadders (2**k routes) against a single route with the same steps")
         for k in (60, 1666):
             lad = measure(write(f"ladder-{k}.yaml", ladder(k)), repeats)
             one = measure(write(f"single-{k}.yaml", chain_like_ladder(k)), repeats)
-            print(f"  2^{k} routes, {3 * k + 4} steps: ladder {lad['total_s']:.3f} s, "
-                  f"single route {one['total_s']:.3f} s, "
-                  f"ratio {lad['total_s'] / one['total_s']:.2f} (target <= 2); "
-                  f"peak {lad['maxrss_mb']:.0f} MB")
+            print(
+                f"  2^{k} routes, {3 * k + 4} steps: ladder {lad['total_s']:.3f} s, "
+                f"single route {one['total_s']:.3f} s, "
+                f"ratio {lad['total_s'] / one['total_s']:.2f} (target <= 2); "
+                f"peak {lad['maxrss_mb']:.0f} MB"
+            )
 
 
 if __name__ == "__main__":

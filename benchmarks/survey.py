@@ -55,8 +55,13 @@ print(json.dumps({"seconds": best, "traced_mib": traced / 2**20, "rss_mib": rss,
 def measure(rows: int, folder: Path) -> dict[str, float]:
     path = folder / f"survey-{rows}.csv"
     generate.write(path, generate.generate(rows, generate.SEED))
-    out = subprocess.run([sys.executable, "-c", WORKER, str(path)], check=True,
-                         capture_output=True, text=True, cwd=ROOT).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", WORKER, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
     figures = json.loads(out)
     figures["bytes"] = path.stat().st_size
     return figures
@@ -64,15 +69,19 @@ def measure(rows: int, folder: Path) -> dict[str, float]:
 
 def main(argv: list[str]) -> int:
     sizes = [int(a) for a in argv] or list(SIZES)
-    print(f"{'rows':>8} {'file MiB':>9} {'seconds':>8} {'rows/s':>9} {'traced MiB':>11} "
-          f"{'peak RSS MiB':>13}")
+    print(
+        f"{'rows':>8} {'file MiB':>9} {'seconds':>8} {'rows/s':>9} {'traced MiB':>11} "
+        f"{'peak RSS MiB':>13}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for rows in sizes:
             f = measure(rows, Path(tmp))
             assert f["respondents"] == rows
-            print(f"{rows:>8,} {f['bytes'] / 2**20:>9.1f} {f['seconds']:>8.2f} "
-                  f"{rows / f['seconds']:>9,.0f} {f['traced_mib']:>11.1f} {f['rss_mib']:>13.1f}",
-                  flush=True)
+            print(
+                f"{rows:>8,} {f['bytes'] / 2**20:>9.1f} {f['seconds']:>8.2f} "
+                f"{rows / f['seconds']:>9,.0f} {f['traced_mib']:>11.1f} {f['rss_mib']:>13.1f}",
+                flush=True,
+            )
     return 0
 
 

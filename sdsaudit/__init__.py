@@ -11,14 +11,32 @@ from .loader import load_model, load_model_text  # noqa: E402
 from .model import Model, Step  # noqa: E402
 
 __all__ = [
-    "__version__", "ModelError", "Problem", "SdsauditError", "UsageError",
-    "load_model", "load_model_text", "Model", "Step", "SurveySummary", "read_survey",
-    "check_model", "check_models", "exit_code", "load_catalogue", "CheckResult", "Finding",
+    "__version__",
+    "ModelError",
+    "Problem",
+    "SdsauditError",
+    "UsageError",
+    "load_model",
+    "load_model_text",
+    "Model",
+    "Step",
+    "SurveySummary",
+    "read_survey",
+    "check_model",
+    "check_models",
+    "exit_code",
+    "load_catalogue",
+    "CheckResult",
+    "Finding",
 ]
 
 _LAZY = {
-    "check_model": "engine", "exit_code": "engine", "check_models": "checks",
-    "load_catalogue": "catalogue", "CheckResult": "findings", "Finding": "findings",
+    "check_model": "engine",
+    "exit_code": "engine",
+    "check_models": "checks",
+    "load_catalogue": "catalogue",
+    "CheckResult": "findings",
+    "Finding": "findings",
 }
 """Names loaded on first use (the engine pulls in networkx)."""
 

@@ -161,22 +161,32 @@ def write_reports(
 
             shown, known, experience = with_experience(model, result, summary, catalogue)
         files = render_report(
-            model, shown, scores, known, view=view,
+            model,
+            shown,
+            scores,
+            known,
+            view=view,
             timeout=DEFAULT_TIMEOUT if map_timeout is None else map_timeout,
             max_nodes=DEFAULT_MAX_NODES if max_nodes is None else max_nodes,
             experience=experience,
         )
         result = shown
         if files.map_note:
-            warnings.append(f"{model.path}: the map could not be drawn ({files.map_note}); "
-                            f"the report shows the map in words instead")
+            warnings.append(
+                f"{model.path}: the map could not be drawn ({files.map_note}); "
+                f"the report shows the map in words instead"
+            )
         results.append(result)
         rendered.append((folder, files))
 
     written: list[Path] = []
     for folder, files in rendered:
-        outputs = {"report.html": files.html, "report.md": files.markdown,
-                   "report.json": files.json, "map.svg": files.svg}
+        outputs = {
+            "report.html": files.html,
+            "report.md": files.markdown,
+            "report.json": files.json,
+            "map.svg": files.svg,
+        }
         for name, text in outputs.items():
             if text is None:
                 # no stale map may sit beside a report that says it has none
@@ -186,8 +196,14 @@ def write_reports(
     return ReportRun(tuple(written), tuple(warnings), exit_code(results, fail_on))
 
 
-def map_output(path: str, out: str | Path, *, view: str = "findings", force: bool = False,
-               max_bytes: int = DEFAULT_MAX_BYTES) -> Path:
+def map_output(
+    path: str,
+    out: str | Path,
+    *,
+    view: str = "findings",
+    force: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Path:
     """Draw the process map of the model at ``path`` into ``out``; the format follows
     its suffix (``.svg``, ``.png``, ``.pdf``, ``.dot``). Refuses an existing file unless
     ``force``. Raises :class:`~sdsaudit.processmap.MapUnavailable` (an
@@ -203,8 +219,12 @@ def map_output(path: str, out: str | Path, *, view: str = "findings", force: boo
     result = check_model(model) if view != "plain" else None
     if fmt == "svg":
         return write_atomic(target, map_svg(model, result, view), force=True)
-    data = render_map(build_map(model, result, view), fmt, title=map_title(model, view),
-                      description=map_description(model, result, view))
+    data = render_map(
+        build_map(model, result, view),
+        fmt,
+        title=map_title(model, view),
+        description=map_description(model, result, view),
+    )
     return write_atomic(target, data, force=True)
 
 
@@ -213,9 +233,15 @@ def map_output(path: str, out: str | Path, *, view: str = "findings", force: boo
 # because they pull in rendering, which the quicker commands do not need.
 
 _ELSEWHERE = {
-    "compare_paths": "compare", "compare_models": "compare", "new_since_baseline": "compare",
-    "write_benchmark": "benchmark", "benchmark_models": "benchmark",
-    "whatif": "redesign", "redesign": "redesign", "load_patch": "patch", "apply_patch_file": "patch",
+    "compare_paths": "compare",
+    "compare_models": "compare",
+    "new_since_baseline": "compare",
+    "write_benchmark": "benchmark",
+    "benchmark_models": "benchmark",
+    "whatif": "redesign",
+    "redesign": "redesign",
+    "load_patch": "patch",
+    "apply_patch_file": "patch",
 }
 
 
@@ -225,6 +251,7 @@ def __getattr__(name: str):
 
         return getattr(importlib.import_module(f".{_ELSEWHERE[name]}", __package__), name)
     raise AttributeError(f"module 'sdsaudit.api' has no attribute {name!r}")
+
 
 # --------------------------------------------------------------------------- survey evidence
 
@@ -241,9 +268,16 @@ class SurveyRun:
 SURVEY_FILES = ("survey.json", "survey.md", "survey.html")
 
 
-def write_survey(survey_path: str, out_dir: str | Path, *, model_path: str | None = None,
-                 force: bool = False, min_group: int | None = None, fail_on: str = "error",
-                 max_bytes: int = DEFAULT_MAX_BYTES) -> SurveyRun:
+def write_survey(
+    survey_path: str,
+    out_dir: str | Path,
+    *,
+    model_path: str | None = None,
+    force: bool = False,
+    min_group: int | None = None,
+    fail_on: str = "error",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> SurveyRun:
     """Summarise the survey at ``survey_path`` (and, with ``model_path``, check it against
     the model's claims) into ``survey.json``, ``survey.md`` and ``survey.html`` in ``out_dir``.
 
@@ -277,7 +311,8 @@ def write_survey(survey_path: str, out_dir: str | Path, *, model_path: str | Non
         if any(n.kind == "rule_error" for n in gap.notes):
             code = 2
         elif fail_on != "never" and any(
-                not f.waived and SEVERITIES.index(f.severity) >= SEVERITIES.index(fail_on)
-                for f in gap.findings):
+            not f.waived and SEVERITIES.index(f.severity) >= SEVERITIES.index(fail_on)
+            for f in gap.findings
+        ):
             code = 1
     return SurveyRun(written, survey_text(summary, gap), code)

@@ -65,8 +65,7 @@ class Measure:
     group: str  # "score" or "measure"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "better": self.better,
-                "group": self.group}
+        return {"key": self.key, "label": self.label, "better": self.better, "group": self.group}
 
 
 MEASURES: tuple[Measure, ...] = (
@@ -75,8 +74,9 @@ MEASURES: tuple[Measure, ...] = (
     Measure("handoffs_max", metric_label("handoffs_max"), "lower", "measure"),
     Measure("forms_max", metric_label("forms_max"), "lower", "measure"),
     Measure("assessments_max", metric_label("assessments_max"), "lower", "measure"),
-    Measure("expected_days_to_support", metric_label("expected_days_to_support"), "lower",
-            "measure"),
+    Measure(
+        "expected_days_to_support", metric_label("expected_days_to_support"), "lower", "measure"
+    ),
     Measure("worst_days_to_support", metric_label("worst_days_to_support"), "lower", "measure"),
     Measure("share_withdrawing", metric_label("share_withdrawing"), "lower", "measure"),
     Measure("problems", "Problems found (not accepted by a waiver)", "lower", "measure"),
@@ -86,8 +86,10 @@ MEASURES: tuple[Measure, ...] = (
 """The columns, in the order every output shows them."""
 
 QUARTILE_METHOD = 'statistics.quantiles(values, n=4, method="inclusive")'
-RANK_METHOD = ("standard competition ranking (1224): equal values share the best rank and "
-               "the next rank is skipped")
+RANK_METHOD = (
+    "standard competition ranking (1224): equal values share the best rank and "
+    "the next rank is skipped"
+)
 
 
 def rank(values: Sequence[float | None], higher_is_better: bool) -> list[int | None]:
@@ -115,9 +117,14 @@ class Summary:
     maximum: float | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"n": self.n, "min": self.minimum, "lower_quartile": self.lower_quartile,
-                "median": self.median, "upper_quartile": self.upper_quartile,
-                "max": self.maximum}
+        return {
+            "n": self.n,
+            "min": self.minimum,
+            "lower_quartile": self.lower_quartile,
+            "median": self.median,
+            "upper_quartile": self.upper_quartile,
+            "max": self.maximum,
+        }
 
 
 def summarise(values: Sequence[float | None]) -> Summary:
@@ -129,8 +136,9 @@ def summarise(values: Sequence[float | None]) -> Summary:
         q1 = q2 = q3 = present[0]
     else:
         q1, q2, q3 = statistics.quantiles(present, n=4, method="inclusive")
-    return Summary(len(present), _tidy(present[0]), _tidy(q1), _tidy(q2), _tidy(q3),
-                   _tidy(present[-1]))
+    return Summary(
+        len(present), _tidy(present[0]), _tidy(q1), _tidy(q2), _tidy(q3), _tidy(present[-1])
+    )
 
 
 def _tidy(value: float) -> int | float:
@@ -180,8 +188,11 @@ class Benchmark:
             "method": {
                 "quartiles": QUARTILE_METHOD,
                 "ranks": RANK_METHOD,
-                "order": ("by published figures, highest average building-block score first"
-                          if self.anonymised else "alphabetical by council name"),
+                "order": (
+                    "by published figures, highest average building-block score first"
+                    if self.anonymised
+                    else "alphabetical by council name"
+                ),
             },
             "measures": [m.as_dict() for m in self.measures],
             "councils": [r.as_dict() for r in self.rows],
@@ -202,7 +213,8 @@ def _values(side: Assessed) -> dict[str, int | float | None]:
 def _findings(side: Assessed) -> dict[str, int]:
     counted = [f for f in side.result.findings if f.counts]
     return {s: sum(1 for f in counted if f.severity == s) for s in ("error", "warning", "info")} | {
-        "waived": sum(1 for f in side.result.findings if f.waived)}
+        "waived": sum(1 for f in side.result.findings if f.waived)
+    }
 
 
 def letters(count: int) -> list[str]:
@@ -232,13 +244,18 @@ def _published_order(values: dict[str, int | float | None], fingerprint: str) ->
     return tuple(key)
 
 
-def benchmark_models(models: Sequence[Model | Assessed], *, anonymise: bool = False,
-                     catalogue: Catalogue | None = None) -> Benchmark:
+def benchmark_models(
+    models: Sequence[Model | Assessed],
+    *,
+    anonymise: bool = False,
+    catalogue: Catalogue | None = None,
+) -> Benchmark:
     """Check, score and set side by side ``models`` (one per council)."""
     catalogue = catalogue or load_catalogue()
     sides = [m if isinstance(m, Assessed) else assess(m, catalogue) for m in models]
     entries = [(_values(s), _findings(s), s) for s in sides]
     if anonymise:
+
         def fingerprint(side: Assessed) -> str:
             text = "\0".join((side.model.council, side.model.title, str(side.model.as_of)))
             return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -246,12 +263,18 @@ def benchmark_models(models: Sequence[Model | Assessed], *, anonymise: bool = Fa
         entries.sort(key=lambda e: _published_order(e[0], fingerprint(e[2])))
         labels = [f"Council {x}" for x in letters(len(entries))]
     else:
-        entries.sort(key=lambda e: (clean(e[2].model.council).casefold(), str(e[2].model.as_of),
-                                    e[2].result.path))
+        entries.sort(
+            key=lambda e: (
+                clean(e[2].model.council).casefold(),
+                str(e[2].model.as_of),
+                e[2].result.path,
+            )
+        )
         labels = _named_labels([e[2] for e in entries])
     ranks = {
         m.key: rank([e[0].get(m.key) for e in entries], m.better == "higher")
-        for m in MEASURES if m.better is not None
+        for m in MEASURES
+        if m.better is not None
     }
     rows = tuple(
         CouncilRow(
@@ -277,8 +300,10 @@ def _named_labels(sides: Sequence[Assessed]) -> list[str]:
         if names.count(name) > 1:
             name = f"{name} (as of {side.model.as_of})"
         out.append(name)
-    return [f"{name} ({s.result.path})" if out.count(name) > 1 else name
-            for name, s in zip(out, sides, strict=True)]
+    return [
+        f"{name} ({s.result.path})" if out.count(name) > 1 else name
+        for name, s in zip(out, sides, strict=True)
+    ]
 
 
 # --------------------------------------------------------------------------- output
@@ -288,8 +313,11 @@ def rank_words(rank_value: int | None, of: int) -> str:
     """``'2nd of 5'`` (or ``'not ranked'``)."""
     if rank_value is None:
         return "not ranked"
-    suffix = "th" if 10 <= rank_value % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(
-        rank_value % 10, "th")
+    suffix = (
+        "th"
+        if 10 <= rank_value % 100 <= 20
+        else {1: "st", 2: "nd", 3: "rd"}.get(rank_value % 10, "th")
+    )
     return f"{rank_value}{suffix} of {of}"
 
 
@@ -347,28 +375,48 @@ def build_benchmark_view(bench: Benchmark) -> BenchmarkView:
             RowView(
                 r.label,
                 "" if bench.anonymised else f"{r.title}, as of {r.as_of}",
-                tuple(Cell(value_words(m.key, r.values.get(m.key)),
-                           rank_words(r.ranks.get(m.key), count) if m.better else "not ranked")
-                      for m in columns),
+                tuple(
+                    Cell(
+                        value_words(m.key, r.values.get(m.key)),
+                        rank_words(r.ranks.get(m.key), count) if m.better else "not ranked",
+                    )
+                    for m in columns
+                ),
             )
             for r in bench.rows
         )
 
     better = {"higher": "higher is better", "lower": "fewer is better", None: "not ranked"}
     summary = tuple(
-        SummaryView(m.label, better[m.better], tuple(
-            str(bench.summary[m.key].n) if i == 0 else
-            value_words(m.key, getattr(bench.summary[m.key], name))
-            for i, name in enumerate(("n", "minimum", "lower_quartile", "median",
-                                      "upper_quartile", "maximum"))))
+        SummaryView(
+            m.label,
+            better[m.better],
+            tuple(
+                str(bench.summary[m.key].n)
+                if i == 0
+                else value_words(m.key, getattr(bench.summary[m.key], name))
+                for i, name in enumerate(
+                    ("n", "minimum", "lower_quartile", "median", "upper_quartile", "maximum")
+                )
+            ),
+        )
         for m in bench.measures
     )
     return BenchmarkView(
-        heading=("Benchmark of " + (f"{count} councils (anonymised)" if bench.anonymised
-                                    else f"{count} councils")),
-        version=__version__, anonymised=bench.anonymised, count=count,
-        scores=scores, measures=measures, score_rows=rows(scores), measure_rows=rows(measures),
-        summary=summary, quartile_method=QUARTILE_METHOD, rank_method=RANK_METHOD,
+        heading=(
+            "Benchmark of "
+            + (f"{count} councils (anonymised)" if bench.anonymised else f"{count} councils")
+        ),
+        version=__version__,
+        anonymised=bench.anonymised,
+        count=count,
+        scores=scores,
+        measures=measures,
+        score_rows=rows(scores),
+        measure_rows=rows(measures),
+        summary=summary,
+        quartile_method=QUARTILE_METHOD,
+        rank_method=RANK_METHOD,
         order=bench.as_dict()["method"]["order"],
     )
 
@@ -394,8 +442,11 @@ def benchmark_csv(bench: Benchmark) -> str:
             if m.better:
                 line.append(_csv_value(r.ranks.get(m.key)))
         writer.writerow(line)
-    for name, attr in (("lower quartile", "lower_quartile"), ("median", "median"),
-                       ("upper quartile", "upper_quartile")):
+    for name, attr in (
+        ("lower quartile", "lower_quartile"),
+        ("median", "median"),
+        ("upper quartile", "upper_quartile"),
+    ):
         line = [name, ""] + ([] if bench.anonymised else ["", "", ""])
         for m in bench.measures:
             line.append(_csv_value(getattr(bench.summary[m.key], attr)))
@@ -433,8 +484,14 @@ def render_benchmark(bench: Benchmark) -> dict[str, str]:
     }
 
 
-def write_benchmark(paths: Sequence[str], out_dir: str | Path, *, anonymise: bool = False,
-                    force: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Path]:
+def write_benchmark(
+    paths: Sequence[str],
+    out_dir: str | Path,
+    *,
+    anonymise: bool = False,
+    force: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> list[Path]:
     """``sdsaudit benchmark``: load, check, score, and write the four files to ``out_dir``."""
     if len(paths) < 2:
         raise UsageError("a benchmark needs at least two models, one for each council")

@@ -43,10 +43,16 @@ class RuleInfo:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "slug": self.slug, "title": self.title, "severity": self.severity,
-            "blocks": list(self.blocks), "themes": list(self.themes),
-            "rationale": self.rationale, "evidence": self.evidence,
-            "recommendation": self.recommendation, "options": dict(self.options),
+            "id": self.id,
+            "slug": self.slug,
+            "title": self.title,
+            "severity": self.severity,
+            "blocks": list(self.blocks),
+            "themes": list(self.themes),
+            "rationale": self.rationale,
+            "evidence": self.evidence,
+            "recommendation": self.recommendation,
+            "options": dict(self.options),
             "question": self.question,
         }
 
@@ -74,11 +80,14 @@ class Catalogue:
                 return rule
         from .loader import did_you_mean
 
-        raise UsageError(f"unknown rule '{rule_id}'{did_you_mean(rule_id.upper(), self.ids)}; "
-                         "run 'sdsaudit rules' for the list")
+        raise UsageError(
+            f"unknown rule '{rule_id}'{did_you_mean(rule_id.upper(), self.ids)}; "
+            "run 'sdsaudit rules' for the list"
+        )
 
-    def select(self, select: list[str] | None = None,
-               ignore: list[str] | None = None) -> tuple[RuleInfo, ...]:
+    def select(
+        self, select: list[str] | None = None, ignore: list[str] | None = None
+    ) -> tuple[RuleInfo, ...]:
         """Rules chosen by ids, slugs, family prefixes (``AUTH``) or globs (``SEQ-0*``).
 
         A pattern matching no rule is a :class:`UsageError` with a suggestion.
@@ -96,8 +105,13 @@ class Catalogue:
     @staticmethod
     def _match(pattern: str, rule: RuleInfo) -> bool:
         p = pattern.strip()
-        return (p.upper() == rule.id or p == rule.slug or p.upper() == rule.family
-                or fnmatch.fnmatchcase(rule.id, p.upper()) or fnmatch.fnmatchcase(rule.slug, p))
+        return (
+            p.upper() == rule.id
+            or p == rule.slug
+            or p.upper() == rule.family
+            or fnmatch.fnmatchcase(rule.id, p.upper())
+            or fnmatch.fnmatchcase(rule.slug, p)
+        )
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:
@@ -135,26 +149,36 @@ def _load(path: str) -> Catalogue:
         missing = [k for k in _REQUIRED if not data.get(k)]
         missing += [k for k in _LISTS if not isinstance(data.get(k), list)]
         if missing:
-            problems.append(Problem(path, *where,
-                                    f"rule {data.get('id')} lacks {', '.join(missing)}"))
+            problems.append(
+                Problem(path, *where, f"rule {data.get('id')} lacks {', '.join(missing)}")
+            )
             continue
         if data["id"] in seen or data["slug"] in seen:
-            problems.append(Problem(path, *where,
-                                    f"rule id or slug {data['id']}/{data['slug']} is used twice"))
+            problems.append(
+                Problem(path, *where, f"rule id or slug {data['id']}/{data['slug']} is used twice")
+            )
             continue
         seen.update((data["id"], data["slug"]))
         if data["severity"] not in SEVERITIES or any(b not in BLOCKS for b in data["blocks"]):
-            problems.append(Problem(path, *where,
-                                    f"rule {data['id']} has an unknown severity or block"))
+            problems.append(
+                Problem(path, *where, f"rule {data['id']} has an unknown severity or block")
+            )
             continue
-        rules.append(RuleInfo(
-            id=data["id"], slug=data["slug"], title=data["title"], severity=data["severity"],
-            blocks=tuple(sorted(data["blocks"], key=BLOCKS.index)), themes=tuple(data["themes"]),
-            rationale=data["rationale"].strip(), evidence=data["evidence"].strip(),
-            recommendation=data["recommendation"].strip(),
-            options=_numbers(data.get("options") or {}),
-            question=(data.get("question") or "").strip(),
-        ))
+        rules.append(
+            RuleInfo(
+                id=data["id"],
+                slug=data["slug"],
+                title=data["title"],
+                severity=data["severity"],
+                blocks=tuple(sorted(data["blocks"], key=BLOCKS.index)),
+                themes=tuple(data["themes"]),
+                rationale=data["rationale"].strip(),
+                evidence=data["evidence"].strip(),
+                recommendation=data["recommendation"].strip(),
+                options=_numbers(data.get("options") or {}),
+                question=(data.get("question") or "").strip(),
+            )
+        )
     if problems or not rules:
         raise ModelError(problems or [Problem(path, 1, 1, "the catalogue holds no rules")])
     return Catalogue(tuple(rules))

@@ -21,10 +21,15 @@ def split_ids(values: Iterable[str] | None) -> list[str]:
     return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
 
 
-def check_models(paths: Iterable[str], *, select: Iterable[str] | None = None,
-                 ignore: Iterable[str] | None = None, use_waivers: bool = True,
-                 max_bytes: int = DEFAULT_MAX_BYTES, stdin: BinaryIO | None = None,
-                 ) -> list[CheckResult]:
+def check_models(
+    paths: Iterable[str],
+    *,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    use_waivers: bool = True,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    stdin: BinaryIO | None = None,
+) -> list[CheckResult]:
     """Load every model (reporting all their problems together) and run the rules on each.
 
     ``select``/``ignore`` take ids, slugs, families (``AUTH``) and globs (``SEQ-0*``),
@@ -38,8 +43,10 @@ def check_models(paths: Iterable[str], *, select: Iterable[str] | None = None,
     chosen, dropped = split_ids(select), split_ids(ignore)
     catalogue.select(chosen, dropped)  # unknown ids fail here, before any work
     models = load_models(paths, max_bytes=max_bytes, stdin=stdin)
-    return [check_model(m, catalogue, select=chosen, ignore=dropped, use_waivers=use_waivers)
-            for m in models]
+    return [
+        check_model(m, catalogue, select=chosen, ignore=dropped, use_waivers=use_waivers)
+        for m in models
+    ]
 
 
 def check_text(results: Iterable[CheckResult]) -> str:
@@ -59,8 +66,10 @@ def check_text(results: Iterable[CheckResult]) -> str:
             else:
                 counts[f.severity] += 1
     total = sum(counts.values())
-    summary = (f"{total} finding{'s' if total != 1 else ''} ({counts['error']} errors, "
-               f"{counts['warning']} warnings, {counts['info']} info)")
+    summary = (
+        f"{total} finding{'s' if total != 1 else ''} ({counts['error']} errors, "
+        f"{counts['warning']} warnings, {counts['info']} info)"
+    )
     if waived:
         summary += f" and {waived} waived"
     summary += f" in {len(results)} model{'s' if len(results) != 1 else ''}"
@@ -80,8 +89,9 @@ def check_json(results: Iterable[CheckResult]) -> str:
 
     from . import __version__
 
-    return json.dumps({"sdsaudit_version": __version__,
-                       "models": [r.as_dict() for r in results]}, indent=2)
+    return json.dumps(
+        {"sdsaudit_version": __version__, "models": [r.as_dict() for r in results]}, indent=2
+    )
 
 
 def check_sarif(results: Iterable[CheckResult]) -> str:
@@ -97,8 +107,11 @@ def check_sarif(results: Iterable[CheckResult]) -> str:
 
 def rule_error_lines(results: Iterable[CheckResult]) -> list[str]:
     """One ``FILE: error:`` line per rule that crashed, for standard error."""
-    return [f"{r.path}: error: rule {n.rule} could not be run: {n.message}"
-            for r in results for n in r.rule_errors]
+    return [
+        f"{r.path}: error: rule {n.rule} could not be run: {n.message}"
+        for r in results
+        for n in r.rule_errors
+    ]
 
 
 def rules_text(rule_id: str | None = None) -> str:
@@ -111,27 +124,46 @@ def rules_text(rule_id: str | None = None) -> str:
     if rule_id is None:
         width = max(len(r.id) for r in catalogue.rules)
         slug_width = max(len(r.slug) for r in catalogue.rules)
-        return "\n".join(f"{r.id:<{width}}  {r.slug:<{slug_width}}  {r.severity:<7}  {r.title}"
-                         for r in catalogue.rules)
+        return "\n".join(
+            f"{r.id:<{width}}  {r.slug:<{slug_width}}  {r.severity:<7}  {r.title}"
+            for r in catalogue.rules
+        )
     rule = catalogue.get(rule_id)
 
     def para(text: str) -> str:
-        return textwrap.fill(" ".join(text.split()), width=78, initial_indent="  ",
-                             subsequent_indent="  ")
+        return textwrap.fill(
+            " ".join(text.split()), width=78, initial_indent="  ", subsequent_indent="  "
+        )
 
-    parts = [f"{rule.id} {rule.slug} ({rule.severity})", rule.title, "",
-             f"Building blocks: {', '.join(rule.blocks) or 'none'}",
-             f"Making it Real themes: {', '.join(rule.themes) or 'none'}"]
+    parts = [
+        f"{rule.id} {rule.slug} ({rule.severity})",
+        rule.title,
+        "",
+        f"Building blocks: {', '.join(rule.blocks) or 'none'}",
+        f"Making it Real themes: {', '.join(rule.themes) or 'none'}",
+    ]
     if rule.options:
         opts = ", ".join(f"{k} = {v}" for k, v in rule.options.items())
         from .model import DEFAULT_TARGETS
 
         settable = [k for k in rule.options if k in DEFAULT_TARGETS]
-        where = (f" (a model's 'targets: {settable[0]}' overrides it)" if settable
-                 else " (set in criteria/rules.yaml)")
+        where = (
+            f" (a model's 'targets: {settable[0]}' overrides it)"
+            if settable
+            else " (set in criteria/rules.yaml)"
+        )
         parts.append(f"Options: {opts}{where}")
-    parts += ["", "Why it matters:", para(rule.rationale), "", "Evidence:", para(rule.evidence),
-              "", "What to do:", para(rule.recommendation)]
+    parts += [
+        "",
+        "Why it matters:",
+        para(rule.rationale),
+        "",
+        "Evidence:",
+        para(rule.evidence),
+        "",
+        "What to do:",
+        para(rule.recommendation),
+    ]
     if rule.question:
         parts += ["", "A question for a co-production group:", para(rule.question)]
     return "\n".join(parts)

@@ -40,16 +40,24 @@ class _Group(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 traceback.print_exc()
             else:
-                click.echo(f"sdsaudit: internal error: {type(exc).__name__}: {exc}. "
-                           "Run again with --debug for details, and please report it.", err=True)
+                click.echo(
+                    f"sdsaudit: internal error: {type(exc).__name__}: {exc}. "
+                    "Run again with --debug for details, and please report it.",
+                    err=True,
+                )
             ctx.exit(EXIT_ERROR)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sdsaudit")
 @click.option("--debug", is_flag=True, help="Show a full traceback on errors.")
-@click.option("--max-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES,
-              show_default=True, help="Refuse model files larger than this.")
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_BYTES,
+    show_default=True,
+    help="Refuse model files larger than this.",
+)
 @click.pass_context
 def main(ctx: click.Context, debug: bool, max_bytes: int) -> None:
     """Audit a council's personal budget / self-directed support process."""
@@ -94,8 +102,14 @@ def init(file: str, force: bool) -> None:
 
 @main.command()
 @click.argument("model")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="A readable table, or JSON.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A readable table, or JSON.",
+)
 def score(model: str, fmt: str) -> None:
     """Score MODEL: heard, simple and in control, per step and overall, with the reasons
     behind every score, and the Making it Real theme statuses."""
@@ -106,27 +120,53 @@ def score(model: str, fmt: str) -> None:
 
 @main.command()
 @click.argument("models", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
-              show_default=True, help="One line a finding, JSON, or SARIF 2.1.0.")
-@click.option("--select", multiple=True, metavar="IDS",
-              help="Run only these rules: ids, families (AUTH) or globs (SEQ-0*); "
-                   "comma-separated or repeated.")
-@click.option("--ignore", multiple=True, metavar="IDS",
-              help="Do not run these rules (as --select).")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
-              default="error", show_default=True,
-              help="Exit 1 when an unwaived finding is at or above this severity.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="One line a finding, JSON, or SARIF 2.1.0.",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="IDS",
+    help="Run only these rules: ids, families (AUTH) or globs (SEQ-0*); "
+    "comma-separated or repeated.",
+)
+@click.option(
+    "--ignore", multiple=True, metavar="IDS", help="Do not run these rules (as --select)."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when an unwaived finding is at or above this severity.",
+)
 @click.option("--no-waivers", is_flag=True, help="Ignore the models' waivers: report everything.")
-@click.option("--baseline", metavar="REPORT.json",
-              help="Fail only on findings that are new since this report.json or check JSON.")
-def check(models: tuple[str, ...], fmt: str, select: tuple[str, ...], ignore: tuple[str, ...],
-          fail_on: str, no_waivers: bool, baseline: str | None) -> None:
+@click.option(
+    "--baseline",
+    metavar="REPORT.json",
+    help="Fail only on findings that are new since this report.json or check JSON.",
+)
+def check(
+    models: tuple[str, ...],
+    fmt: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fail_on: str,
+    no_waivers: bool,
+    baseline: str | None,
+) -> None:
     """Run the rules on MODELS ('-' reads standard input) and report the findings."""
     from . import checks as api
     from .engine import exit_code
 
-    results = api.check_models(models, select=select, ignore=ignore, use_waivers=not no_waivers,
-                               max_bytes=_max_bytes())
+    results = api.check_models(
+        models, select=select, ignore=ignore, use_waivers=not no_waivers, max_bytes=_max_bytes()
+    )
     render = {"text": api.check_text, "json": api.check_json, "sarif": api.check_sarif}[fmt]
     click.echo(render(results))
     for line in api.rule_error_lines(results):
@@ -154,28 +194,68 @@ MAP_VIEWS = ("findings", "plain", "easy-read")
 
 @main.command()
 @click.argument("models", nargs=-1, required=True)
-@click.option("-o", "--output", "out", required=True, metavar="DIR",
-              help="Folder for the reports (created when needed; one subfolder per model "
-                   "when there are several).")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    metavar="DIR",
+    help="Folder for the reports (created when needed; one subfolder per model "
+    "when there are several).",
+)
 @click.option("--force", is_flag=True, help="Replace existing report files.")
-@click.option("--view", type=click.Choice(MAP_VIEWS), default="findings", show_default=True,
-              help="Which map the report shows.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
-              default="error", show_default=True,
-              help="Exit 1 when an unwaived finding is at or above this severity.")
+@click.option(
+    "--view",
+    type=click.Choice(MAP_VIEWS),
+    default="findings",
+    show_default=True,
+    help="Which map the report shows.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when an unwaived finding is at or above this severity.",
+)
 @click.option("--no-waivers", is_flag=True, help="Ignore the models' waivers: report everything.")
-@click.option("--survey", "survey_file", metavar="SURVEY.csv",
-              help="Survey answers to add as an Experience section, with the GAP checks.")
-@click.option("--min-group", type=click.IntRange(min=1), default=None, metavar="N",
-              help="With --survey: hide groups of fewer than N respondents [default: 10].")
-def report(models: tuple[str, ...], out: str, force: bool, view: str, fail_on: str,
-           no_waivers: bool, survey_file: str | None, min_group: int | None) -> None:
+@click.option(
+    "--survey",
+    "survey_file",
+    metavar="SURVEY.csv",
+    help="Survey answers to add as an Experience section, with the GAP checks.",
+)
+@click.option(
+    "--min-group",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="With --survey: hide groups of fewer than N respondents [default: 10].",
+)
+def report(
+    models: tuple[str, ...],
+    out: str,
+    force: bool,
+    view: str,
+    fail_on: str,
+    no_waivers: bool,
+    survey_file: str | None,
+    min_group: int | None,
+) -> None:
     """Write report.html, report.md, report.json and map.svg for each of MODELS."""
     from .api import write_reports
 
-    run = write_reports(models, out, force=force, view=view, fail_on=fail_on,
-                        use_waivers=not no_waivers, max_bytes=_max_bytes(),
-                        survey=survey_file, min_group=min_group)
+    run = write_reports(
+        models,
+        out,
+        force=force,
+        view=view,
+        fail_on=fail_on,
+        use_waivers=not no_waivers,
+        max_bytes=_max_bytes(),
+        survey=survey_file,
+        min_group=min_group,
+    )
     for warning in run.warnings:
         click.echo(f"sdsaudit: warning: {warning}", err=True)
     for path in run.written:
@@ -187,10 +267,21 @@ def report(models: tuple[str, ...], out: str, force: bool, view: str, fail_on: s
 
 @main.command(name="map")
 @click.argument("model")
-@click.option("-o", "--output", "out", required=True, metavar="FILE",
-              help="Where to write the map; .svg, .png, .pdf or .dot.")
-@click.option("--view", type=click.Choice(MAP_VIEWS), default="findings", show_default=True,
-              help="Problems numbered on the map, a plain map, or an easy read map.")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    metavar="FILE",
+    help="Where to write the map; .svg, .png, .pdf or .dot.",
+)
+@click.option(
+    "--view",
+    type=click.Choice(MAP_VIEWS),
+    default="findings",
+    show_default=True,
+    help="Problems numbered on the map, a plain map, or an easy read map.",
+)
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 def map_command(model: str, out: str, view: str, force: bool) -> None:
     """Draw the process map of MODEL; the format follows FILE's suffix."""
@@ -202,17 +293,29 @@ def map_command(model: str, out: str, view: str, force: bool) -> None:
 @main.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]),
-              default="text", show_default=True, help="What to print (without -o).")
-@click.option("-o", "--output", "out", metavar="DIR",
-              help="Write compare.txt, .json, .md, .html and map.svg into DIR instead.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "html"]),
+    default="text",
+    show_default=True,
+    help="What to print (without -o).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    metavar="DIR",
+    help="Write compare.txt, .json, .md, .html and map.svg into DIR instead.",
+)
 @click.option("--force", is_flag=True, help="Replace existing files in DIR.")
 def compare(old: str, new: str, fmt: str, out: str | None, force: bool) -> None:
     """The stock-take: what changed from OLD to NEW (two versions of a model)."""
     from .api import compare_paths
 
-    text, written = compare_paths(old, new, out_dir=out, fmt=fmt, force=force,
-                                  max_bytes=_max_bytes())
+    text, written = compare_paths(
+        old, new, out_dir=out, fmt=fmt, force=force, max_bytes=_max_bytes()
+    )
     if text is not None:
         click.echo(text, nl=False)
     for path in written:
@@ -221,23 +324,55 @@ def compare(old: str, new: str, fmt: str, out: str | None, force: bool) -> None:
 
 @main.command()
 @click.argument("survey_file", metavar="SURVEY.csv")
-@click.option("--model", "model_path", metavar="MODEL",
-              help="Process model to set beside the survey (adds the GAP checks).")
-@click.option("-o", "--output", "out", required=True, metavar="DIR",
-              help="Folder for survey.json, survey.md and survey.html (created when needed).")
+@click.option(
+    "--model",
+    "model_path",
+    metavar="MODEL",
+    help="Process model to set beside the survey (adds the GAP checks).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    metavar="DIR",
+    help="Folder for survey.json, survey.md and survey.html (created when needed).",
+)
 @click.option("--force", is_flag=True, help="Replace existing survey files.")
-@click.option("--min-group", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Hide groups of fewer than N respondents [default: 10, criteria/survey.yaml].")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
-              default="error", show_default=True,
-              help="Exit 1 when an unwaived GAP finding is at or above this severity.")
-def survey(survey_file: str, model_path: str | None, out: str, force: bool,
-           min_group: int | None, fail_on: str) -> None:
+@click.option(
+    "--min-group",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Hide groups of fewer than N respondents [default: 10, criteria/survey.yaml].",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when an unwaived GAP finding is at or above this severity.",
+)
+def survey(
+    survey_file: str,
+    model_path: str | None,
+    out: str,
+    force: bool,
+    min_group: int | None,
+    fail_on: str,
+) -> None:
     """Summarise POET-style survey answers in SURVEY.csv, beside a process model."""
     from .api import write_survey
 
-    run = write_survey(survey_file, out, model_path=model_path, force=force,
-                       min_group=min_group, fail_on=fail_on, max_bytes=_max_bytes())
+    run = write_survey(
+        survey_file,
+        out,
+        model_path=model_path,
+        force=force,
+        min_group=min_group,
+        fail_on=fail_on,
+        max_bytes=_max_bytes(),
+    )
     click.echo(run.text, nl=False)
     for path in run.written:
         click.echo(f"wrote {path}")
@@ -246,26 +381,40 @@ def survey(survey_file: str, model_path: str | None, out: str, force: bool,
 
 @main.command()
 @click.argument("models", nargs=-1, required=True)
-@click.option("-o", "--output", "out", required=True, metavar="DIR",
-              help="Folder for benchmark.html, .md, .csv and .json (created when needed).")
-@click.option("--anonymise", is_flag=True,
-              help="Call the councils 'Council A, B, ...' and leave out names, titles and paths.")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    metavar="DIR",
+    help="Folder for benchmark.html, .md, .csv and .json (created when needed).",
+)
+@click.option(
+    "--anonymise",
+    is_flag=True,
+    help="Call the councils 'Council A, B, ...' and leave out names, titles and paths.",
+)
 @click.option("--force", is_flag=True, help="Replace existing benchmark files.")
 def benchmark(models: tuple[str, ...], out: str, anonymise: bool, force: bool) -> None:
     """Set several councils' MODELS side by side: scores, measures, ranks and quartiles."""
     from .api import write_benchmark
 
-    for path in write_benchmark(models, out, anonymise=anonymise, force=force,
-                                max_bytes=_max_bytes()):
+    for path in write_benchmark(
+        models, out, anonymise=anonymise, force=force, max_bytes=_max_bytes()
+    ):
         click.echo(f"wrote {path}")
 
 
 @main.command()
 @click.argument("model")
 @click.argument("patch")
-@click.option("-o", "--output", "out", metavar="DIR",
-              help="Write to-be.yaml and the comparison (compare.txt, .json, .md, .html, "
-                   "map.svg) into DIR.")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    metavar="DIR",
+    help="Write to-be.yaml and the comparison (compare.txt, .json, .md, .html, map.svg) into DIR.",
+)
 @click.option("--force", is_flag=True, help="Replace existing files in DIR.")
 def whatif(model: str, patch: str, out: str | None, force: bool) -> None:
     """Apply the scenario PATCH to MODEL and show the effect, before and after."""
@@ -279,8 +428,14 @@ def whatif(model: str, patch: str, out: str | None, force: bool) -> None:
 
 @main.command()
 @click.argument("model")
-@click.option("-o", "--output", "out", required=True, metavar="DIR",
-              help="Folder for patch.yaml, to-be.yaml, redesign.json and the comparison.")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    metavar="DIR",
+    help="Folder for patch.yaml, to-be.yaml, redesign.json and the comparison.",
+)
 @click.option("--force", is_flag=True, help="Replace existing files in DIR.")
 def redesign(model: str, out: str, force: bool) -> None:
     """Propose changes to MODEL for the findings sdsaudit can fix, and measure them."""

@@ -45,10 +45,16 @@ def rule_options(info: RuleInfo, model: Model) -> dict[str, Any]:
     return options
 
 
-def check_model(model: Model, catalogue: Catalogue | None = None, *,
-                select: Sequence[str] | None = None, ignore: Sequence[str] | None = None,
-                use_waivers: bool = True, registry: Mapping[str, Rule] | None = None,
-                context: Context | None = None) -> CheckResult:
+def check_model(
+    model: Model,
+    catalogue: Catalogue | None = None,
+    *,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    use_waivers: bool = True,
+    registry: Mapping[str, Rule] | None = None,
+    context: Context | None = None,
+) -> CheckResult:
     """Run the selected rules on ``model`` and return every finding, note and metric.
 
     ``select``/``ignore`` take ids, slugs, families and globs (an unknown one is a
@@ -73,8 +79,9 @@ def check_model(model: Model, catalogue: Catalogue | None = None, *,
         try:
             results = list(function(ctx, rule_options(info, model)))
         except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the others
-            notes.append(RuleNote(info.id, "rule_error", f"the rule failed: "
-                                                         f"{type(exc).__name__}: {exc}"))
+            notes.append(
+                RuleNote(info.id, "rule_error", f"the rule failed: {type(exc).__name__}: {exc}")
+            )
             continue
         reasons = [r.reason for r in results if isinstance(r, NotAssessable)]
         if reasons:
@@ -88,8 +95,7 @@ def check_model(model: Model, catalogue: Catalogue | None = None, *,
     findings = waived if use_waivers else findings
     stale_rule = next((r for r in chosen if r.id == STALE_WAIVER), None)
     if stale_rule is not None:
-        stale = [_finding(stale_rule, _stale_issue(w), ctx) for w in unused
-                 if w.rule in assessed]
+        stale = [_finding(stale_rule, _stale_issue(w), ctx) for w in unused if w.rule in assessed]
         own = [w for w in model.waivers if w.rule == STALE_WAIVER]
         waived_stale, unused_own = apply_waivers(stale, own)
         stale = waived_stale if use_waivers else stale
@@ -97,18 +103,31 @@ def check_model(model: Model, catalogue: Catalogue | None = None, *,
         findings += stale
 
     order = {r.id: n for n, r in enumerate(catalogue.rules)}
-    findings.sort(key=lambda f: (f.line or 0, order.get(f.rule, len(order)), f.rule,
-                                 [ctx.position.get(s, -1) for s in f.steps], f.subject, f.message))
+    findings.sort(
+        key=lambda f: (
+            f.line or 0,
+            order.get(f.rule, len(order)),
+            f.rule,
+            [ctx.position.get(s, -1) for s in f.steps],
+            f.subject,
+            f.message,
+        )
+    )
     notes.sort(key=lambda n: (order.get(n.rule, len(order)), n.kind, n.message))
     return CheckResult(
-        path=model.path, council=model.council, title=model.title,
-        as_of=model.as_of.isoformat(), findings=tuple(findings), metrics=ctx.metrics,
+        path=model.path,
+        council=model.council,
+        title=model.title,
+        as_of=model.as_of.isoformat(),
+        findings=tuple(findings),
+        metrics=ctx.metrics,
         notes=tuple(notes),
     )
 
 
-def apply_waivers(findings: Iterable[Finding],
-                  waivers: Sequence[Waiver]) -> tuple[list[Finding], list[Waiver]]:
+def apply_waivers(
+    findings: Iterable[Finding], waivers: Sequence[Waiver]
+) -> tuple[list[Finding], list[Waiver]]:
     """Mark each finding matched by a waiver (its rule, and its step where the waiver names
     one) as waived with the first matching waiver's reason. Returns the findings and the
     waivers that matched nothing, in the model's order."""
@@ -130,7 +149,7 @@ def _stale_issue(waiver: Waiver) -> Issue:
     return Issue(
         steps=(waiver.step,) if waiver.step else (),
         message=f"the waiver of {waiver.rule}{where} matches no finding: remove it, or correct "
-                "its rule or step",
+        "its rule or step",
         subject=(waiver.rule,) + ((waiver.step,) if waiver.step else ()),
         line=waiver.pos.line or None,
     )
@@ -148,8 +167,14 @@ def _finding(info: RuleInfo, issue: Issue, ctx: Context) -> Finding:
     if line is None and ctx.model.pos.line:
         line = ctx.model.pos.line
     return Finding(
-        rule=info.id, slug=info.slug, severity=info.severity, blocks=info.blocks,
-        steps=tuple(issue.steps), message=issue.message, path=ctx.model.path, line=line,
+        rule=info.id,
+        slug=info.slug,
+        severity=info.severity,
+        blocks=info.blocks,
+        steps=tuple(issue.steps),
+        message=issue.message,
+        path=ctx.model.path,
+        line=line,
         subject=tuple(issue.subject),
     )
 

@@ -40,16 +40,25 @@ from .survey import (
 BLOCKS = (
     ("heard", "Heard", "had their views fully included in planning and in setting the budget"),
     ("simple", "Simple", "knew their budget amount and found the process easy"),
-    ("in_control", "In control",
-     "had help to plan and spent their budget on personal assistants or community life"),
+    (
+        "in_control",
+        "In control",
+        "had help to plan and spent their budget on personal assistants or community life",
+    ),
 )
 """Building block id, name, and who the survey indicator counts ("people who ...")."""
 
 COMPONENTS = {
     "heard": ("views_planning_fully", "views_budget_fully"),
     "simple": ("knew_amount", "easy_overall"),
-    "in_control": ("help_to_plan", "spend_personal_assistants", "spend_community_leisure",
-                   "spend_traditional_services", "spend_equipment_other", "council_managed"),
+    "in_control": (
+        "help_to_plan",
+        "spend_personal_assistants",
+        "spend_community_leisure",
+        "spend_traditional_services",
+        "spend_equipment_other",
+        "council_managed",
+    ),
 }
 
 VERDICT_TEXT = {
@@ -62,8 +71,9 @@ VERDICT_TEXT = {
 
 GAP_STATUS_TEXT = {
     "gap": "Gap: the survey contradicts the model",
-    "unclear": ("Possible gap: the figure is on the wrong side, but its interval reaches "
-                "the threshold"),
+    "unclear": (
+        "Possible gap: the figure is on the wrong side, but its interval reaches the threshold"
+    ),
     "consistent": "No gap: the survey agrees with the model",
     "no claim": "The model makes no such claim",
     "not assessable": "Not assessable: too few answers",
@@ -202,17 +212,29 @@ def build_experience(summary: SurveySummary, gap: GapResult | None = None) -> Ex
         min_group=m,
         councils="; ".join(f"{name} ({_count_text(n, m)})" for name, n in summary.councils),
         years="; ".join(f"{year} ({_count_text(n, m)})" for year, n in summary.years),
-        suppression=(f"To protect people's privacy, no figure is shown for a group of fewer than "
-                     f"{m} people, and where such a group could be worked out by subtracting "
-                     "the others from the total, the next smallest group is not shown either. "
-                     "No respondent's id, date or comment appears anywhere."),
+        suppression=(
+            f"To protect people's privacy, no figure is shown for a group of fewer than "
+            f"{m} people, and where such a group could be worked out by subtracting "
+            "the others from the total, the next smallest group is not shown either. "
+            "No respondent's id, date or comment appears anywhere."
+        ),
         blocks=tuple(_block(summary, b, name, meaning) for b, name, meaning in BLOCKS),
         ease=_distribution_table(
-            "xp-ease-table", "How easy people found each part of the process",
-            "Part of the process", summary.ease, "Easy or very easy", m),
+            "xp-ease-table",
+            "How easy people found each part of the process",
+            "Part of the process",
+            summary.ease,
+            "Easy or very easy",
+            m,
+        ),
         outcomes=_distribution_table(
-            "xp-outcomes-table", "What difference the budget made, by life area",
-            "Life area", summary.outcomes, "Better", m),
+            "xp-outcomes-table",
+            "What difference the budget made, by life area",
+            "Life area",
+            summary.outcomes,
+            "Better",
+            m,
+        ),
         good_outcome=summary.overall("good_outcome").text(m),
         odds=_odds_table(summary.odds, m),
         national=_national_table(summary),
@@ -246,30 +268,53 @@ def _block(summary: SurveySummary, block: str, name: str, meaning: str) -> Block
         est = ind.overall if cell is None else cell.get(block)
         n = summary.respondents if cell is None else cell.respondents
         estimates.append((label, est))
-        rows.append(Row(label, (_count_text(n, m) if n.shown else "not shown",
-                                est.text(m), _fraction(est))))
-    chart = _chart(f"xp-chart-{block}", f"{name}: {ind.label}",
-                   f"Bar chart of the share of respondents who {meaning}, for all "
-                   "respondents, by group and by budget option, with 95% intervals. "
-                   "The same figures are in the table beside it.",
-                   estimates, m)
-    components = tuple(Row(summary.indicator(c).label,
-                           (summary.overall(c).text(m), _fraction(summary.overall(c))))
-                       for c in COMPONENTS[block])
+        rows.append(
+            Row(label, (_count_text(n, m) if n.shown else "not shown", est.text(m), _fraction(est)))
+        )
+    chart = _chart(
+        f"xp-chart-{block}",
+        f"{name}: {ind.label}",
+        f"Bar chart of the share of respondents who {meaning}, for all "
+        "respondents, by group and by budget option, with 95% intervals. "
+        "The same figures are in the table beside it.",
+        estimates,
+        m,
+    )
+    components = tuple(
+        Row(summary.indicator(c).label, (summary.overall(c).text(m), _fraction(summary.overall(c))))
+        for c in COMPONENTS[block]
+    )
     odds = next(o for o in summary.odds if o.factor == block)
     national = odds.national
     return BlockView(
-        id=block, name=name, meaning=f"People who {meaning}.", label=ind.label,
+        id=block,
+        name=name,
+        meaning=f"People who {meaning}.",
+        label=ind.label,
         definition=ind.definition,
-        overall=ind.overall.text(m), chart=chart,
-        table=Table(f"xp-table-{block}", f"{name}: {ind.label}, by group and budget option",
-                    "Group", ("Respondents", "Share (95% interval)", "Count"), tuple(rows)),
-        components=Table(f"xp-parts-{block}", f"{name}: the answers behind it, all respondents",
-                         "Answer", ("Share (95% interval)", "Count"), components),
+        overall=ind.overall.text(m),
+        chart=chart,
+        table=Table(
+            f"xp-table-{block}",
+            f"{name}: {ind.label}, by group and budget option",
+            "Group",
+            ("Respondents", "Share (95% interval)", "Count"),
+            tuple(rows),
+        ),
+        components=Table(
+            f"xp-parts-{block}",
+            f"{name}: the answers behind it, all respondents",
+            "Answer",
+            ("Share (95% interval)", "Count"),
+            components,
+        ),
         odds=_odds_sentence(odds, m),
-        national_odds=(f"{national.statement} ({national.source}"
-                       f"{', ' + str(national.year) if national.year else ''})"
-                       if national else None),
+        national_odds=(
+            f"{national.statement} ({national.source}"
+            f"{', ' + str(national.year) if national.year else ''})"
+            if national
+            else None
+        ),
     )
 
 
@@ -277,35 +322,57 @@ def _fraction(est: Estimate) -> str:
     return f"{est.count:,} of {est.total:,}" if est.shown else "not shown"
 
 
-def _chart(chart_id: str, title: str, desc: str, estimates: list[tuple[str, Estimate]],
-           m: int) -> Chart:
+def _chart(
+    chart_id: str, title: str, desc: str, estimates: list[tuple[str, Estimate]], m: int
+) -> Chart:
     bars = []
     for n, (label, est) in enumerate(estimates):
         y = TOP + n * ROW_H
         if est.shown:
             assert est.share is not None and est.low is not None and est.high is not None
             width = est.share * BAR_W
-            bars.append(Bar(label, est.text(m), True, y, round(width, 1),
-                            round(LABEL_W + est.low * BAR_W, 1),
-                            round(LABEL_W + est.high * BAR_W, 1), LABEL_W + BAR_W + 8))
+            bars.append(
+                Bar(
+                    label,
+                    est.text(m),
+                    True,
+                    y,
+                    round(width, 1),
+                    round(LABEL_W + est.low * BAR_W, 1),
+                    round(LABEL_W + est.high * BAR_W, 1),
+                    LABEL_W + BAR_W + 8,
+                )
+            )
         else:
             bars.append(Bar(label, est.text(m), False, y, 0, 0, 0, LABEL_W + 4))
     ticks = tuple(Tick(LABEL_W + f * BAR_W, f"{int(f * 100)}%") for f in (0, 0.25, 0.5, 0.75, 1))
-    return Chart(chart_id, title, desc, CHART_W, TOP + len(bars) * ROW_H + BOTTOM, LABEL_W,
-                 ROW_H - 10, tuple(bars), ticks)
+    return Chart(
+        chart_id,
+        title,
+        desc,
+        CHART_W,
+        TOP + len(bars) * ROW_H + BOTTOM,
+        LABEL_W,
+        ROW_H - 10,
+        tuple(bars),
+        ticks,
+    )
 
 
 def _odds_sentence(odds: OutcomeOdds, m: int) -> str:
     if not odds.shown:
         return f"Good outcomes with and without it: {odds.text(m)}."
     times = f"{odds.ratio:.1f}"
-    return (f"The odds of a good outcome were {times} times as high for people who had it "
-            f"(95% interval {odds.low:.1f} to {odds.high:.1f}): {odds.with_factor.text(m)} of "
-            f"them had a good outcome, against {odds.without_factor.text(m)} of the others.")
+    return (
+        f"The odds of a good outcome were {times} times as high for people who had it "
+        f"(95% interval {odds.low:.1f} to {odds.high:.1f}): {odds.with_factor.text(m)} of "
+        f"them had a good outcome, against {odds.without_factor.text(m)} of the others."
+    )
 
 
-def _distribution_table(table_id: str, caption: str, corner: str, items, headline: str,
-                        m: int) -> Table:
+def _distribution_table(
+    table_id: str, caption: str, corner: str, items, headline: str, m: int
+) -> Table:
     first = items[0]
     head = (*(label for _, label, _ in first.values), f"{headline} (95% interval)", "Answered")
     rows = []
@@ -315,8 +382,9 @@ def _distribution_table(table_id: str, caption: str, corner: str, items, headlin
             rows.append(Row(d.label, (*(hidden for _ in d.values), hidden, hidden)))
             continue
         shares = tuple(pct(e.share) if e.shown else e.text(m) for _, _, e in d.values)
-        rows.append(Row(d.label, (*shares, d.summary.text(m) if d.summary else "",
-                                  f"{d.answered.value:,}")))
+        rows.append(
+            Row(d.label, (*shares, d.summary.text(m) if d.summary else "", f"{d.answered.value:,}"))
+        )
     return Table(table_id, caption, corner, head, tuple(rows))
 
 
@@ -326,21 +394,38 @@ def _answers_table(d, m: int) -> Table:
         rows.append(Row(label, (est.text(m), _fraction(est))))
     if d.blank is not None:
         rows.append(Row("Left blank (not counted in the shares)", ("", f"{d.blank:,}")))
-    return Table(f"xp-answers-{d.id}", d.label, "Answer", ("Share (95% interval)", "Count"),
-                 tuple(rows))
+    return Table(
+        f"xp-answers-{d.id}", d.label, "Answer", ("Share (95% interval)", "Count"), tuple(rows)
+    )
 
 
 def _odds_table(odds: tuple[OutcomeOdds, ...], m: int) -> Table:
     rows = []
     for o in odds:
         nat = o.national
-        rows.append(Row(o.label, (
-            o.with_factor.text(m), o.without_factor.text(m), o.text(m),
-            f"{nat.statement} ({nat.source})" if nat else "",
-        )))
-    return Table("xp-odds-table", "Odds of a good outcome with and without each factor",
-                 "Factor", ("Good outcome: had it", "Good outcome: did not",
-                            "Odds ratio (95% interval)", "National finding"), tuple(rows))
+        rows.append(
+            Row(
+                o.label,
+                (
+                    o.with_factor.text(m),
+                    o.without_factor.text(m),
+                    o.text(m),
+                    f"{nat.statement} ({nat.source})" if nat else "",
+                ),
+            )
+        )
+    return Table(
+        "xp-odds-table",
+        "Odds of a good outcome with and without each factor",
+        "Factor",
+        (
+            "Good outcome: had it",
+            "Good outcome: did not",
+            "Odds ratio (95% interval)",
+            "National finding",
+        ),
+        tuple(rows),
+    )
 
 
 def _national_table(summary: SurveySummary) -> Table:
@@ -349,14 +434,31 @@ def _national_table(summary: SurveySummary) -> Table:
     for c in summary.national:
         n = c.national
         year = str(n.year) if n.year else "year not given"
-        rows.append(Row(n.statement, (
-            pct(n.figure), f"{n.source}, {year}",
-            c.local.text(m) if c.local is not None else "not asked",
-            VERDICT_TEXT[c.verdict], n.note,
-        )))
-    return Table("xp-national-table", "This survey beside the national POET figures",
-                 "National finding", ("National figure", "Source and year", "This survey",
-                                      "Comparison", "How far the questions match"), tuple(rows))
+        rows.append(
+            Row(
+                n.statement,
+                (
+                    pct(n.figure),
+                    f"{n.source}, {year}",
+                    c.local.text(m) if c.local is not None else "not asked",
+                    VERDICT_TEXT[c.verdict],
+                    n.note,
+                ),
+            )
+        )
+    return Table(
+        "xp-national-table",
+        "This survey beside the national POET figures",
+        "National finding",
+        (
+            "National figure",
+            "Source and year",
+            "This survey",
+            "Comparison",
+            "How far the questions match",
+        ),
+        tuple(rows),
+    )
 
 
 def _groups_table(summary: SurveySummary) -> Table:
@@ -364,31 +466,60 @@ def _groups_table(summary: SurveySummary) -> Table:
     cross = summary.breakdown("group_option")
     names = {i.id: i.label for i in summary.indicators}
     head = ("Respondents", *(names[i] for i in cross.indicators))
-    rows = tuple(Row(cell.label,
-                     (_count_text(cell.respondents, m),
-                      *(cell.get(i).text(m) for i in cross.indicators)))
-                 for cell in cross.cells)
-    return Table("xp-groups-table", "Building blocks and good outcomes by group and budget option",
-                 "Group and budget option", head, rows)
+    rows = tuple(
+        Row(
+            cell.label,
+            (_count_text(cell.respondents, m), *(cell.get(i).text(m) for i in cross.indicators)),
+        )
+        for cell in cross.cells
+    )
+    return Table(
+        "xp-groups-table",
+        "Building blocks and good outcomes by group and budget option",
+        "Group and budget option",
+        head,
+        rows,
+    )
 
 
 def _gap_view(gap: GapResult, m: int) -> GapView:
     rows = []
     for c in gap.checks:
         side = "at least" if c.direction == "min" else "at most"
-        rows.append(Row(f"{c.rule}: {c.title}", (
-            (c.claim[0].upper() + c.claim[1:]) if c.claim else "No such claim in the model",
-            f"{c.label}: {c.estimate.text(m)}",
-            f"{side} {pct(c.threshold)}",
-            GAP_STATUS_TEXT[c.status],
-        )))
-    findings = tuple(GapFindingView(f.rule, next(c.title for c in gap.checks if c.rule == f.rule),
-                                    f.severity, f.steps, f.message, f.waived, f.waiver_reason)
-                     for f in gap.findings)
+        rows.append(
+            Row(
+                f"{c.rule}: {c.title}",
+                (
+                    (c.claim[0].upper() + c.claim[1:]) if c.claim else "No such claim in the model",
+                    f"{c.label}: {c.estimate.text(m)}",
+                    f"{side} {pct(c.threshold)}",
+                    GAP_STATUS_TEXT[c.status],
+                ),
+            )
+        )
+    findings = tuple(
+        GapFindingView(
+            f.rule,
+            next(c.title for c in gap.checks if c.rule == f.rule),
+            f.severity,
+            f.steps,
+            f.message,
+            f.waived,
+            f.waiver_reason,
+        )
+        for f in gap.findings
+    )
     return GapView(
-        model=gap.model_path, council=gap.council, council_matches=gap.council_matches,
-        table=Table("xp-gap-table", "What the model claims beside what people said", "Check",
-                    ("The model", "The survey", "Expected", "Conclusion"), tuple(rows)),
+        model=gap.model_path,
+        council=gap.council,
+        council_matches=gap.council_matches,
+        table=Table(
+            "xp-gap-table",
+            "What the model claims beside what people said",
+            "Check",
+            ("The model", "The survey", "Expected", "Conclusion"),
+            tuple(rows),
+        ),
         findings=findings,
     )
 
@@ -407,8 +538,11 @@ class SurveyPage:
 
 def survey_json(summary: SurveySummary, gap: GapResult | None, version: str) -> str:
     """``survey.json``: the summary and gap checks (``as_dict``), sorted and stable."""
-    data = {"sdsaudit_version": version, "survey": summary.as_dict(),
-            "gaps": gap.as_dict() if gap is not None else None}
+    data = {
+        "sdsaudit_version": version,
+        "survey": summary.as_dict(),
+        "gaps": gap.as_dict() if gap is not None else None,
+    }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -417,14 +551,16 @@ def render_survey(summary: SurveySummary, gap: GapResult | None, version: str) -
     view = build_experience(summary, gap)
     councils = [name for name, _ in summary.councils]
     who = councils[0] if len(councils) == 1 else f"{len(councils)} councils"
-    page = SurveyPage(title=f"{who}: what people said about the personal budget process",
-                      version=version, experience=view)
+    page = SurveyPage(
+        title=f"{who}: what people said about the personal budget process",
+        version=version,
+        experience=view,
+    )
     return {
         "survey.json": survey_json(summary, gap, version),
         "survey.md": render("survey.md.j2", report=page),
         "survey.html": render("survey.html.j2", report=page),
     }
-
 
 
 def survey_text(summary: SurveySummary, gap: GapResult | None) -> str:
@@ -434,8 +570,7 @@ def survey_text(summary: SurveySummary, gap: GapResult | None) -> str:
     odds = {o.factor: o for o in summary.odds}
     for block, name, _ in BLOCKS:
         est = summary.overall(block)
-        lines.append(f"  {name:<12} {est.text(m):<34} odds of a good outcome "
-                     f"{odds[block].text(m)}")
+        lines.append(f"  {name:<12} {est.text(m):<34} odds of a good outcome {odds[block].text(m)}")
     lines.append(f"  {'Good outcome':<12} {summary.overall('good_outcome').text(m)}")
     if gap is not None:
         tally: dict[str, int] = {}
@@ -452,12 +587,12 @@ def survey_text(summary: SurveySummary, gap: GapResult | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-
 # --------------------------------------------------------------------------- the report
 
 
-def with_experience(model: Model, result: CheckResult, summary: SurveySummary,
-                    catalogue: Catalogue) -> tuple[CheckResult, Catalogue, ExperienceView]:
+def with_experience(
+    model: Model, result: CheckResult, summary: SurveySummary, catalogue: Catalogue
+) -> tuple[CheckResult, Catalogue, ExperienceView]:
     """What ``sdsaudit report --survey`` adds to one model's report.
 
     Returns the check result with the GAP findings (and notes) after the others, a
@@ -465,10 +600,19 @@ def with_experience(model: Model, result: CheckResult, summary: SurveySummary,
     other rule), and the Experience view for ``_experience.*.j2``.
     """
     gap = check_gaps(model, summary)
-    merged = replace(result, findings=result.findings + gap.findings,
-                     notes=result.notes + gap.notes)
+    merged = replace(
+        result, findings=result.findings + gap.findings, notes=result.notes + gap.notes
+    )
     both = Catalogue(catalogue.rules + load_gap_catalogue().rules)
     return merged, both, build_experience(summary, gap)
 
-__all__ = ["ExperienceView", "build_experience", "render_survey", "survey_json", "survey_text",
-           "with_experience", "MIN_GROUP"]
+
+__all__ = [
+    "ExperienceView",
+    "build_experience",
+    "render_survey",
+    "survey_json",
+    "survey_text",
+    "with_experience",
+    "MIN_GROUP",
+]

@@ -67,97 +67,165 @@ GapRule = Callable[[Context, SurveySummary, Mapping[str, float]], Iterator[Resul
 # --------------------------------------------------------------------------- the rules
 
 
-def budget_told_but_not_known(ctx: Context, survey: SurveySummary,
-                              thresholds: Mapping[str, float]) -> Iterator[Result]:
+def budget_told_but_not_known(
+    ctx: Context, survey: SurveySummary, thresholds: Mapping[str, float]
+) -> Iterator[Result]:
     """GAP-01: the model tells an indicative or final budget before every planning step,
     yet few respondents knew their amount when planning."""
     planning = [p for p in ctx.of_kind("planning") if p in ctx.reachable]
-    tellers = [s.id for s in ctx.model.steps
-               if {"indicative_budget", "final_budget"} & set(s.tells)]
+    tellers = [
+        s.id for s in ctx.model.steps if {"indicative_budget", "final_budget"} & set(s.tells)
+    ]
     early = ctx.reachable_from_start_avoiding(tellers)
     told = bool(planning) and all(p in tellers or p not in early for p in planning)
     # The steps that tell it on the way to planning (not, say, a final budget after it).
-    before = {t for t in tellers if t in ctx.reachable
-              and (t in planning or set(planning) & nx.descendants(ctx.routes, t))}
+    before = {
+        t
+        for t in tellers
+        if t in ctx.reachable and (t in planning or set(planning) & nx.descendants(ctx.routes, t))
+    }
     steps = tuple(ctx.ordered(before)) if told else ()
-    claim = (f"the model tells the person their budget at {_names(steps)}, before planning"
-             if told else None)
-    yield from _compare(claim, steps, survey, "knew_amount", thresholds["knew_amount_min"], "min",
-                        "knew their budget amount when planning")
+    claim = (
+        f"the model tells the person their budget at {_names(steps)}, before planning"
+        if told
+        else None
+    )
+    yield from _compare(
+        claim,
+        steps,
+        survey,
+        "knew_amount",
+        thresholds["knew_amount_min"],
+        "min",
+        "knew their budget amount when planning",
+    )
 
 
-def leads_on_paper_only(ctx: Context, survey: SurveySummary,
-                        thresholds: Mapping[str, float]) -> Iterator[Result]:
+def leads_on_paper_only(
+    ctx: Context, survey: SurveySummary, thresholds: Mapping[str, float]
+) -> Iterator[Result]:
     """GAP-02: the person leads every planning step, yet few say their views were fully
     included in planning."""
     planning = [p for p in ctx.of_kind("planning") if p in ctx.reachable]
     leads = bool(planning) and all(ctx.steps[p].person == "leads" for p in planning)
     steps = tuple(planning) if leads else ()
     claim = f"the person leads planning at {_names(steps)}" if leads else None
-    yield from _compare(claim, steps, survey, "views_planning_fully",
-                        thresholds["views_fully_min"], "min",
-                        "said their views were fully included in planning")
+    yield from _compare(
+        claim,
+        steps,
+        survey,
+        "views_planning_fully",
+        thresholds["views_fully_min"],
+        "min",
+        "said their views were fully included in planning",
+    )
 
 
-def options_on_paper_only(ctx: Context, survey: SurveySummary,
-                          thresholds: Mapping[str, float]) -> Iterator[Result]:
+def options_on_paper_only(
+    ctx: Context, survey: SurveySummary, thresholds: Mapping[str, float]
+) -> Iterator[Result]:
     """GAP-03: the model offers all four budget options, yet nearly every budget is
     council-managed."""
     offered = ctx.model.options is not None and set(ALL_OPTIONS) <= set(ctx.model.options)
-    claim = ("the model offers a direct payment, an individual service fund, a council-managed "
-             "budget and a mix" if offered else None)
-    yield from _compare(claim, (), survey, "council_managed", thresholds["council_managed_max"],
-                        "max", "have a council-managed budget")
+    claim = (
+        "the model offers a direct payment, an individual service fund, a council-managed "
+        "budget and a mix"
+        if offered
+        else None
+    )
+    yield from _compare(
+        claim,
+        (),
+        survey,
+        "council_managed",
+        thresholds["council_managed_max"],
+        "max",
+        "have a council-managed budget",
+    )
 
 
-def information_given_but_hard_to_get(ctx: Context, survey: SurveySummary,
-                                      thresholds: Mapping[str, float]) -> Iterator[Result]:
+def information_given_but_hard_to_get(
+    ctx: Context, survey: SurveySummary, thresholds: Mapping[str, float]
+) -> Iterator[Result]:
     """GAP-04: the first step tells the process and the charging rules, yet few found
     getting information and advice easy."""
     first = ctx.steps.get(ctx.model.start)
     told = first is not None and {"process", "charging_rules"} <= set(first.tells)
     steps = (first.id,) if told and first else ()
-    claim = (f"the model explains the process and the charging rules at the first step, "
-             f"{_names(steps)}" if told else None)
-    yield from _compare(claim, steps, survey, "easy_ease_information",
-                        thresholds["information_easy_min"], "min",
-                        "found getting information and advice easy")
+    claim = (
+        f"the model explains the process and the charging rules at the first step, {_names(steps)}"
+        if told
+        else None
+    )
+    yield from _compare(
+        claim,
+        steps,
+        survey,
+        "easy_ease_information",
+        thresholds["information_easy_min"],
+        "min",
+        "found getting information and advice easy",
+    )
 
 
-def light_approval_heavy_experience(ctx: Context, survey: SurveySummary,
-                                    thresholds: Mapping[str, float]) -> Iterator[Result]:
+def light_approval_heavy_experience(
+    ctx: Context, survey: SurveySummary, thresholds: Mapping[str, float]
+) -> Iterator[Result]:
     """GAP-05: no route must pass a funding panel and no route passes more approvals than
     the target, yet few found getting the plan agreed easy."""
     supports = [s for s in ctx.support_steps if s in ctx.reachable]
     approvals = ctx.of_kind("approval")
     top = ctx.model.top_authority.id if len(ctx.model.authorities) >= 2 else None
-    panels = [a for a in approvals if ctx.actor_kind(a) == "panel"
-              or (top is not None and ctx.steps[a].authority == top)]
+    panels = [
+        a
+        for a in approvals
+        if ctx.actor_kind(a) == "panel" or (top is not None and ctx.steps[a].authority == top)
+    ]
     avoiding = ctx.reachable_from_start_avoiding(panels)
     limit = ctx.model.targets.max_approvals
-    light = (any(s in avoiding for s in supports)  # AUTH-01 would not fire
-             and not ctx.approvals.exceeds(limit))  # nor would AUTH-02
+    light = (
+        any(s in avoiding for s in supports)  # AUTH-01 would not fire
+        and not ctx.approvals.exceeds(limit)
+    )  # nor would AUTH-02
     steps = tuple(a for a in approvals if a in ctx.reachable) if light else ()
     claim = None
     if light:
-        claim = (f"in the model no route has to pass a funding panel and none passes more than "
-                 f"{_count(limit)} sign-off" + (f" ({_names(steps)})" if steps else ""))
-    yield from _compare(claim, steps, survey, "easy_ease_agreeing_plan",
-                        thresholds["agreeing_easy_min"], "min",
-                        "found getting the plan agreed easy")
+        claim = (
+            f"in the model no route has to pass a funding panel and none passes more than "
+            f"{_count(limit)} sign-off" + (f" ({_names(steps)})" if steps else "")
+        )
+    yield from _compare(
+        claim,
+        steps,
+        survey,
+        "easy_ease_agreeing_plan",
+        thresholds["agreeing_easy_min"],
+        "min",
+        "found getting the plan agreed easy",
+    )
 
 
-def flexible_on_paper_only(ctx: Context, survey: SurveySummary,
-                           thresholds: Mapping[str, float]) -> Iterator[Result]:
+def flexible_on_paper_only(
+    ctx: Context, survey: SurveySummary, thresholds: Mapping[str, float]
+) -> Iterator[Result]:
     """GAP-06: policy allows personal assistants and community activities, yet few spend
     on either."""
     uses = set(ctx.model.policies.allowed_uses or ())
     allowed = "personal_assistants" in uses and bool({"community_activities", "leisure"} & uses)
-    claim = ("the council's policy allows spending on personal assistants and community "
-             "activities" if allowed else None)
-    yield from _compare(claim, (), survey, "spend_pa_or_community",
-                        thresholds["pa_or_community_min"], "min",
-                        "spend on personal assistants or community and leisure activities")
+    claim = (
+        "the council's policy allows spending on personal assistants and community activities"
+        if allowed
+        else None
+    )
+    yield from _compare(
+        claim,
+        (),
+        survey,
+        "spend_pa_or_community",
+        thresholds["pa_or_community_min"],
+        "min",
+        "spend on personal assistants or community and leisure activities",
+    )
 
 
 GAP_RULES: dict[str, GapRule] = {
@@ -171,12 +239,20 @@ GAP_RULES: dict[str, GapRule] = {
 """Rule id -> function; must match ``criteria/gap.yaml`` one to one."""
 
 
-def _compare(claim: str | None, steps: tuple[str, ...], survey: SurveySummary, indicator: str,
-             threshold: float, direction: str, what: str) -> Iterator[Result]:
+def _compare(
+    claim: str | None,
+    steps: tuple[str, ...],
+    survey: SurveySummary,
+    indicator: str,
+    threshold: float,
+    direction: str,
+    what: str,
+) -> Iterator[Result]:
     """The decision every gap rule shares (see ``criteria/gap.yaml``)."""
     estimate = survey.overall(indicator)
-    yield Beside(claim, steps, indicator, survey.indicator(indicator).label, estimate,
-                 threshold, direction)
+    yield Beside(
+        claim, steps, indicator, survey.indicator(indicator).label, estimate, threshold, direction
+    )
     if claim is None:
         return
     if not estimate.shown:
@@ -187,11 +263,14 @@ def _compare(claim: str | None, steps: tuple[str, ...], survey: SurveySummary, i
     if wrong:
         compared = "only " if direction == "min" else ""
         side = "at least" if direction == "min" else "at most"
-        yield Issue(steps, f"{claim[0].upper()}{claim[1:]}, yet {compared}{pct(estimate.share)} "
-                           f"of respondents {what} (95% interval {pct(estimate.low)} to "
-                           f"{pct(estimate.high)}, {estimate.total:,} people); a process that "
-                           f"works as written should give {side} {pct(threshold)}.",
-                    subject=(indicator,))
+        yield Issue(
+            steps,
+            f"{claim[0].upper()}{claim[1:]}, yet {compared}{pct(estimate.share)} "
+            f"of respondents {what} (95% interval {pct(estimate.low)} to "
+            f"{pct(estimate.high)}, {estimate.total:,} people); a process that "
+            f"works as written should give {side} {pct(threshold)}.",
+            subject=(indicator,),
+        )
 
 
 def _names(steps: tuple[str, ...]) -> str:
@@ -225,9 +304,15 @@ class GapCheck:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "rule": self.rule, "title": self.title, "status": self.status, "claim": self.claim,
-            "indicator": self.indicator, "label": self.label, "survey": self.estimate.as_dict(),
-            "threshold": self.threshold, "direction": self.direction,
+            "rule": self.rule,
+            "title": self.title,
+            "status": self.status,
+            "claim": self.claim,
+            "indicator": self.indicator,
+            "label": self.label,
+            "survey": self.estimate.as_dict(),
+            "threshold": self.threshold,
+            "direction": self.direction,
             "finding": self.finding.as_dict() if self.finding else None,
         }
 
@@ -245,7 +330,8 @@ class GapResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "model": self.model_path, "council": self.council,
+            "model": self.model_path,
+            "council": self.council,
             "council_in_survey": self.council_matches,
             "findings": [f.as_dict() for f in self.findings],
             "checks": [c.as_dict() for c in self.checks],
@@ -268,10 +354,16 @@ def load_thresholds(path: str | None = None) -> Mapping[str, float]:
     return {name: float(item["value"]) for name, item in data["thresholds"].items()}
 
 
-def check_gaps(model: Model, survey: SurveySummary, *, context: Context | None = None,
-               catalogue: Catalogue | None = None, thresholds: Mapping[str, float] | None = None,
-               registry: Mapping[str, GapRule] | None = None,
-               use_waivers: bool = True) -> GapResult:
+def check_gaps(
+    model: Model,
+    survey: SurveySummary,
+    *,
+    context: Context | None = None,
+    catalogue: Catalogue | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    registry: Mapping[str, GapRule] | None = None,
+    use_waivers: bool = True,
+) -> GapResult:
     """Run every gap rule on ``model`` and ``survey``."""
     ctx = context or Context(model)
     catalogue = catalogue or load_gap_catalogue()
@@ -288,8 +380,9 @@ def check_gaps(model: Model, survey: SurveySummary, *, context: Context | None =
         try:
             results = list(function(ctx, survey, thresholds))
         except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the others
-            notes.append(RuleNote(info.id, "rule_error",
-                                  f"the rule failed: {type(exc).__name__}: {exc}"))
+            notes.append(
+                RuleNote(info.id, "rule_error", f"the rule failed: {type(exc).__name__}: {exc}")
+            )
             continue
         issues = [_finding(info, r, model) for r in results if isinstance(r, Issue)]
         reasons = [r.reason for r in results if isinstance(r, NotAssessable)]
@@ -302,13 +395,21 @@ def check_gaps(model: Model, survey: SurveySummary, *, context: Context | None =
     if use_waivers:
         findings, _ = apply_waivers(findings, model.waivers)
         waived = {f.key: f for f in findings}
-        checks = [c if c.finding is None else
-                  GapCheck(**{**c.__dict__, "finding": waived.get(c.finding.key, c.finding)})
-                  for c in checks]
+        checks = [
+            c
+            if c.finding is None
+            else GapCheck(**{**c.__dict__, "finding": waived.get(c.finding.key, c.finding)})
+            for c in checks
+        ]
     councils = {name for name, _ in survey.councils}
-    return GapResult(model_path=model.path, council=model.council, findings=tuple(findings),
-                     checks=tuple(checks), notes=tuple(notes),
-                     council_matches=model.council in councils)
+    return GapResult(
+        model_path=model.path,
+        council=model.council,
+        findings=tuple(findings),
+        checks=tuple(checks),
+        notes=tuple(notes),
+        council_matches=model.council in councils,
+    )
 
 
 def _finding(info: RuleInfo, issue: Issue, model: Model) -> Finding:
@@ -320,13 +421,20 @@ def _finding(info: RuleInfo, issue: Issue, model: Model) -> Finding:
             line = step.pos.line
     if line is None and model.pos.line:
         line = model.pos.line
-    return Finding(rule=info.id, slug=info.slug, severity=info.severity, blocks=info.blocks,
-                   steps=issue.steps, message=issue.message, path=model.path, line=line,
-                   subject=issue.subject)
+    return Finding(
+        rule=info.id,
+        slug=info.slug,
+        severity=info.severity,
+        blocks=info.blocks,
+        steps=issue.steps,
+        message=issue.message,
+        path=model.path,
+        line=line,
+        subject=issue.subject,
+    )
 
 
-def _check(info: RuleInfo, beside: Beside, issues: list[Finding],
-           not_assessable: bool) -> GapCheck:
+def _check(info: RuleInfo, beside: Beside, issues: list[Finding], not_assessable: bool) -> GapCheck:
     est = beside.estimate
     if beside.claim is None:
         status = "no claim"
@@ -336,10 +444,21 @@ def _check(info: RuleInfo, beside: Beside, issues: list[Finding],
         status = "gap"
     else:
         assert est.share is not None
-        wrong_point = est.share < beside.threshold if beside.direction == "min" \
+        wrong_point = (
+            est.share < beside.threshold
+            if beside.direction == "min"
             else est.share > beside.threshold
+        )
         status = "unclear" if wrong_point else "consistent"
-    return GapCheck(rule=info.id, title=info.title, status=status, claim=beside.claim,
-                    indicator=beside.indicator, label=beside.label, estimate=est,
-                    threshold=beside.threshold, direction=beside.direction,
-                    finding=issues[0] if issues else None)
+    return GapCheck(
+        rule=info.id,
+        title=info.title,
+        status=status,
+        claim=beside.claim,
+        indicator=beside.indicator,
+        label=beside.label,
+        estimate=est,
+        threshold=beside.threshold,
+        direction=beside.direction,
+        finding=issues[0] if issues else None,
+    )

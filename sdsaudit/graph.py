@@ -35,8 +35,14 @@ NodeWeight = Callable[[str], float]
 EdgeWeight = Callable[[str, str], float]
 
 METRIC_KEYS = (
-    "steps", "approvals_max", "handoffs_max", "forms_max", "assessments_max",
-    "expected_days_to_support", "worst_days_to_support", "share_reaching_support",
+    "steps",
+    "approvals_max",
+    "handoffs_max",
+    "forms_max",
+    "assessments_max",
+    "expected_days_to_support",
+    "worst_days_to_support",
+    "share_reaching_support",
     "share_withdrawing",
 )
 """The metrics of ``spec/rules.md`` ("Metrics"), in the order reports show them."""
@@ -68,8 +74,9 @@ def route_graph(model: Model, graph: nx.DiGraph) -> nx.DiGraph:
     routes = nx.DiGraph()
     routes.add_nodes_from(graph)
     support = {s.id for s in model.steps if s.kind == "support"}
-    routes.add_edges_from((u, v) for u, v, rework in graph.edges(data="rework")
-                          if not rework and u not in support)
+    routes.add_edges_from(
+        (u, v) for u, v, rework in graph.edges(data="rework") if not rework and u not in support
+    )
     return routes
 
 
@@ -136,9 +143,11 @@ def bits(mask: int, order: list[str]) -> list[str]:
 def loops(graph: nx.DiGraph, position: Mapping[str, int]) -> list[tuple[str, ...]]:
     """Groups of steps that loop among themselves: each SCC of more than one step, or a
     step leading to itself; steps in file order, groups ordered by their first step."""
-    found = [tuple(sorted(c, key=position.__getitem__))
-             for c in nx.strongly_connected_components(graph)
-             if len(c) > 1 or graph.has_edge(next(iter(c)), next(iter(c)))]
+    found = [
+        tuple(sorted(c, key=position.__getitem__))
+        for c in nx.strongly_connected_components(graph)
+        if len(c) > 1 or graph.has_edge(next(iter(c)), next(iter(c)))
+    ]
     return sorted(found, key=lambda group: position[group[0]])
 
 
@@ -169,9 +178,15 @@ class RouteMax:
         return self.value is not None and self.value > limit
 
 
-def longest_route(core: nx.DiGraph, start: str, ends: Collection[str], node_weight: NodeWeight,
-                  edge_weight: EdgeWeight, position: Mapping[str, int],
-                  condensed: nx.DiGraph | None = None) -> RouteMax:
+def longest_route(
+    core: nx.DiGraph,
+    start: str,
+    ends: Collection[str],
+    node_weight: NodeWeight,
+    edge_weight: EdgeWeight,
+    position: Mapping[str, int],
+    condensed: nx.DiGraph | None = None,
+) -> RouteMax:
     """The heaviest walk from ``start`` to a node of ``ends`` in ``core``.
 
     ``core`` must hold only nodes on some walk from ``start`` to ``ends``. Node
@@ -215,8 +230,10 @@ def longest_route(core: nx.DiGraph, start: str, ends: Collection[str], node_weig
         best[c] = ((value or 0.0) + weight, entry)
     if in_loops:
         return RouteMax(math.inf, counted=tuple(sorted(in_loops, key=position.__getitem__)))
-    end = max((e for e in sorted(ends, key=position.__getitem__) if e in core),
-              key=lambda e: best[mapping[e]][0])
+    end = max(
+        (e for e in sorted(ends, key=position.__getitem__) if e in core),
+        key=lambda e: best[mapping[e]][0],
+    )
     route = _walk_back(core, condensed, best, end, start)
     counted = [route[0]] if node_weight(route[0]) > 0 else []
     for u, v in zip(route, route[1:], strict=False):
@@ -225,8 +242,9 @@ def longest_route(core: nx.DiGraph, start: str, ends: Collection[str], node_weig
     return RouteMax(best[mapping[end]][0], tuple(route), tuple(dict.fromkeys(counted)))
 
 
-def _walk_back(core: nx.DiGraph, condensed: nx.DiGraph, best: dict, end: str,
-               start: str) -> list[str]:
+def _walk_back(
+    core: nx.DiGraph, condensed: nx.DiGraph, best: dict, end: str, start: str
+) -> list[str]:
     """Rebuild the route found by :func:`longest_route`, crossing zero-weight loops by
     a shortest path inside them."""
     mapping = condensed.graph["mapping"]
@@ -237,8 +255,9 @@ def _walk_back(core: nx.DiGraph, condensed: nx.DiGraph, best: dict, end: str,
         c = mapping[node]
         entry = best[c][1]
         first = start if entry is None else entry[1]
-        piece = [node] if first == node else \
-            nx.shortest_path(core.subgraph(members[c]), first, node)
+        piece = (
+            [node] if first == node else nx.shortest_path(core.subgraph(members[c]), first, node)
+        )
         route[:0] = piece
         if entry is None:
             return route
@@ -269,8 +288,9 @@ def transition_shares(step: Step) -> list[tuple[str, Fraction]]:
         return [(t.to, Fraction(str(t.share)) / total if total else Fraction(0)) for t in step.next]
     rest = max(Fraction(0), Fraction(1) - sum(given, Fraction(0)))
     free = len(step.next) - len(given)
-    return [(t.to, Fraction(str(t.share)) if t.share is not None else rest / free)
-            for t in step.next]
+    return [
+        (t.to, Fraction(str(t.share)) if t.share is not None else rest / free) for t in step.next
+    ]
 
 
 def solve_chain(model: Model) -> ChainResult:
@@ -291,8 +311,7 @@ def solve_chain(model: Model) -> ChainResult:
     prob: dict[str, list[tuple[str, Fraction]]] = {}
     for step in model.steps:
         if step.kind not in ("support", "end"):
-            prob[step.id] = [(to, p) for to, p in transition_shares(step)
-                             if p > 0 and to in steps]
+            prob[step.id] = [(to, p) for to, p in transition_shares(step) if p > 0 and to in steps]
     chain.add_edges_from((i, to) for i, branches in prob.items() for to, _ in branches)
     support = {s.id for s in model.steps if s.kind == "support"}
     withdrew = {s.id for s in model.steps if s.kind == "end" and s.outcome == "withdrew"}
@@ -303,8 +322,7 @@ def solve_chain(model: Model) -> ChainResult:
     h: dict[str, Fraction] = {s: Fraction(1) for s in support}
     w: dict[str, Fraction] = {s: Fraction(1) for s in withdrew}
     g: dict[str, Fraction] = {}
-    transient = chain.subgraph(n for n in relevant
-                               if n not in support and n not in withdrew).copy()
+    transient = chain.subgraph(n for n in relevant if n not in support and n not in withdrew).copy()
     condensed = nx.condensation(transient)
     members = condensed.nodes(data="members")
     zero = Fraction(0)
@@ -332,8 +350,13 @@ def solve_chain(model: Model) -> ChainResult:
     return ChainResult(reached, w.get(start, zero), expected)
 
 
-def _solve(group: Collection[str], q: dict[str, dict[str, Fraction]], rhs: dict[str, Fraction],
-           chain: nx.DiGraph, position: Mapping[str, int]) -> dict[str, Fraction]:
+def _solve(
+    group: Collection[str],
+    q: dict[str, dict[str, Fraction]],
+    rhs: dict[str, Fraction],
+    chain: nx.DiGraph,
+    position: Mapping[str, int],
+) -> dict[str, Fraction]:
     """Solve x = Q x + b on one strongly connected component, exactly.
 
     (I - Q) is a non-singular M-matrix here (every step can still reach an
@@ -425,8 +448,10 @@ class Context:
         sa, sb = self.steps[a], self.steps[b]
         if not sa.actor or not sb.actor or sa.actor == sb.actor:
             return False
-        return self.actor_kind(a) not in ("person", "carer") and \
-            self.actor_kind(b) not in ("person", "carer")
+        return self.actor_kind(a) not in ("person", "carer") and self.actor_kind(b) not in (
+            "person",
+            "carer",
+        )
 
     # ---- reachability
 
@@ -464,11 +489,19 @@ class Context:
 
     # ---- route maxima
 
-    def route_max(self, node_weight: NodeWeight,
-                  edge_weight: EdgeWeight = lambda u, v: 0.0) -> RouteMax:
+    def route_max(
+        self, node_weight: NodeWeight, edge_weight: EdgeWeight = lambda u, v: 0.0
+    ) -> RouteMax:
         """The most of a weight on any route (see :func:`longest_route`)."""
-        return longest_route(self.route_core, self.model.start, self.support_steps,
-                             node_weight, edge_weight, self.position, self.route_condensation)
+        return longest_route(
+            self.route_core,
+            self.model.start,
+            self.support_steps,
+            node_weight,
+            edge_weight,
+            self.position,
+            self.route_condensation,
+        )
 
     @cached_property
     def route_condensation(self) -> nx.DiGraph:
@@ -494,8 +527,9 @@ class Context:
     @cached_property
     def days(self) -> RouteMax:
         """Most days on a route; a support step's own days are not counted."""
-        return self.route_max(lambda n: 0.0 if self.steps[n].kind == "support"
-                              else float(self.steps[n].days))
+        return self.route_max(
+            lambda n: 0.0 if self.steps[n].kind == "support" else float(self.steps[n].days)
+        )
 
     # ---- the Markov chain and the metrics
 

@@ -330,8 +330,9 @@ def load_model(
     return _build(document.root, document.problems, name, known_rules)
 
 
-def load_models(paths: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
-                stdin: BinaryIO | None = None) -> list[Model]:
+def load_models(
+    paths: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES, stdin: BinaryIO | None = None
+) -> list[Model]:
     """Load several models, reporting the problems of all of them together.
 
     Raises one :class:`ModelError` carrying every problem in every file, so a user

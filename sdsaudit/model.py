@@ -130,7 +130,6 @@ class Policies:
     dp_review: ReviewPolicy | None = None
     pos: Pos = field(default=NOWHERE, compare=False)
 
-
     @property
     def dp_first_review_days(self) -> float | None:
         """When a direct payment is first reviewed: ``dp_review`` if the model gives it,

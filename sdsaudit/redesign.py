@@ -392,8 +392,7 @@ def _review(model: Model, name: str, reason: str, **values: float) -> list[Chang
     """``set_policy`` of review policy ``name`` (``review`` or ``dp_review``) with ``values``
     set and its other keys kept; no change when it already has them."""
     policy = getattr(model.policies, name)
-    old = {"first_days": policy.first_days, "interval_days": policy.interval_days} \
-        if policy else {}
+    old = {"first_days": policy.first_days, "interval_days": policy.interval_days} if policy else {}
     if all(old.get(k) == v for k, v in values.items()):
         return []
     new = {k: _whole(v) for k, v in {**old, **values}.items() if v is not None}
@@ -407,8 +406,10 @@ def _whole(value: float) -> float | int:
 def fix_first_review_late(model: Model, finding: Finding) -> Iterator[list[Change]]:
     """SEQ-07: a light review at the target (eight weeks by default) after support starts."""
     days = _option("SEQ-07", "max_first_review_days")
-    reason = (f"SEQ-07: a light review {_whole(days)} days after support starts checks with "
-              "the person that it is working")
+    reason = (
+        f"SEQ-07: a light review {_whole(days)} days after support starts checks with "
+        "the person that it is working"
+    )
     if fix := _review(model, "review", reason, first_days=days):
         yield fix
 
@@ -418,8 +419,10 @@ def fix_review_interval(model: Model, finding: Finding) -> Iterator[list[Change]
     days = _option("SEQ-08", "max_review_interval_days")
     for name in finding.subject:
         what = "support" if name == "review" else "a direct payment"
-        reason = (f"SEQ-08: review {what} at least every {_whole(days)} days, in one "
-                  "conversation about outcomes")
+        reason = (
+            f"SEQ-08: review {what} at least every {_whole(days)} days, in one "
+            "conversation about outcomes"
+        )
         if fix := _review(model, name, reason, interval_days=days):
             yield fix
 
@@ -430,8 +433,11 @@ def fix_dp_review_late(model: Model, finding: Finding) -> Iterator[list[Change]]
     days = _option("SEQ-09", "max_dp_first_review_days")
     plan = model.policies.review.first_days if model.policies.review else None
     aligned = plan is not None and plan <= days
-    why = ("at the first review of the plan, in one conversation" if aligned
-           else f"within {_whole(days)} days of its start")
+    why = (
+        "at the first review of the plan, in one conversation"
+        if aligned
+        else f"within {_whole(days)} days of its start"
+    )
     reason = f"SEQ-09: review a new direct payment {why}"
     if fix := _review(model, "dp_review", reason, first_days=plan if aligned else days):
         yield fix

@@ -24,9 +24,12 @@ Result = Issue | NotAssessable
 Rule = Callable[[Context, Mapping[str, Any]], Iterator[Result]]
 
 FOUR_OPTIONS = ("direct_payment", "individual_service_fund", "council_managed", "mixed")
-OPTION_NAMES = {"direct_payment": "direct payments",
-                "individual_service_fund": "individual service funds",
-                "council_managed": "council-managed budgets", "mixed": "a mix of these"}
+OPTION_NAMES = {
+    "direct_payment": "direct payments",
+    "individual_service_fund": "individual service funds",
+    "council_managed": "council-managed budgets",
+    "mixed": "a mix of these",
+}
 KEY_USES = ("personal_assistants", "community_activities")
 
 
@@ -66,14 +69,18 @@ def _over_target(result: RouteMax, limit: float, what: str, where: str) -> Itera
     if not result.exceeds(limit):
         return
     if result.unbounded:
-        yield Issue(result.counted,
-                    f"{_steps(result.counted)} lie in a loop with no transition marked as rework, "
-                    f"so a case can go round it and meet {what} without limit "
-                    f"(target: at most {_num(limit)})")
+        yield Issue(
+            result.counted,
+            f"{_steps(result.counted)} lie in a loop with no transition marked as rework, "
+            f"so a case can go round it and meet {what} without limit "
+            f"(target: at most {_num(limit)})",
+        )
         return
-    yield Issue(result.counted,
-                f"a route has {_num(result.value)} {what}, more than the target of {_num(limit)}: "
-                f"{where} {_steps(result.counted)}")
+    yield Issue(
+        result.counted,
+        f"a route has {_num(result.value)} {what}, more than the target of {_num(limit)}: "
+        f"{where} {_steps(result.counted)}",
+    )
 
 
 # --------------------------------------------------------------------------- structure
@@ -82,16 +89,19 @@ def _over_target(result: RouteMax, limit: float, what: str, where: str) -> Itera
 def unreachable_step(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     """STRUCT-01: a step not reachable from ``start``."""
     for sid in ctx.ordered(set(ctx.steps) - ctx.reachable):
-        yield Issue((sid,), f"no case can reach {_q(sid)} from the start step "
-                            f"{_q(ctx.model.start)}")
+        yield Issue(
+            (sid,), f"no case can reach {_q(sid)} from the start step {_q(ctx.model.start)}"
+        )
 
 
 def dead_end(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     """STRUCT-02: a step, other than ``end`` and ``support``, with no ``next``."""
     for step in ctx.model.steps:
         if step.kind not in ("end", "support") and not step.next:
-            yield Issue((step.id,), f"{_q(step.id)} has no next step, so cases that reach it "
-                                    "are left waiting")
+            yield Issue(
+                (step.id,),
+                f"{_q(step.id)} has no next step, so cases that reach it are left waiting",
+            )
 
 
 def no_way_out(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -102,8 +112,9 @@ def no_way_out(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     for sid in ctx.ordered(set(ctx.steps) - can_leave):
         yield Issue((sid,), f"from {_q(sid)} no walk leads to support in place or to an end")
     if not any(s in ctx.reachable for s in ctx.support_steps):
-        yield Issue((), f"no case can reach a support step from the start step "
-                        f"{_q(ctx.model.start)}")
+        yield Issue(
+            (), f"no case can reach a support step from the start step {_q(ctx.model.start)}"
+        )
 
 
 def unmarked_loop(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -111,11 +122,16 @@ def unmarked_loop(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     removed (an SCC of more than one step, or a step leading to itself)."""
     for group in loops(ctx.routes, ctx.position):
         if len(group) == 1:
-            yield Issue(group, f"{_q(group[0])} leads back to itself, and the transition is not "
-                               "marked as rework")
+            yield Issue(
+                group,
+                f"{_q(group[0])} leads back to itself, and the transition is not marked as rework",
+            )
         else:
-            yield Issue(group, f"{_steps(group)} lead round in a loop, and no transition in it "
-                               "is marked as rework")
+            yield Issue(
+                group,
+                f"{_steps(group)} lead round in a loop, and no transition in it "
+                "is marked as rework",
+            )
 
 
 # --------------------------------------------------------------------------- authorisation
@@ -126,8 +142,11 @@ def _panels(ctx: Context) -> list[str]:
     (last) level, in file order (AUTH-01 and AUTH-05)."""
     model = ctx.model
     top = model.top_authority.id if len(model.authorities) >= 2 else None
-    return [a for a in ctx.of_kind("approval")
-            if ctx.actor_kind(a) == "panel" or (top is not None and ctx.steps[a].authority == top)]
+    return [
+        a
+        for a in ctx.of_kind("approval")
+        if ctx.actor_kind(a) == "panel" or (top is not None and ctx.steps[a].authority == top)
+    ]
 
 
 def panel_on_every_route(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -140,8 +159,11 @@ def panel_on_every_route(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Resu
         return
     around = ctx.reachable_from_start_avoiding(gates)
     if not any(s in around for s in ctx.support_steps):
-        yield Issue(tuple(gates), f"every route to support passes {_steps(gates)} "
-                                  "(a funding panel or the top level of sign-off)")
+        yield Issue(
+            tuple(gates),
+            f"every route to support passes {_steps(gates)} "
+            "(a funding panel or the top level of sign-off)",
+        )
 
 
 def too_many_approvals(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -170,13 +192,16 @@ def redundant_approval(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result
             for b in bits(mask, order):
                 if b != a:
                     pairs.setdefault((a, b), []).append(x)
-    for (a, b) in sorted(pairs, key=lambda p: (ctx.position[p[0]], ctx.position[p[1]])):
+    for a, b in sorted(pairs, key=lambda p: (ctx.position[p[0]], ctx.position[p[1]])):
         subject = tuple(x for x in ctx.steps[a].approves if x in pairs[(a, b)])
         them = "it" if len(subject) == 1 else "them"
-        yield Issue((a, b), f"{_q(a)} and {_q(b)} both approve {_and(map(_plain, subject))}, "
-                            f"and {_q(b)} can follow {_q(a)} with no step in between that "
-                            f"changes {them}",
-                    subject=subject)
+        yield Issue(
+            (a, b),
+            f"{_q(a)} and {_q(b)} both approve {_and(map(_plain, subject))}, "
+            f"and {_q(b)} can follow {_q(a)} with no step in between that "
+            f"changes {them}",
+            subject=subject,
+        )
 
 
 def limit_not_delegated(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -188,8 +213,12 @@ def limit_not_delegated(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Resul
         level = levels.get(ctx.steps[a].authority or "")
         if level is None or top is None or level.id == top.id or level.limit is not None:
             continue
-        yield Issue((a,), f"{_q(a)} is signed off by {level.name} ({_q(level.id)}), a level below "
-                          "the top with no weekly limit", subject=(level.id,))
+        yield Issue(
+            (a,),
+            f"{_q(a)} is signed off by {level.name} ({_q(level.id)}), a level below "
+            "the top with no weekly limit",
+            subject=(level.id,),
+        )
 
 
 def panel_reworks_plan(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -213,8 +242,10 @@ def panel_reworks_plan(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result
             actor = ctx.model.actor_of(ctx.steps[a])
             who = actor.name if actor else "the top level of sign-off"
             where = "" if plan == t.to else f" (by way of {_q(t.to)})"
-            yield Issue((a, plan), f"{_q(a)} ({who}) can send the plan back to be reworked at "
-                                   f"{_q(plan)}{where}")
+            yield Issue(
+                (a, plan),
+                f"{_q(a)} ({who}) can send the plan back to be reworked at {_q(plan)}{where}",
+            )
 
 
 def _nearest(ctx: Context, source: str, targets: set[str]) -> str | None:
@@ -243,15 +274,21 @@ def means_test_before_assessment(ctx: Context, opts: Mapping[str, Any]) -> Itera
     """SEQ-01: a ``financial_assessment`` step reachable from start avoiding all
     ``assessment`` steps."""
     for sid in _reached_before(ctx, ("financial_assessment",), ctx.of_kind("assessment")):
-        yield Issue((sid,), f"a case can reach the financial assessment {_q(sid)} without "
-                            "passing any needs assessment")
+        yield Issue(
+            (sid,),
+            f"a case can reach the financial assessment {_q(sid)} without "
+            "passing any needs assessment",
+        )
 
 
 def eligibility_before_assessment(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     """SEQ-02: an ``eligibility`` step reachable from start avoiding all ``assessment`` steps."""
     for sid in _reached_before(ctx, ("eligibility",), ctx.of_kind("assessment")):
-        yield Issue((sid,), f"a case can reach the eligibility decision {_q(sid)} without "
-                            "passing any needs assessment")
+        yield Issue(
+            (sid,),
+            f"a case can reach the eligibility decision {_q(sid)} without "
+            "passing any needs assessment",
+        )
 
 
 def budget_unknown_when_planning(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -260,8 +297,11 @@ def budget_unknown_when_planning(ctx: Context, opts: Mapping[str, Any]) -> Itera
     words = ("indicative_budget", "final_budget")
     for sid in _reached_before(ctx, ("planning",), _tellers(ctx, *words)):
         if not any(w in ctx.steps[sid].tells for w in words):
-            yield Issue((sid,), f"a case can reach planning at {_q(sid)} before the person is "
-                                "told an indicative or final budget")
+            yield Issue(
+                (sid,),
+                f"a case can reach planning at {_q(sid)} before the person is "
+                "told an indicative or final budget",
+            )
 
 
 def contribution_revealed_late(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -269,8 +309,11 @@ def contribution_revealed_late(ctx: Context, opts: Mapping[str, Any]) -> Iterato
     telling ``contribution`` (a step that itself tells it still counts as reached)."""
     for sid in _reached_before(ctx, ("approval", "arranging"), _tellers(ctx, "contribution")):
         what = "approval" if ctx.steps[sid].kind == "approval" else "arranging step"
-        yield Issue((sid,), f"a case can reach the {what} {_q(sid)} before the person is told "
-                            "what they must pay (their contribution)")
+        yield Issue(
+            (sid,),
+            f"a case can reach the {what} {_q(sid)} before the person is told "
+            "what they must pay (their contribution)",
+        )
 
 
 def options_not_explained(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -278,8 +321,11 @@ def options_not_explained(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Res
     from start avoiding every step telling ``options``."""
     for sid in _reached_before(ctx, ("planning",), _tellers(ctx, "options")):
         if "options" not in ctx.steps[sid].tells:
-            yield Issue((sid,), f"a case can reach planning at {_q(sid)} before the ways of "
-                                "managing the money (the options) are explained")
+            yield Issue(
+                (sid,),
+                f"a case can reach planning at {_q(sid)} before the ways of "
+                "managing the money (the options) are explained",
+            )
 
 
 def no_review(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -303,14 +349,20 @@ def first_review_late(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]
     (not given: not assessable)."""
     review = ctx.model.policies.review
     if review is None or review.first_days is None:
-        yield NotAssessable("the model does not say when the first review happens after "
-                            "support starts (add 'policies: review: first_days')")
+        yield NotAssessable(
+            "the model does not say when the first review happens after "
+            "support starts (add 'policies: review: first_days')"
+        )
         return
     limit = opts["max_first_review_days"]
     if review.first_days > limit:
-        yield Issue((), f"the first review comes {_days(review.first_days)} after support "
-                        f"starts, later than the target of {_days(limit)}",
-                    subject=("review",), line=_policy_line(review, ctx))
+        yield Issue(
+            (),
+            f"the first review comes {_days(review.first_days)} after support "
+            f"starts, later than the target of {_days(limit)}",
+            subject=("review",),
+            line=_policy_line(review, ctx),
+        )
 
 
 def review_interval_too_long(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -318,21 +370,29 @@ def review_interval_too_long(ctx: Context, opts: Mapping[str, Any]) -> Iterator[
     greater than ``max_review_interval_days``; one finding for each (not assessable when
     neither is given)."""
     policies = ctx.model.policies
-    given = [(name, p) for name, p in (("review", policies.review),
-                                       ("dp_review", policies.dp_review))
-             if p is not None and p.interval_days is not None]
+    given = [
+        (name, p)
+        for name, p in (("review", policies.review), ("dp_review", policies.dp_review))
+        if p is not None and p.interval_days is not None
+    ]
     if not given:
-        yield NotAssessable("the model does not say how often support or direct payments are "
-                            "reviewed (add 'policies: review: interval_days' or "
-                            "'policies: dp_review: interval_days')")
+        yield NotAssessable(
+            "the model does not say how often support or direct payments are "
+            "reviewed (add 'policies: review: interval_days' or "
+            "'policies: dp_review: interval_days')"
+        )
         return
     limit = opts["max_review_interval_days"]
     for name, policy in given:
         if policy.interval_days is not None and policy.interval_days > limit:
             what = "support is reviewed" if name == "review" else "direct payments are reviewed"
-            yield Issue((), f"{what} only every {_days(policy.interval_days)}, less often "
-                            f"than the target of at least every {_days(limit)}",
-                        subject=(name,), line=_policy_line(policy, ctx))
+            yield Issue(
+                (),
+                f"{what} only every {_days(policy.interval_days)}, less often "
+                f"than the target of at least every {_days(limit)}",
+                subject=(name,),
+                line=_policy_line(policy, ctx),
+            )
 
 
 def direct_payment_review_late(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -342,18 +402,24 @@ def direct_payment_review_late(ctx: Context, opts: Mapping[str, Any]) -> Iterato
     policies = ctx.model.policies
     first = policies.dp_first_review_days  # dp_review, else with the plan's first review
     if first is None:
-        yield NotAssessable("the model does not say when a direct payment is first reviewed "
-                            "(add 'policies: dp_review: first_days', or 'review: first_days' "
-                            "when direct payments are reviewed with the plan)")
+        yield NotAssessable(
+            "the model does not say when a direct payment is first reviewed "
+            "(add 'policies: dp_review: first_days', or 'review: first_days' "
+            "when direct payments are reviewed with the plan)"
+        )
         return
     limit = opts["max_dp_first_review_days"]
     if first > limit:
         separate = policies.dp_review is not None and policies.dp_review.first_days is not None
         review = policies.dp_review if separate else policies.review
         along = "" if separate else " (with the first review of the plan)"
-        yield Issue((), f"a direct payment is first reviewed {_days(first)} after it "
-                        f"starts{along}, later than the target of {_days(limit)}",
-                    subject=("dp_review",), line=_policy_line(review, ctx))
+        yield Issue(
+            (),
+            f"a direct payment is first reviewed {_days(first)} after it "
+            f"starts{along}, later than the target of {_days(limit)}",
+            subject=("dp_review",),
+            line=_policy_line(review, ctx),
+        )
 
 
 # --------------------------------------------------------------------------- hand-offs
@@ -362,31 +428,42 @@ def direct_payment_review_late(ctx: Context, opts: Mapping[str, Any]) -> Iterato
 def too_many_handoffs(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     """HAND-01: some route has more hand-offs than ``max_handoffs``; names the steps on one
     such route where a hand-off arrives."""
-    yield from _over_target(ctx.handoffs, opts["max_handoffs"], "hand-offs between teams",
-                            "the case changes hands at")
+    yield from _over_target(
+        ctx.handoffs, opts["max_handoffs"], "hand-offs between teams", "the case changes hands at"
+    )
 
 
 def ping_pong(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     """HAND-02: transitions a to b and b to c (neither rework) where a and c share an actor,
     b has another, and none is a person or carer; names a, b, c."""
     graph, steps = ctx.graph, ctx.steps
-    team = {sid: s.actor for sid, s in steps.items()
-            if s.actor and ctx.actor_kind(sid) not in ("person", "carer")}
+    team = {
+        sid: s.actor
+        for sid, s in steps.items()
+        if s.actor and ctx.actor_kind(sid) not in ("person", "carer")
+    }
     by_position = ctx.position.__getitem__
     for b in ctx.ordered(team):
-        ins = sorted((a for a in graph.predecessors(b)
-                      if not graph.edges[a, b]["rework"] and a in team), key=by_position)
-        outs = sorted((c for c in graph.successors(b)
-                       if not graph.edges[b, c]["rework"] and c in team), key=by_position)
+        ins = sorted(
+            (a for a in graph.predecessors(b) if not graph.edges[a, b]["rework"] and a in team),
+            key=by_position,
+        )
+        outs = sorted(
+            (c for c in graph.successors(b) if not graph.edges[b, c]["rework"] and c in team),
+            key=by_position,
+        )
         for a in ins:
             if team[a] == team[b]:
                 continue
             for c in outs:
                 if team[c] == team[a]:
                     first, other = _actor_name(ctx, team[a]), _actor_name(ctx, team[b])
-                    yield Issue((a, b, c), f"{first} passes the case from {_q(a)} to {other} at "
-                                           f"{_q(b)}, which passes it straight back to {first} "
-                                           f"at {_q(c)}")
+                    yield Issue(
+                        (a, b, c),
+                        f"{first} passes the case from {_q(a)} to {other} at "
+                        f"{_q(b)}, which passes it straight back to {first} "
+                        f"at {_q(c)}",
+                    )
 
 
 def _actor_name(ctx: Context, actor_id: str) -> str:
@@ -417,8 +494,12 @@ def asked_again(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
         after &= ~(1 << index[a])
         for topic in ctx.steps[a].asks:
             for b in bits(after & topic_mask[topic], order):
-                yield Issue((a, b), f"{_q(b)} asks for {topic.replace('_', ' ')} again, after "
-                                    f"{_q(a)} already asked", subject=(topic,))
+                yield Issue(
+                    (a, b),
+                    f"{_q(b)} asks for {topic.replace('_', ' ')} again, after "
+                    f"{_q(a)} already asked",
+                    subject=(topic,),
+                )
 
 
 def slow_to_support(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -430,23 +511,28 @@ def slow_to_support(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     limit = opts["max_days_to_support"]
     if expected > limit:
         targets = ctx.model.targets.pos.line
-        yield Issue((), f"cases that reach support take {float(expected):.1f} days on average to "
-                        f"get there (rework included), more than the target of {_num(limit)} days",
-                    line=targets or None)
+        yield Issue(
+            (),
+            f"cases that reach support take {float(expected):.1f} days on average to "
+            f"get there (rework included), more than the target of {_num(limit)} days",
+            line=targets or None,
+        )
 
 
 def form_burden(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     """SIMPLE-03: some route makes the person complete more than ``max_forms`` forms; names
     the steps with forms on one such route."""
-    yield from _over_target(ctx.forms, opts["max_forms"], "forms for the person to fill in",
-                            "forms at")
+    yield from _over_target(
+        ctx.forms, opts["max_forms"], "forms for the person to fill in", "forms at"
+    )
 
 
 def repeated_assessment(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     """SIMPLE-04: some route passes more than one ``assessment`` step (``max_assessments``,
     default 1); names the assessments on one such route."""
-    yield from _over_target(ctx.assessments, opts.get("max_assessments", 1), "assessments",
-                            "assessed at")
+    yield from _over_target(
+        ctx.assessments, opts.get("max_assessments", 1), "assessments", "assessed at"
+    )
 
 
 # --------------------------------------------------------------------------- heard
@@ -458,11 +544,18 @@ def person_not_heard(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     for sid in ctx.of_kind("assessment", "allocation", "planning", "review"):
         person = ctx.steps[sid].person
         if person == "absent":
-            yield Issue((sid,), f"the person is absent from {_q(sid)} "
-                                f"({ctx.steps[sid].kind.replace('_', ' ')})", subject=(person,))
+            yield Issue(
+                (sid,),
+                f"the person is absent from {_q(sid)} ({ctx.steps[sid].kind.replace('_', ' ')})",
+                subject=(person,),
+            )
         elif person == "informed":
-            yield Issue((sid,), f"the person is only informed at {_q(sid)} "
-                                f"({ctx.steps[sid].kind.replace('_', ' ')})", subject=(person,))
+            yield Issue(
+                (sid,),
+                f"the person is only informed at {_q(sid)} "
+                f"({ctx.steps[sid].kind.replace('_', ' ')})",
+                subject=(person,),
+            )
 
 
 def no_self_planning(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -481,8 +574,9 @@ def decided_in_absence(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result
         step = ctx.steps[a]
         if ctx.actor_kind(a) == "panel" and step.person == "absent":
             actor = ctx.model.actor_of(step)
-            yield Issue((a,), f"{actor.name if actor else 'a panel'} decides at {_q(a)} "
-                              "without the person")
+            yield Issue(
+                (a,), f"{actor.name if actor else 'a panel'} decides at {_q(a)} without the person"
+            )
 
 
 # --------------------------------------------------------------------------- in control
@@ -493,24 +587,35 @@ def options_missing(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     (not given: not assessable)."""
     offered = ctx.model.options
     if offered is None:
-        yield NotAssessable("the model does not say which budget options the council offers "
-                            "(add 'options')")
+        yield NotAssessable(
+            "the model does not say which budget options the council offers (add 'options')"
+        )
         return
     missing = tuple(o for o in FOUR_OPTIONS if o not in offered)
     if missing:
-        yield Issue((), f"the council does not offer {_and(OPTION_NAMES[m] for m in missing)}",
-                    subject=missing)
+        yield Issue(
+            (),
+            f"the council does not offer {_and(OPTION_NAMES[m] for m in missing)}",
+            subject=missing,
+        )
 
 
 def restricted_use(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     """CONTROL-02: each entry of ``policies.restrictions`` and of a step's ``restrictions``."""
     for text in ctx.model.policies.restrictions:
-        yield Issue((), f'council policy restricts how budgets are used: "{text.text}"',
-                    subject=(text.text,), line=text.pos.line or None)
+        yield Issue(
+            (),
+            f'council policy restricts how budgets are used: "{text.text}"',
+            subject=(text.text,),
+            line=text.pos.line or None,
+        )
     for step in ctx.model.steps:
         for text in step.restrictions:
-            yield Issue((step.id,), f'{_q(step.id)} restricts how the budget is used: '
-                                    f'"{text.text}"', subject=(text.text,))
+            yield Issue(
+                (step.id,),
+                f'{_q(step.id)} restricts how the budget is used: "{text.text}"',
+                subject=(text.text,),
+            )
 
 
 def narrow_uses(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -518,24 +623,32 @@ def narrow_uses(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     ``community_activities`` (not given: not assessable)."""
     policies = ctx.model.policies
     if policies.allowed_uses is None:
-        yield NotAssessable("the model does not say what budgets may be spent on "
-                            "(add 'policies: allowed_uses')")
+        yield NotAssessable(
+            "the model does not say what budgets may be spent on (add 'policies: allowed_uses')"
+        )
         return
     missing = tuple(u for u in KEY_USES if u not in policies.allowed_uses)
     if missing:
-        yield Issue((), f"budgets may not be spent on {_and(m.replace('_', ' ') for m in missing)}",
-                    subject=missing, line=policies.pos.line or None)
+        yield Issue(
+            (),
+            f"budgets may not be spent on {_and(m.replace('_', ' ') for m in missing)}",
+            subject=missing,
+            line=policies.pos.line or None,
+        )
 
 
 def prepaid_card_default(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     """CONTROL-04: ``policies.prepaid_card_default`` is true (not given: not assessable)."""
     policies = ctx.model.policies
     if policies.prepaid_card_default is None:
-        yield NotAssessable("the model does not say whether direct payments go on a prepaid "
-                            "card by default (add 'policies: prepaid_card_default')")
+        yield NotAssessable(
+            "the model does not say whether direct payments go on a prepaid "
+            "card by default (add 'policies: prepaid_card_default')"
+        )
     elif policies.prepaid_card_default:
-        yield Issue((), "direct payments go on a prepaid card by default",
-                    line=policies.pos.line or None)
+        yield Issue(
+            (), "direct payments go on a prepaid card by default", line=policies.pos.line or None
+        )
 
 
 def allocation_method_unpublished(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
@@ -543,11 +656,16 @@ def allocation_method_unpublished(ctx: Context, opts: Mapping[str, Any]) -> Iter
     assessable)."""
     policies = ctx.model.policies
     if policies.allocation_method_published is None:
-        yield NotAssessable("the model does not say whether the council publishes how it works "
-                            "out budgets (add 'policies: allocation_method_published')")
+        yield NotAssessable(
+            "the model does not say whether the council publishes how it works "
+            "out budgets (add 'policies: allocation_method_published')"
+        )
     elif not policies.allocation_method_published:
-        yield Issue((), "the council does not publish how it works out the amount of a budget",
-                    line=policies.pos.line or None)
+        yield Issue(
+            (),
+            "the council does not publish how it works out the amount of a budget",
+            line=policies.pos.line or None,
+        )
 
 
 # --------------------------------------------------------------------------- the registry

@@ -16,7 +16,9 @@ from urllib.parse import quote
 from .catalogue import Catalogue
 from .findings import CheckResult, Finding
 
-SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 """sdsaudit severities as SARIF levels."""
 
@@ -38,25 +40,33 @@ def sarif_log(results: Iterable[CheckResult], catalogue: Catalogue, version: str
         uri = artifact_uri(result.path)
         sarif_results.extend(_result(f, uri, index) for f in result.findings)
         for note in result.notes:
-            notifications.append({
-                "level": "error" if note.kind == "rule_error" else "note",
-                "message": {"text": f"{result.path}: {note.rule} "
-                                    f"{'failed' if note.kind == 'rule_error' else 'not assessable'}"
-                                    f": {note.message}"},
-                "descriptor": {"id": note.rule},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
-            })
+            notifications.append(
+                {
+                    "level": "error" if note.kind == "rule_error" else "note",
+                    "message": {
+                        "text": f"{result.path}: {note.rule} "
+                        f"{'failed' if note.kind == 'rule_error' else 'not assessable'}"
+                        f": {note.message}"
+                    },
+                    "descriptor": {"id": note.rule},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
+                }
+            )
     run: dict[str, Any] = {
-        "tool": {"driver": {
-            "name": "sdsaudit",
-            "version": version,
-            "semanticVersion": version,
-            "rules": [_descriptor(rule) for rule in catalogue.rules],
-        }},
-        "invocations": [{
-            "executionSuccessful": not any(r.rule_errors for r in results),
-            "toolExecutionNotifications": notifications,
-        }],
+        "tool": {
+            "driver": {
+                "name": "sdsaudit",
+                "version": version,
+                "semanticVersion": version,
+                "rules": [_descriptor(rule) for rule in catalogue.rules],
+            }
+        },
+        "invocations": [
+            {
+                "executionSuccessful": not any(r.rule_errors for r in results),
+                "toolExecutionNotifications": notifications,
+            }
+        ],
         "columnKind": "unicodeCodePoints",
         "results": sarif_results,
     }
@@ -94,15 +104,20 @@ def _result(finding: Finding, uri: str, index: dict[str, int]) -> dict[str, Any]
         "message": {"text": finding.message + steps},
         "locations": [location],
         "partialFingerprints": {
-            "sdsaudit/v1": "|".join((finding.rule, ",".join(finding.steps),
-                                     ",".join(finding.subject))),
+            "sdsaudit/v1": "|".join(
+                (finding.rule, ",".join(finding.steps), ",".join(finding.subject))
+            ),
         },
-        "properties": {"steps": list(finding.steps), "subject": list(finding.subject),
-                       "blocks": list(finding.blocks)},
+        "properties": {
+            "steps": list(finding.steps),
+            "subject": list(finding.subject),
+            "blocks": list(finding.blocks),
+        },
     }
     if finding.rule in index:
         out["ruleIndex"] = index[finding.rule]
     if finding.waived:
-        out["suppressions"] = [{"kind": "inSource", "status": "accepted",
-                                "justification": finding.waiver_reason or ""}]
+        out["suppressions"] = [
+            {"kind": "inSource", "status": "accepted", "justification": finding.waiver_reason or ""}
+        ]
     return out

@@ -50,9 +50,13 @@ STATUSES = ("met", "partly met", "not met", "not assessed")
 """Making it Real theme statuses."""
 
 _NOT_STATED_FIELDS = (
-    "options", "policies.allowed_uses", "policies.prepaid_card_default",
-    "policies.allocation_method_published", "policies.review.first_days",
-    "policies.review.interval_days", "policies.dp_first_review_days",
+    "options",
+    "policies.allowed_uses",
+    "policies.prepaid_card_default",
+    "policies.allocation_method_published",
+    "policies.review.first_days",
+    "policies.review.interval_days",
+    "policies.dp_first_review_days",
 )
 
 
@@ -891,8 +895,10 @@ def _score_overall(
     unstated = [ns for ns in weights.not_stated if _field_value(model, ns.field) is None]
     for f in findings:
         # a finding the worst case below stands for (same rule, within its subject)
-        if any(f.rule == ns.rule and (not ns.subject or set(f.subject) <= set(ns.subject))
-               for ns in unstated):
+        if any(
+            f.rule == ns.rule and (not ns.subject or set(f.subject) <= set(ns.subject))
+            for ns in unstated
+        ):
             continue
         weight = weights.for_finding(f)
         text, counted = _finding_text(f, weights)

@@ -436,7 +436,9 @@ def _explain(exc: yaml.MarkedYAMLError, path: str) -> Problem:
         )
     if "nesting depth" in problem:  # newer libyaml enforces its own limit, before ours
         return Problem(
-            path, line, column,
+            path,
+            line,
+            column,
             f"the values are nested more than {MAX_DEPTH} levels deep; a model never needs this: "
             "check the indentation",
         )

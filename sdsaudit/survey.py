@@ -177,37 +177,61 @@ def load_spec(path: str | None = None) -> SurveySpec:
     ]
     indicators = [
         IndicatorDef(
-            id=item["id"], block=item.get("block"), label=item["label"],
+            id=item["id"],
+            block=item.get("block"),
+            label=item["label"],
             definition=" ".join((item.get("definition") or "").split()),
-            column=item.get("column"), yes=frozenset(item.get("yes") or ()),
+            column=item.get("column"),
+            yes=frozenset(item.get("yes") or ()),
         )
         for item in data["indicators"]
     ]
     for part, label in parts.items():
-        indicators.append(IndicatorDef(f"easy_{part}", "simple", f"{label}: easy",
-                                       "", part, frozenset({"very_easy", "easy"})))
+        indicators.append(
+            IndicatorDef(
+                f"easy_{part}",
+                "simple",
+                f"{label}: easy",
+                "",
+                part,
+                frozenset({"very_easy", "easy"}),
+            )
+        )
     for area, label in areas.items():
-        indicators.append(IndicatorDef(f"better_{area}", None, f"{label}: better",
-                                       "", area, frozenset({"better"})))
+        indicators.append(
+            IndicatorDef(
+                f"better_{area}", None, f"{label}: better", "", area, frozenset({"better"})
+            )
+        )
     for ind in indicators:
         if not ind.definition and ind.column:
             yes = " or ".join(f'"{v}"' for v in sorted(ind.yes))
-            ind_definition = (f"Share answering {yes} to {ind.column}, of those who answered it "
-                              "(blank and not applicable left out).")
+            ind_definition = (
+                f"Share answering {yes} to {ind.column}, of those who answered it "
+                "(blank and not applicable left out)."
+            )
             indicators[indicators.index(ind)] = IndicatorDef(
-                ind.id, ind.block, ind.label, ind_definition, ind.column, ind.yes)
+                ind.id, ind.block, ind.label, ind_definition, ind.column, ind.yes
+            )
 
     def national(item: dict[str, Any]) -> NationalFigure:
         return NationalFigure(
-            id=item.get("id", ""), statement=item["statement"], figure=float(item["figure"]),
-            indicator=item.get("indicator"), source=item["source"],
+            id=item.get("id", ""),
+            statement=item["statement"],
+            figure=float(item["figure"]),
+            indicator=item.get("indicator"),
+            source=item["source"],
             year=int(item["year"]) if item.get("year") else None,
             note=" ".join((item.get("note") or "").split()),
         )
 
     return SurveySpec(
-        columns=tuple(columns), vocabularies=vocab, process_parts=dict(parts),
-        spending=dict(spending), life_areas=dict(areas), indicators=tuple(indicators),
+        columns=tuple(columns),
+        vocabularies=vocab,
+        process_parts=dict(parts),
+        spending=dict(spending),
+        life_areas=dict(areas),
+        indicators=tuple(indicators),
         outcome_factors=tuple(data["outcome_factors"]),
         national=tuple(national(item) for item in data["national"]),
         national_odds={k: national(v) for k, v in (data.get("national_odds") or {}).items()},
@@ -271,20 +295,30 @@ class _Lines:
             except UnicodeDecodeError as exc:
                 self._bad_byte(raw, exc)
             if "\x00" in line:
-                self.problems.add(self.number, _cell_at(line, line.index("\x00")),
-                                  "a NUL character is in this line; the file may not be a text "
-                                  "CSV file (save it as CSV UTF-8)")
+                self.problems.add(
+                    self.number,
+                    _cell_at(line, line.index("\x00")),
+                    "a NUL character is in this line; the file may not be a text "
+                    "CSV file (save it as CSV UTF-8)",
+                )
                 line = line.replace("\x00", "")
             yield line
 
     def _first(self, raw: bytes) -> bytes:
         if raw.startswith(b"\xef\xbb\xbf"):  # the byte-order mark Excel writes: harmless
             return raw[3:]
-        for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
-                          (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
+        for bom, name in (
+            (b"\xff\xfe\x00\x00", "UTF-32"),
+            (b"\x00\x00\xfe\xff", "UTF-32"),
+            (b"\xff\xfe", "UTF-16"),
+            (b"\xfe\xff", "UTF-16"),
+        ):
             if raw.startswith(bom):
-                self.problems.fatal(1, 1, f"the file is saved as {name}; save it as UTF-8 "
-                                    "(in Excel: Save As, CSV UTF-8)")
+                self.problems.fatal(
+                    1,
+                    1,
+                    f"the file is saved as {name}; save it as UTF-8 (in Excel: Save As, CSV UTF-8)",
+                )
         return raw
 
     def _bad_byte(self, raw: bytes, exc: UnicodeDecodeError) -> None:
@@ -292,7 +326,8 @@ class _Lines:
         before = raw[: exc.start].decode("utf-8", errors="replace")
         guess = "Windows-1252 or Latin-1" if byte >= 0x80 else "another encoding"
         self.problems.fatal(
-            self.number, _cell_at(before, len(before)),
+            self.number,
+            _cell_at(before, len(before)),
             f"byte 0x{byte:02X} is not valid UTF-8 (the file looks saved as {guess}); "
             "save it as UTF-8 (in Excel: Save As, CSV UTF-8)",
         )
@@ -334,13 +369,20 @@ class _Problems:
     def error(self) -> SurveyError:
         problems = list(self.kept)
         if self.more:
-            problems.append(Problem(self.name, None, None, f"... and {self.more:,} more problems "
-                                    "not shown; fix these first and run again"))
+            problems.append(
+                Problem(
+                    self.name,
+                    None,
+                    None,
+                    f"... and {self.more:,} more problems not shown; fix these first and run again",
+                )
+            )
         return SurveyError(problems)
 
 
-def read_survey(path: str | os.PathLike[str], *, spec: SurveySpec | None = None,
-                min_group: int | None = None) -> SurveySummary:
+def read_survey(
+    path: str | os.PathLike[str], *, spec: SurveySpec | None = None, min_group: int | None = None
+) -> SurveySummary:
     """Read, check and summarise the survey at ``path``.
 
     Raises :class:`SurveyError` (a :class:`ModelError`) with every problem found.
@@ -357,13 +399,15 @@ def tally_survey(path: str | os.PathLike[str], spec: SurveySpec) -> Tally:
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed in finally
     except IsADirectoryError:
-        raise SurveyError([Problem(name, None, None, "is a folder, not a file: give the path "
-                                   "of a .csv file")]) from None
+        raise SurveyError(
+            [Problem(name, None, None, "is a folder, not a file: give the path of a .csv file")]
+        ) from None
     except FileNotFoundError:
         raise SurveyError([Problem(name, None, None, "no such file: check the path")]) from None
     except PermissionError:
-        raise SurveyError([Problem(name, None, None,
-                                   "cannot be read (permission denied)")]) from None
+        raise SurveyError(
+            [Problem(name, None, None, "cannot be read (permission denied)")]
+        ) from None
     tally = Tally(source=name)
     candidates: set[str] = set()
     stopped = False
@@ -399,23 +443,36 @@ class _Rows:
         except csv.Error as exc:
             self.problems.fatal(1, 1, f"the header cannot be read as CSV: {_csv_error(exc)}")
         if not header or not any(h.strip() for h in header):
-            self.problems.fatal(1, 1, "the file is empty: the first line must be the header, "
-                                "naming the columns (see docs/survey.md)")
+            self.problems.fatal(
+                1,
+                1,
+                "the file is empty: the first line must be the header, "
+                "naming the columns (see docs/survey.md)",
+            )
         names = [h.strip() for h in header]
         known = self.spec.column_names
         if len(names) == 1 and ";" in names[0]:
-            self.problems.fatal(1, 1, "the header holds one column with semicolons in it: the file "
-                                "uses ';' between columns; save it with commas (CSV UTF-8)")
+            self.problems.fatal(
+                1,
+                1,
+                "the header holds one column with semicolons in it: the file "
+                "uses ';' between columns; save it with commas (CSV UTF-8)",
+            )
         where: dict[str, int] = {}
         for index, column in enumerate(names):
             if column in where:
-                self.problems.add(1, index + 1, f"column '{column}' appears twice in the header "
-                                  f"(also column {where[column] + 1})")
+                self.problems.add(
+                    1,
+                    index + 1,
+                    f"column '{column}' appears twice in the header "
+                    f"(also column {where[column] + 1})",
+                )
             elif column not in known:
                 hint = did_you_mean(column, known) if column else ""
                 what = f"unknown column '{column}'" if column else "a column has no name"
-                self.problems.add(1, index + 1, f"{what}{hint}; the columns are listed in "
-                                  "docs/survey.md")
+                self.problems.add(
+                    1, index + 1, f"{what}{hint}; the columns are listed in docs/survey.md"
+                )
             else:
                 where[column] = index
         for col in self.spec.columns:
@@ -448,10 +505,13 @@ class _Rows:
             try:
                 row = next(reader, None)
             except csv.Error as exc:
-                self.problems.fatal(end + 1, None,
-                                    f"this row cannot be read as CSV ({_csv_error(exc)}); a "
-                                    "quote mark (\") may be left open: check this row and the "
-                                    "ones before")
+                self.problems.fatal(
+                    end + 1,
+                    None,
+                    f"this row cannot be read as CSV ({_csv_error(exc)}); a "
+                    'quote mark (") may be left open: check this row and the '
+                    "ones before",
+                )
             if row is None:
                 break
             start, end = end + 1, reader.line_num
@@ -461,9 +521,12 @@ class _Rows:
                 spread = ""
                 if end > start:
                     spread = f" (it runs from line {start} to line {end}: a quote may be left open)"
-                self.problems.add(start, min(len(row), self.width) + 1,
-                                  f"this row has {len(row)} cells but the header has {self.width}"
-                                  f"{spread}; quote any text that holds a comma")
+                self.problems.add(
+                    start,
+                    min(len(row), self.width) + 1,
+                    f"this row has {len(row)} cells but the header has {self.width}"
+                    f"{spread}; quote any text that holds a comma",
+                )
                 continue
             values = self._check(row, start, plan, candidates)
             if values is not None and not self.problems:
@@ -471,8 +534,9 @@ class _Rows:
         if self.tally.rows == 0 and not self.problems:
             self.problems.add(self.header_end + 1, None, "the file has a header but no respondents")
 
-    def _check(self, row: list[str], line: int, plan,
-               candidates: set[str]) -> dict[str, Any] | None:
+    def _check(
+        self, row: list[str], line: int, plan, candidates: set[str]
+    ) -> dict[str, Any] | None:
         values: dict[str, Any] = {}
         ok = True
         for index, name, kind, allowed in plan:
@@ -488,8 +552,9 @@ class _Rows:
                         ok = self._unknown(line, index, name, part, allowed)
                 if "nobody" in parts and len(parts) > 1:
                     ok = False
-                    self.problems.add(line, index + 1, f"{name}: 'nobody' cannot be combined "
-                                      "with other helpers")
+                    self.problems.add(
+                        line, index + 1, f"{name}: 'nobody' cannot be combined with other helpers"
+                    )
                 values[name] = parts
             elif not value:
                 ok = False
@@ -504,12 +569,16 @@ class _Rows:
                 values[name] = value
         return values if ok else None
 
-    def _unknown(self, line: int, index: int, name: str, value: str,
-                 allowed: frozenset[str]) -> bool:
+    def _unknown(
+        self, line: int, index: int, name: str, value: str, allowed: frozenset[str]
+    ) -> bool:
         choices = sorted(allowed)
         shown = value if len(value) <= 40 else value[:39] + "…"
-        self.problems.add(line, index + 1, f"{name}: '{shown}' is not one of "
-                          f"{', '.join(choices)}{did_you_mean(value, choices)}")
+        self.problems.add(
+            line,
+            index + 1,
+            f"{name}: '{shown}' is not one of {', '.join(choices)}{did_you_mean(value, choices)}",
+        )
         return False
 
     def _date(self, value: str, line: int, index: int) -> int | None:
@@ -517,8 +586,12 @@ class _Rows:
         if year is not None:
             return year
         if not _DATE.fullmatch(value):
-            self.problems.add(line, index + 1, f"survey_date '{value[:20]}' is not a date written "
-                              "YYYY-MM-DD (for example 2025-04-03)")
+            self.problems.add(
+                line,
+                index + 1,
+                f"survey_date '{value[:20]}' is not a date written "
+                "YYYY-MM-DD (for example 2025-04-03)",
+            )
             return None
         try:
             year = dt.date.fromisoformat(value).year
@@ -531,8 +604,12 @@ class _Rows:
 
     def _respondent(self, value: str, line: int, index: int, candidates: set[str]) -> bool:
         if len(value) > MAX_ID_LENGTH:
-            self.problems.add(line, index + 1, f"respondent_id is {len(value)} characters long; "
-                              f"ids are codes of at most {MAX_ID_LENGTH}")
+            self.problems.add(
+                line,
+                index + 1,
+                f"respondent_id is {len(value)} characters long; "
+                f"ids are codes of at most {MAX_ID_LENGTH}",
+            )
             return False
         # A fixed-size Bloom filter: memory stays flat however many rows. An id it
         # may have seen is a candidate; candidates are confirmed in a second pass.
@@ -550,8 +627,11 @@ class _Rows:
         spec = self.spec
         tally = self.tally
         cells = tally.cells
-        choice_cols = [c.name for c, i in zip(spec.columns, positions, strict=True)
-                       if c.kind == "choice" and i >= 0]
+        choice_cols = [
+            c.name
+            for c, i in zip(spec.columns, positions, strict=True)
+            if c.kind == "choice" and i >= 0
+        ]
         parts = list(spec.process_parts)
         areas = list(spec.life_areas)
         below = spec.easy_overall_below
@@ -587,16 +667,22 @@ class _Rows:
             easy = (sum(scores) / len(scores) < below) if scores else None
             knew = v["knew_amount"]
             simple = _and(None if not knew else knew == "yes", easy)
-            pa_or_community = _or(yes(v["spend_personal_assistants"], "yes"),
-                                  yes(v["spend_community_leisure"], "yes"))
+            pa_or_community = _or(
+                yes(v["spend_personal_assistants"], "yes"), yes(v["spend_community_leisure"], "yes")
+            )
             in_control = _and(yes(v["help_to_plan"], "yes"), pa_or_community)
             answered = [v[a] for a in areas if v[a] and v[a] != _NA]
             good = None
             if len(answered) >= min_areas and answered:
                 good = answered.count("better") >= share_better * len(answered)
-            derived = {"heard": heard, "easy_overall": easy, "simple": simple,
-                       "spend_pa_or_community": pa_or_community, "in_control": in_control,
-                       "good_outcome": good}
+            derived = {
+                "heard": heard,
+                "easy_overall": easy,
+                "simple": simple,
+                "spend_pa_or_community": pa_or_community,
+                "in_control": in_control,
+                "good_outcome": good,
+            }
             for name, value in derived.items():
                 if value is not None:
                     counts[("ind", name, value)] += 1
@@ -618,8 +704,10 @@ def _csv_error(exc: csv.Error) -> str:
     """The csv module's complaint in plain English where it is about Python, not the file."""
     text = str(exc)
     if "new-line character seen in unquoted field" in text:
-        return ("its lines end in a lone carriage return (old Mac line endings); save it "
-                "again as CSV UTF-8")
+        return (
+            "its lines end in a lone carriage return (old Mac line endings); save it "
+            "again as CSV UTF-8"
+        )
     return text
 
 
@@ -654,8 +742,12 @@ def _report_duplicates(path, name: str, candidates: set[str], problems: _Problem
     for later, rid, first in repeats:
         shown = rid if len(rid) <= 40 else rid[:39] + "…"
         for line in later:
-            problems.add(line, index + 1, f"respondent_id '{shown}' is used again (first on line "
-                         f"{first}); each respondent needs one row with a unique id")
+            problems.add(
+                line,
+                index + 1,
+                f"respondent_id '{shown}' is used again (first on line "
+                f"{first}); each respondent needs one row with a unique id",
+            )
     problems.kept.sort(key=lambda p: (p.line or 0, p.column or 0))
 
 
@@ -689,8 +781,14 @@ class Estimate:
         return f"{pct(self.share)} ({pct(self.low)} to {pct(self.high)})"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "count": self.count, "total": self.total,
-                "share": _r(self.share), "low": _r(self.low), "high": _r(self.high)}
+        return {
+            "status": self.status,
+            "count": self.count,
+            "total": self.total,
+            "share": _r(self.share),
+            "low": _r(self.low),
+            "high": _r(self.high),
+        }
 
 
 @dataclass(frozen=True)
@@ -719,8 +817,13 @@ class Indicator:
     overall: Estimate
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "block": self.block, "label": self.label,
-                "definition": self.definition, "overall": self.overall.as_dict()}
+        return {
+            "id": self.id,
+            "block": self.block,
+            "label": self.label,
+            "definition": self.definition,
+            "overall": self.overall.as_dict(),
+        }
 
 
 @dataclass(frozen=True)
@@ -736,8 +839,12 @@ class Cell:
         return dict(self.values)[indicator]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, **self.respondents.as_dict(),
-                "indicators": {k: e.as_dict() for k, e in self.values}}
+        return {
+            "key": self.key,
+            "label": self.label,
+            **self.respondents.as_dict(),
+            "indicators": {k: e.as_dict() for k, e in self.values},
+        }
 
 
 @dataclass(frozen=True)
@@ -750,8 +857,12 @@ class Breakdown:
     cells: tuple[Cell, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "label": self.label, "indicators": list(self.indicators),
-                "cells": [c.as_dict() for c in self.cells]}
+        return {
+            "id": self.id,
+            "label": self.label,
+            "indicators": list(self.indicators),
+            "cells": [c.as_dict() for c in self.cells],
+        }
 
 
 @dataclass(frozen=True)
@@ -770,9 +881,12 @@ class Distribution:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "label": self.label, **self.answered.as_dict(),
+            "id": self.id,
+            "label": self.label,
+            **self.answered.as_dict(),
             "values": [{"value": v, "label": lab, **e.as_dict()} for v, lab, e in self.values],
-            "not_applicable": self.not_applicable, "blank": self.blank,
+            "not_applicable": self.not_applicable,
+            "blank": self.blank,
             "summary": self.summary.as_dict() if self.summary else None,
         }
 
@@ -805,12 +919,24 @@ class OutcomeOdds:
     def as_dict(self) -> dict[str, Any]:
         nat = self.national
         return {
-            "factor": self.factor, "block": self.block, "label": self.label, "status": self.status,
-            "with": self.with_factor.as_dict(), "without": self.without_factor.as_dict(),
-            "odds_ratio": _r(self.ratio), "low": _r(self.low), "high": _r(self.high),
+            "factor": self.factor,
+            "block": self.block,
+            "label": self.label,
+            "status": self.status,
+            "with": self.with_factor.as_dict(),
+            "without": self.without_factor.as_dict(),
+            "odds_ratio": _r(self.ratio),
+            "low": _r(self.low),
+            "high": _r(self.high),
             "haldane_corrected": self.corrected,
-            "national": None if nat is None else {"statement": nat.statement, "figure": nat.figure,
-                                                  "source": nat.source, "year": nat.year},
+            "national": None
+            if nat is None
+            else {
+                "statement": nat.statement,
+                "figure": nat.figure,
+                "source": nat.source,
+                "year": nat.year,
+            },
         }
 
 
@@ -825,9 +951,17 @@ class Comparison:
 
     def as_dict(self) -> dict[str, Any]:
         n = self.national
-        return {"id": n.id, "statement": n.statement, "figure": n.figure, "source": n.source,
-                "year": n.year, "indicator": n.indicator, "note": n.note,
-                "local": self.local.as_dict() if self.local else None, "verdict": self.verdict}
+        return {
+            "id": n.id,
+            "statement": n.statement,
+            "figure": n.figure,
+            "source": n.source,
+            "year": n.year,
+            "indicator": n.indicator,
+            "note": n.note,
+            "local": self.local.as_dict() if self.local else None,
+            "verdict": self.verdict,
+        }
 
 
 @dataclass(frozen=True)
@@ -914,15 +1048,17 @@ def hidden_table(sizes: Mapping[tuple[Any, Any], int], min_group: int) -> dict[t
     every column, repeated until nothing changes, since row and column totals are
     both shown (so no hidden cell is alone in its row or column)."""
     hidden = {k: "small" for k, n in sizes.items() if 0 < n < min_group}
-    lines = [[k for k in sizes if k[0] == r] for r in sorted({k[0] for k in sizes})] + \
-            [[k for k in sizes if k[1] == c] for c in sorted({k[1] for k in sizes})]
+    lines = [[k for k in sizes if k[0] == r] for r in sorted({k[0] for k in sizes})] + [
+        [k for k in sizes if k[1] == c] for c in sorted({k[1] for k in sizes})
+    ]
     while any([_protect(keys, sizes, hidden, min_group) for keys in lines]):
         pass
     return hidden
 
 
-def _protect(keys: list[Any], sizes: Mapping[Any, int], hidden: dict[Any, str],
-             min_group: int) -> bool:
+def _protect(
+    keys: list[Any], sizes: Mapping[Any, int], hidden: dict[Any, str], min_group: int
+) -> bool:
     """Hide the smallest shown cells of one line (row, column or whole breakdown) until
     its hidden cells are at least two and hold at least ``min_group`` people, or all
     are hidden. Returns whether anything was hidden."""
@@ -945,8 +1081,7 @@ def summarise(tally: Tally, spec: SurveySpec, *, min_group: int | None = None) -
     if m < 1:
         raise ValueError("min_group must be at least 1")
     roll: dict[str, dict[Any, Counter]] = {
-        name: defaultdict(Counter)
-        for name in ("overall", "group", "budget_option", "group_option")
+        name: defaultdict(Counter) for name in ("overall", "group", "budget_option", "group_option")
     }
     for cell, counts in tally.cells.items():
         for key, n in counts.items():
@@ -979,8 +1114,15 @@ def summarise(tally: Tally, spec: SurveySpec, *, min_group: int | None = None) -
     indicators = []
     for ind in spec.indicators:
         num, den = fraction(overall, ind)
-        indicators.append(Indicator(ind.id, ind.block, ind.label, ind.definition,
-                                    estimate(num, den, "small" if total_hidden else None)))
+        indicators.append(
+            Indicator(
+                ind.id,
+                ind.block,
+                ind.label,
+                ind.definition,
+                estimate(num, den, "small" if total_hidden else None),
+            )
+        )
 
     breakdown_inds = [i.id for i in spec.indicators if not i.id.startswith("better_")]
     breakdowns = []
@@ -1004,16 +1146,24 @@ def summarise(tally: Tally, spec: SurveySpec, *, min_group: int | None = None) -
         out_cells = []
         for key in sorted(cells, key=lambda k: _cell_order(spec, bid, k)):
             status = cell_hidden.get(key, "shown")
-            out_cells.append(Cell(
-                key=key if isinstance(key, str) else "|".join(key),
-                label=_cell_label(spec, bid, key),
-                respondents=Count(status, sizes[key] if status == "shown" else None),
-                values=tuple((i, per_ind[i][key]) for i in inds),
-            ))
+            out_cells.append(
+                Cell(
+                    key=key if isinstance(key, str) else "|".join(key),
+                    label=_cell_label(spec, bid, key),
+                    respondents=Count(status, sizes[key] if status == "shown" else None),
+                    values=tuple((i, per_ind[i][key]) for i in inds),
+                )
+            )
         breakdowns.append(Breakdown(bid, blabel, tuple(inds), tuple(out_cells)))
 
-    def distribution(column: str, label: str, vocabulary: str, headline: set[str] | None,
-                     *, several: bool = False) -> Distribution:
+    def distribution(
+        column: str,
+        label: str,
+        vocabulary: str,
+        headline: set[str] | None,
+        *,
+        several: bool = False,
+    ) -> Distribution:
         vocab = spec.vocabularies[vocabulary]
         if several:  # values are mentions; shares are of the people who answered
             answered = total - overall[(column, NOT_STATED)]
@@ -1021,14 +1171,18 @@ def summarise(tally: Tally, spec: SurveySpec, *, min_group: int | None = None) -
             answered = sum(overall[(column, v)] for v in vocab if v != _NA)
         hidden = total_hidden or 0 < answered < m
         status = "small" if hidden else ("empty" if answered == 0 else None)
-        values = tuple((v, lab, estimate(overall[(column, v)], answered, status))
-                       for v, lab in vocab.items() if v != _NA)
+        values = tuple(
+            (v, lab, estimate(overall[(column, v)], answered, status))
+            for v, lab in vocab.items()
+            if v != _NA
+        )
         summary = None
         if headline:
             summary = estimate(sum(overall[(column, v)] for v in headline), answered, status)
         show = not hidden
         return Distribution(
-            id=column, label=label,
+            id=column,
+            label=label,
             answered=Count("small" if hidden else "shown", answered if show else None),
             values=values,
             not_applicable=(overall[(column, _NA)] if show else None) if _NA in vocab else None,
@@ -1036,18 +1190,25 @@ def summarise(tally: Tally, spec: SurveySpec, *, min_group: int | None = None) -
             summary=summary,
         )
 
-    ease = tuple(distribution(p, lab, "ease", {"very_easy", "easy"})
-                 for p, lab in spec.process_parts.items())
-    outcomes = tuple(distribution(a, lab, "outcome", {"better"})
-                     for a, lab in spec.life_areas.items())
+    ease = tuple(
+        distribution(p, lab, "ease", {"very_easy", "easy"}) for p, lab in spec.process_parts.items()
+    )
+    outcomes = tuple(
+        distribution(a, lab, "outcome", {"better"}) for a, lab in spec.life_areas.items()
+    )
     answers = (
         distribution("budget_option", "How the budget is managed", "budget_option", None),
         distribution("views_planning", "Views included in planning", "views", None),
         distribution("views_budget", "Views included in setting the budget", "views", None),
         distribution("knew_amount", "Knew the budget amount when planning", "knew", None),
         distribution("help_to_plan", "Had help to plan", "yes_no", None),
-        distribution("help_from", "Who helped to plan (more than one may be given)", "helper", None,
-                     several=True),
+        distribution(
+            "help_from",
+            "Who helped to plan (more than one may be given)",
+            "helper",
+            None,
+            several=True,
+        ),
     )
 
     odds = []
@@ -1061,13 +1222,21 @@ def summarise(tally: Tally, spec: SurveySpec, *, min_group: int | None = None) -
         result = None if status else odds_ratio(a, b, c, d)
         if result is None and not status:
             status = "empty"
-        odds.append(OutcomeOdds(
-            factor=factor, block=ind.block, label=ind.label, status=status or "shown",
-            with_factor=estimate(a, a + b, status), without_factor=estimate(c, c + d, status),
-            ratio=result.ratio if result else None, low=result.low if result else None,
-            high=result.high if result else None, corrected=result.corrected if result else False,
-            national=spec.national_odds.get(factor),
-        ))
+        odds.append(
+            OutcomeOdds(
+                factor=factor,
+                block=ind.block,
+                label=ind.label,
+                status=status or "shown",
+                with_factor=estimate(a, a + b, status),
+                without_factor=estimate(c, c + d, status),
+                ratio=result.ratio if result else None,
+                low=result.low if result else None,
+                high=result.high if result else None,
+                corrected=result.corrected if result else False,
+                national=spec.national_odds.get(factor),
+            )
+        )
 
     national = []
     for fig in spec.national:
@@ -1087,19 +1256,27 @@ def summarise(tally: Tally, spec: SurveySpec, *, min_group: int | None = None) -
 
     def counts(items: Mapping[Any, int]) -> tuple[tuple[Any, Count], ...]:
         hidden = {k: "small" for k in items} if total_hidden else hidden_cells(items, m)
-        return tuple((k, Count(hidden[k]) if k in hidden else Count("shown", n))
-                     for k, n in sorted(items.items()))
+        return tuple(
+            (k, Count(hidden[k]) if k in hidden else Count("shown", n))
+            for k, n in sorted(items.items())
+        )
 
     definitions = (
-        ("min_group", f"Groups of fewer than {m} respondents are not shown, nor is the next "
-                      "smallest group where that one could be worked out by subtraction."),
+        (
+            "min_group",
+            f"Groups of fewer than {m} respondents are not shown, nor is the next "
+            "smallest group where that one could be worked out by subtraction.",
+        ),
         ("interval", "Every percentage has a 95% confidence interval by Wilson's method."),
         ("easy_overall", spec.indicator("easy_overall").definition),
         ("good_outcome", spec.indicator("good_outcome").definition),
-        ("odds_ratio", "Odds of a good outcome for respondents who had the factor divided by the "
-                       "odds for those who did not, with a 95% interval from the log odds ratio "
-                       "(Woolf); when a count is zero, 0.5 is added to each of the four counts "
-                       "first (Haldane-Anscombe)."),
+        (
+            "odds_ratio",
+            "Odds of a good outcome for respondents who had the factor divided by the "
+            "odds for those who did not, with a 95% interval from the log odds ratio "
+            "(Woolf); when a count is zero, 0.5 is added to each of the four counts "
+            "first (Haldane-Anscombe).",
+        ),
     )
     return SurveySummary(
         source=tally.source,

@@ -52,15 +52,29 @@ def test_quartiles_by_hand():
 
 
 def test_one_value_and_none():
-    assert summarise([7]).as_dict() == {"n": 1, "min": 7, "lower_quartile": 7, "median": 7,
-                                        "upper_quartile": 7, "max": 7}
+    assert summarise([7]).as_dict() == {
+        "n": 1,
+        "min": 7,
+        "lower_quartile": 7,
+        "median": 7,
+        "upper_quartile": 7,
+        "max": 7,
+    }
     assert summarise([None]).median is None
 
 
 def test_rank_words_and_letters():
     assert [rank_words(n, 12) for n in (1, 2, 3, 4, 11, 12, 21, 22, None)] == [
-        "1st of 12", "2nd of 12", "3rd of 12", "4th of 12", "11th of 12", "12th of 12",
-        "21st of 12", "22nd of 12", "not ranked"]
+        "1st of 12",
+        "2nd of 12",
+        "3rd of 12",
+        "4th of 12",
+        "11th of 12",
+        "12th of 12",
+        "21st of 12",
+        "22nd of 12",
+        "not ranked",
+    ]
     assert letters(28)[:3] == ["A", "B", "C"] and letters(28)[25:] == ["Z", "AA", "AB"]
 
 
@@ -75,16 +89,21 @@ def small(name: str, text: str):
 def trio():
     good = small("Brightwell Council", MODEL.replace("person: informed", "person: leads"))
     same = small("Alderford Council", MODEL.replace("person: informed", "person: leads"))
-    poor = small("Cinderby Council", MODEL.replace(
-        "    name: Planning\n", "    name: Planning\n    days: 30\n"))
+    poor = small(
+        "Cinderby Council",
+        MODEL.replace("    name: Planning\n", "    name: Planning\n    days: 30\n"),
+    )
     return [good, poor, same]
 
 
 def test_named_rows_are_alphabetical_whatever_the_input_order(trio):
     for models in (trio, trio[::-1]):
         bench = benchmark_models(models)
-        assert [r.label for r in bench.rows] == ["Alderford Council", "Brightwell Council",
-                                                 "Cinderby Council"]
+        assert [r.label for r in bench.rows] == [
+            "Alderford Council",
+            "Brightwell Council",
+            "Cinderby Council",
+        ]
 
 
 def test_equal_councils_share_a_rank(trio):
@@ -109,8 +128,11 @@ def test_anonymised_letters_follow_the_figures_not_the_input(trio):
 def test_csv_has_a_row_per_council_and_the_spread(trio):
     files = render_benchmark(benchmark_models(trio))
     rows = list(csv.DictReader(io.StringIO(files["benchmark.csv"])))
-    assert [r["row"] for r in rows] == ["council"] * 3 + ["lower quartile", "median",
-                                                          "upper quartile"]
+    assert [r["row"] for r in rows] == ["council"] * 3 + [
+        "lower quartile",
+        "median",
+        "upper quartile",
+    ]
     assert rows[0]["council"] == "Alderford Council" and rows[0]["heard_rank"] == "1"
 
 
@@ -127,8 +149,18 @@ def test_csv_defuses_formulas():
 def identifying_words(paths: list[Path]) -> set[str]:
     """Council names, titles, paths and file names, and the distinctive words of names."""
     words: set[str] = set()
-    generic = {"council", "county", "borough", "city", "islands", "district", "the", "of",
-               "and", "bay"}
+    generic = {
+        "council",
+        "county",
+        "borough",
+        "city",
+        "islands",
+        "district",
+        "the",
+        "of",
+        "and",
+        "bay",
+    }
     for path in paths:
         model = load_model(str(path))
         words |= {model.council, model.title, str(path), path.name, path.stem}
@@ -137,8 +169,9 @@ def identifying_words(paths: list[Path]) -> set[str]:
 
 
 def test_anonymised_outputs_name_no_council(tmp_path):
-    result = runner.invoke(main, ["benchmark", *map(str, COUNCILS), "-o", str(tmp_path),
-                                  "--anonymise"])
+    result = runner.invoke(
+        main, ["benchmark", *map(str, COUNCILS), "-o", str(tmp_path), "--anonymise"]
+    )
     assert result.exit_code == 0, result.output
     assert len(COUNCILS) >= 5
     text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(tmp_path.iterdir()))
@@ -191,7 +224,8 @@ def pages(tmp_path_factory):
     for name, anonymise in (("named", False), ("anonymised", True)):
         (out / f"{name}.html").write_text(
             render_benchmark(benchmark_models(models, anonymise=anonymise))["benchmark.html"],
-            encoding="utf-8")
+            encoding="utf-8",
+        )
     return out
 
 
@@ -222,4 +256,5 @@ def test_the_benchmark_examples_are_current(tmp_path, monkeypatch, folder, extra
     for name in ("benchmark.csv", "benchmark.json", "benchmark.md", "benchmark.html"):
         shipped = ROOT / "examples" / "benchmark" / folder / name
         assert (tmp_path / name).read_text() == shipped.read_text(), (
-            f"{shipped} is out of date: run scripts/update-examples.sh and review the diff")
+            f"{shipped} is out of date: run scripts/update-examples.sh and review the diff"
+        )

@@ -22,23 +22,49 @@ EXAMPLE = "examples/exampleshire/process.yaml"
 def _at_the_top_of_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
     """Model paths in these tests (and in the output they check) are relative to the root."""
     monkeypatch.chdir(ROOT)
+
+
 SCHEMA = Path(__file__).parent / "rules" / "data" / "sarif-schema-2.1.0.json"
 runner = CliRunner()
 
 CLEAN_STEPS = [
-    {"id": "s1", "name": "Contact", "kind": "contact", "actor": "a", "person": "consulted",
-     "tells": ["options", "indicative_budget", "contribution"], "next": ["plan"]},
-    {"id": "plan", "name": "Planning", "kind": "planning", "actor": "person", "person": "leads",
-     "next": ["support"]},
+    {
+        "id": "s1",
+        "name": "Contact",
+        "kind": "contact",
+        "actor": "a",
+        "person": "consulted",
+        "tells": ["options", "indicative_budget", "contribution"],
+        "next": ["plan"],
+    },
+    {
+        "id": "plan",
+        "name": "Planning",
+        "kind": "planning",
+        "actor": "person",
+        "person": "leads",
+        "next": ["support"],
+    },
     {"id": "support", "name": "Support", "kind": "support", "next": ["review"]},
-    {"id": "review", "name": "Review", "kind": "review", "actor": "a", "person": "involved",
-     "next": ["support"]},
+    {
+        "id": "review",
+        "name": "Review",
+        "kind": "review",
+        "actor": "a",
+        "person": "involved",
+        "next": ["support"],
+    },
 ]
-CLEAN_TOP = {"options": ["direct_payment", "individual_service_fund", "council_managed", "mixed"],
-             "policies": {"allowed_uses": ["personal_assistants", "community_activities"],
-                          "prepaid_card_default": False, "allocation_method_published": True,
-                          "review": {"first_days": 56, "interval_days": 365},
-                          "dp_review": {"first_days": 56, "interval_days": 365}}}
+CLEAN_TOP = {
+    "options": ["direct_payment", "individual_service_fund", "council_managed", "mixed"],
+    "policies": {
+        "allowed_uses": ["personal_assistants", "community_activities"],
+        "prepaid_card_default": False,
+        "allocation_method_published": True,
+        "review": {"first_days": 56, "interval_days": 365},
+        "dp_review": {"first_days": 56, "interval_days": 365},
+    },
+}
 
 
 def _write(tmp_path: Path, name: str, steps=CLEAN_STEPS, top=CLEAN_TOP) -> str:
@@ -68,8 +94,12 @@ def test_fail_on_and_no_waivers() -> None:
     assert run("check", "--fail-on", "never", EXAMPLE).exit_code == 0
     only_waived = run("check", "--select", "CONTROL-02", "--fail-on", "info", EXAMPLE)
     assert only_waived.exit_code == 0
-    assert run("check", "--select", "CONTROL-02", "--fail-on", "info", "--no-waivers",
-               EXAMPLE).exit_code == 1
+    assert (
+        run(
+            "check", "--select", "CONTROL-02", "--fail-on", "info", "--no-waivers", EXAMPLE
+        ).exit_code
+        == 1
+    )
 
 
 def test_a_clean_model_exits_0_even_on_info(tmp_path: Path) -> None:
@@ -79,11 +109,12 @@ def test_a_clean_model_exits_0_even_on_info(tmp_path: Path) -> None:
 
 
 def test_errors_fail_by_default(tmp_path: Path) -> None:
-    steps = CLEAN_STEPS + [{"id": "orphan", "name": "Orphan", "kind": "wait", "actor": "a",
-                            "next": ["support"]}]
+    steps = CLEAN_STEPS + [
+        {"id": "orphan", "name": "Orphan", "kind": "wait", "actor": "a", "next": ["support"]}
+    ]
     result = run("check", _write(tmp_path, "orphan.yaml", steps))
     assert result.exit_code == 1
-    assert "STRUCT-01 error: no case can reach \"orphan\"" in result.stdout
+    assert 'STRUCT-01 error: no case can reach "orphan"' in result.stdout
 
 
 def test_select_and_ignore_take_ids_families_globs_commas_and_repeats() -> None:
@@ -95,8 +126,13 @@ def test_select_and_ignore_take_ids_families_globs_commas_and_repeats() -> None:
     assert rules_of("--select", "AUTH") == {"AUTH-02", "AUTH-03", "AUTH-05"}
     assert rules_of("--select", "SEQ-0*,hand-02") == {"SEQ-04", "HAND-02"}
     assert rules_of("--select", "AUTH-03", "--select", "simple-03") == {"AUTH-03", "SIMPLE-03"}
-    assert rules_of("--ignore", "SIMPLE,HAND", "--ignore", "CONTROL-02") == \
-        {"AUTH-02", "AUTH-03", "AUTH-05", "SEQ-04", "HEARD-03"}
+    assert rules_of("--ignore", "SIMPLE,HAND", "--ignore", "CONTROL-02") == {
+        "AUTH-02",
+        "AUTH-03",
+        "AUTH-05",
+        "SEQ-04",
+        "HEARD-03",
+    }
 
 
 def test_unknown_rule_is_exit_2_with_a_suggestion() -> None:
@@ -123,18 +159,27 @@ def test_json_shape() -> None:
     model = data["models"][0]
     assert {"path", "council", "title", "as_of", "findings", "metrics"} <= set(model)
     finding = next(f for f in model["findings"] if f["rule"] == "AUTH-03")
-    assert {k: finding[k] for k in ("rule", "slug", "severity", "blocks", "steps", "line",
-                                    "waived", "waiver_reason")} == {
-        "rule": "AUTH-03", "slug": "redundant-approval", "severity": "warning",
-        "blocks": ["simple"], "steps": ["sign_off", "panel_review"], "line": 79,
-        "waived": False, "waiver_reason": None}
+    assert {
+        k: finding[k]
+        for k in ("rule", "slug", "severity", "blocks", "steps", "line", "waived", "waiver_reason")
+    } == {
+        "rule": "AUTH-03",
+        "slug": "redundant-approval",
+        "severity": "warning",
+        "blocks": ["simple"],
+        "steps": ["sign_off", "panel_review"],
+        "line": 79,
+        "waived": False,
+        "waiver_reason": None,
+    }
     assert model["metrics"]["expected_days_to_support"] == 83.9
 
 
 def test_several_models_and_stdin(tmp_path: Path) -> None:
     clean = _write(tmp_path, "clean.yaml")
-    result = run("check", "--format", "json", clean, "-",
-                 stdin=Path(EXAMPLE).read_text(encoding="utf-8"))
+    result = run(
+        "check", "--format", "json", clean, "-", stdin=Path(EXAMPLE).read_text(encoding="utf-8")
+    )
     assert result.exit_code == 0, result.output
     paths = [m["path"] for m in json.loads(result.stdout)["models"]]
     assert paths == [clean, "<stdin>"]
@@ -143,12 +188,14 @@ def test_several_models_and_stdin(tmp_path: Path) -> None:
 
 
 def test_sarif_is_valid_2_1_0_and_located_at_step_lines(tmp_path: Path) -> None:
-    waived_stale = model_text(CLEAN_STEPS, {**CLEAN_TOP, "waivers": [
-        {"rule": "SEQ-04", "reason": "fixed last year"}]})
+    waived_stale = model_text(
+        CLEAN_STEPS, {**CLEAN_TOP, "waivers": [{"rule": "SEQ-04", "reason": "fixed last year"}]}
+    )
     stale = tmp_path / "stale.yaml"
     stale.write_text(waived_stale)
-    result = run("check", "--format", "sarif", EXAMPLE, "process_models/traditional.yaml",
-                 str(stale))
+    result = run(
+        "check", "--format", "sarif", EXAMPLE, "process_models/traditional.yaml", str(stale)
+    )
     log = json.loads(result.stdout)
     jsonschema.Draft4Validator(json.loads(SCHEMA.read_text())).validate(log)
     run_ = log["runs"][0]
@@ -167,8 +214,12 @@ def test_sarif_is_valid_2_1_0_and_located_at_step_lines(tmp_path: Path) -> None:
 
 def test_stale_waiver_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "stale.yaml"
-    path.write_text(model_text(CLEAN_STEPS, {**CLEAN_TOP, "waivers": [
-        {"rule": "AUTH-03", "reason": "accepted in 2025"}]}))
+    path.write_text(
+        model_text(
+            CLEAN_STEPS,
+            {**CLEAN_TOP, "waivers": [{"rule": "AUTH-03", "reason": "accepted in 2025"}]},
+        )
+    )
     result = run("check", "--fail-on", "warning", str(path))
     assert result.exit_code == 1
     assert "WAIVER-01 warning: the waiver of AUTH-03 matches no finding" in result.stdout
@@ -182,8 +233,10 @@ def test_a_crashing_rule_is_reported_and_the_exit_code_is_2(monkeypatch) -> None
     monkeypatch.setitem(rules_module.RULES, "AUTH-03", broken)
     result = run("check", EXAMPLE)
     assert result.exit_code == 2
-    assert "error: rule AUTH-03 could not be run: the rule failed: RuntimeError: kaboom" \
+    assert (
+        "error: rule AUTH-03 could not be run: the rule failed: RuntimeError: kaboom"
         in result.stderr
+    )
     assert "SEQ-04 warning" in result.stdout  # the other rules still ran
     assert "Traceback" not in result.output
 
@@ -194,8 +247,14 @@ def test_rules_explains_one_rule(rule: str) -> None:
     assert result.exit_code == 0
     out = result.stdout
     assert out.startswith("AUTH-03 redundant-approval (warning)")
-    for part in ("Building blocks: simple", "MIR-FLEXIBLE", "Why it matters:", "Evidence:",
-                 "What to do:", "statutory guidance ch.10"):
+    for part in (
+        "Building blocks: simple",
+        "MIR-FLEXIBLE",
+        "Why it matters:",
+        "Evidence:",
+        "What to do:",
+        "statutory guidance ch.10",
+    ):
         assert part in out
 
 

@@ -34,8 +34,9 @@ def model(text: str, name: str = "m.yaml"):
 
 
 def finding(rule: str, steps=(), subject=(), message="m") -> Finding:
-    return Finding(rule, rule.lower(), "warning", ("simple",), tuple(steps), message,
-                   subject=tuple(subject))
+    return Finding(
+        rule, rule.lower(), "warning", ("simple",), tuple(steps), message, subject=tuple(subject)
+    )
 
 
 def keys(findings) -> list[tuple]:
@@ -100,29 +101,37 @@ def test_duplicates_pair_off_one_to_one():
 # --------------------------------------------------------------------------- deltas
 
 
-@pytest.mark.parametrize("old,new,lower,direction,delta", [
-    (3, 2, True, "better", -1),
-    (2, 3, True, "worse", 1),
-    (40, 55, False, "better", 15),
-    (5, 5, True, "same", 0),
-    (5, 7, None, "changed", 2),
-    (None, 7, True, "not comparable", None),
-    (0.1, 0.3, True, "worse", 0.2),
-])
+@pytest.mark.parametrize(
+    "old,new,lower,direction,delta",
+    [
+        (3, 2, True, "better", -1),
+        (2, 3, True, "worse", 1),
+        (40, 55, False, "better", 15),
+        (5, 5, True, "same", 0),
+        (5, 7, None, "changed", 2),
+        (None, 7, True, "not comparable", None),
+        (0.1, 0.3, True, "worse", 0.2),
+    ],
+)
 def test_make_delta(old, new, lower, direction, delta):
     d = make_delta("k", "K", old, new, lower_better=lower)
     assert (d.direction, d.delta) == (direction, delta)
 
 
 def test_delta_words_say_better_or_worse_with_an_arrow():
-    assert delta_words(Delta("approvals_max", "A", 3, 2, -1, "better")) == \
-        "3 to 2 (▼ down 1, better)"
+    assert (
+        delta_words(Delta("approvals_max", "A", 3, 2, -1, "better")) == "3 to 2 (▼ down 1, better)"
+    )
     assert delta_words(Delta("heard", "H", 50, 40, -10, "worse")) == "50 to 40 (▼ down 10, worse)"
-    assert delta_words(Delta("share_withdrawing", "S", 0.1, 0.0, -0.1, "better")) == \
-        "10% to 0% (▼ down 10%, better)"
+    assert (
+        delta_words(Delta("share_withdrawing", "S", 0.1, 0.0, -0.1, "better"))
+        == "10% to 0% (▼ down 10%, better)"
+    )
     assert delta_words(Delta("k", "K", 4, 4, 0, "same")) == "4 (no change)"
-    assert delta_words(Delta("k", "K", None, 4, None, "not comparable")) == \
-        "not known to 4 (not comparable)"
+    assert (
+        delta_words(Delta("k", "K", None, 4, None, "not comparable"))
+        == "not known to 4 (not comparable)"
+    )
 
 
 # --------------------------------------------------------------------------- hand-made pairs
@@ -138,16 +147,20 @@ def test_identical_models_show_no_change():
 
 
 def test_steps_added_removed_and_changed_exactly():
-    new_text = (MODEL
-                .replace("    next: [assess]\n", "    next: [advice]\n  - id: advice\n"
-                         "    name: Advice\n    kind: information\n    actor: team\n"
-                         "    next: [assess]\n", 1)
-                .replace("    person: informed\n", "    person: involved\n    days: 9\n"))
+    new_text = MODEL.replace(
+        "    next: [assess]\n",
+        "    next: [advice]\n  - id: advice\n"
+        "    name: Advice\n    kind: information\n    actor: team\n"
+        "    next: [assess]\n",
+        1,
+    ).replace("    person: informed\n", "    person: involved\n    days: 9\n")
     c = compare_models(model(MODEL, "old.yaml"), model(new_text, "new.yaml"))
     assert [s.id for s in c.steps_added] == ["advice"]
     assert c.steps_removed == ()
     assert {s.id: s.fields for s in c.steps_changed} == {
-        "contact": ("next",), "assess": ("person", "days")}
+        "contact": ("next",),
+        "assess": ("person", "days"),
+    }
     person = c.steps_changed[1].changes[0]
     assert (person.old, person.new) == ("informed", "involved")
     # HEARD-01 (person only informed at the assessment) is resolved
@@ -158,12 +171,15 @@ def test_steps_added_removed_and_changed_exactly():
 
 
 def test_removed_sign_off_and_new_restriction():
-    new_text = (MODEL
-                .replace("    next: [sign_off]\n", "    next:\n"
-                         "      - {to: panel, when: over 500 GBP a week, share: 0.25}\n"
-                         "      - {to: money, share: 0.75}\n")
-                .replace("restrictions: [No leisure, Approved providers only]",
-                         "restrictions: [No leisure, Approved providers only, No gym]"))
+    new_text = MODEL.replace(
+        "    next: [sign_off]\n",
+        "    next:\n"
+        "      - {to: panel, when: over 500 GBP a week, share: 0.25}\n"
+        "      - {to: money, share: 0.75}\n",
+    ).replace(
+        "restrictions: [No leisure, Approved providers only]",
+        "restrictions: [No leisure, Approved providers only, No gym]",
+    )
     start = new_text.index("  - id: sign_off")
     end = new_text.index("  - id: panel")
     new_text = new_text[:start] + new_text[end:]
@@ -171,11 +187,19 @@ def test_removed_sign_off_and_new_restriction():
     assert [s.id for s in c.steps_removed] == ["sign_off"]
     assert [s.id for s in c.steps_changed] == ["plan"]
     assert [(ch.name, ch.old, ch.new) for ch in c.model_changes] == [
-        ("policies.restrictions", ["No leisure", "Approved providers only"],
-         ["No leisure", "Approved providers only", "No gym"])]
+        (
+            "policies.restrictions",
+            ["No leisure", "Approved providers only"],
+            ["No leisure", "Approved providers only", "No gym"],
+        )
+    ]
     approvals = c.metric("approvals_max")
     assert (approvals.old, approvals.new, approvals.delta, approvals.direction) == (
-        2, 1, -1, "better")
+        2,
+        1,
+        -1,
+        "better",
+    )
     assert (c.metric("approval_steps").old, c.metric("approval_steps").new) == (2, 1)
     assert ("CONTROL-02", (), ("No gym",)) in keys(c.findings.new)
     assert ("AUTH-03", ("sign_off", "panel"), ("support_plan",)) in keys(c.findings.resolved)
@@ -186,9 +210,11 @@ def test_a_renamed_step_keeps_its_finding_persisting():
     renamed = MODEL.replace("id: assess", "id: needs").replace("next: [assess]", "next: [needs]")
     c = compare_models(model(MODEL), model(renamed))
     assert [s.id for s in c.steps_added] == ["needs"] and [s.id for s in c.steps_removed] == [
-        "assess"]
-    heard = [m for m in c.findings.persisting
-             if m.new.rule == "HEARD-01" and m.new.steps == ("needs",)]
+        "assess"
+    ]
+    heard = [
+        m for m in c.findings.persisting if m.new.rule == "HEARD-01" and m.new.steps == ("needs",)
+    ]
     assert len(heard) == 1 and heard[0].how == "rule and subject"
     assert heard[0].old.steps == ("assess",) and heard[0].new.steps == ("needs",)
 
@@ -206,11 +232,17 @@ def test_days_deltas_are_exact():
 def test_json_is_the_dataclass_and_is_stable():
     c = compare_models(model(MODEL), model(MODEL.replace("person: informed", "person: leads")))
     data = c.as_dict()
-    assert data["summary"] == {"steps_added": 0, "steps_removed": 0, "steps_changed": 1,
-                               "findings_new": 0, "findings_resolved": 1,
-                               "findings_persisting": len(c.findings.persisting)}
+    assert data["summary"] == {
+        "steps_added": 0,
+        "steps_removed": 0,
+        "steps_changed": 1,
+        "findings_new": 0,
+        "findings_resolved": 1,
+        "findings_persisting": len(c.findings.persisting),
+    }
     assert data["steps"]["changed"][0]["changes"] == [
-        {"field": "person", "old": "informed", "new": "leads"}]
+        {"field": "person", "old": "informed", "new": "leads"}
+    ]
     assert json.dumps(data) == json.dumps(c.as_dict())
 
 
@@ -222,8 +254,12 @@ def test_exampleshire_stocktake():
 
     c, _ = compare_files(str(OLD_2025), str(NEW_2026))
     assert [s.id for s in c.steps_added] == ["indicative_budget", "arrange"]
-    assert [s.id for s in c.steps_removed] == ["ras_scoring", "service_manager_sign_off",
-                                               "brokerage", "withdrew"]
+    assert [s.id for s in c.steps_removed] == [
+        "ras_scoring",
+        "service_manager_sign_off",
+        "brokerage",
+        "withdrew",
+    ]
     assert c.metric("approvals_max").direction == "better"
     assert all(d.direction == "better" for d in c.scores)
     assert [f.rule for f in c.findings.new] == ["HAND-02"]
@@ -238,9 +274,15 @@ def test_newest_first_is_put_in_date_order():
 
 
 def test_html_is_accessible_in_its_structure():
-    old, new = model(MODEL, "old.yaml"), model(MODEL.replace("person: informed", "person: leads")
-                                               .replace("name: Planning", "name: Planning <b>"),
-                                               "new.yaml")
+    old, new = (
+        model(MODEL, "old.yaml"),
+        model(
+            MODEL.replace("person: informed", "person: leads").replace(
+                "name: Planning", "name: Planning <b>"
+            ),
+            "new.yaml",
+        ),
+    )
     files = render_comparison(compare_models(old, new), new)
     html = files.html
     assert html.count("<h1") == 1
@@ -256,9 +298,12 @@ def test_html_is_accessible_in_its_structure():
 
 
 def test_compare_command_prints_each_format():
-    for fmt, probe in (("text", "Stock-take: Exampleshire"), ("json", '"findings_new": 1'),
-                       ("markdown", "# Exampleshire County Council: stock-take"),
-                       ("html", "<!DOCTYPE html>")):
+    for fmt, probe in (
+        ("text", "Stock-take: Exampleshire"),
+        ("json", '"findings_new": 1'),
+        ("markdown", "# Exampleshire County Council: stock-take"),
+        ("html", "<!DOCTYPE html>"),
+    ):
         result = runner.invoke(main, ["compare", str(OLD_2025), str(NEW_2026), "--format", fmt])
         assert result.exit_code == 0, result.output
         assert probe in result.output
@@ -269,12 +314,18 @@ def test_compare_command_writes_a_folder_and_refuses_to_overwrite(tmp_path):
     result = runner.invoke(main, ["compare", str(OLD_2025), str(NEW_2026), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "compare.html", "compare.json", "compare.md", "compare.txt", "map.svg"]
+        "compare.html",
+        "compare.json",
+        "compare.md",
+        "compare.txt",
+        "map.svg",
+    ]
     again = runner.invoke(main, ["compare", str(OLD_2025), str(NEW_2026), "-o", str(out)])
     assert again.exit_code == 2
     assert "refusing to overwrite" in again.output
-    forced = runner.invoke(main, ["compare", str(OLD_2025), str(NEW_2026), "-o", str(out),
-                                  "--force"])
+    forced = runner.invoke(
+        main, ["compare", str(OLD_2025), str(NEW_2026), "-o", str(out), "--force"]
+    )
     assert forced.exit_code == 0
 
 
@@ -302,8 +353,9 @@ def test_baseline_of_the_same_model_passes(tmp_path):
     base.write_text(check_json(NEW_2026))
     plain = runner.invoke(main, ["check", str(NEW_2026), "--fail-on", "warning"])
     assert plain.exit_code == 1
-    result = runner.invoke(main, ["check", str(NEW_2026), "--fail-on", "warning",
-                                  "--baseline", str(base)])
+    result = runner.invoke(
+        main, ["check", str(NEW_2026), "--fail-on", "warning", "--baseline", str(base)]
+    )
     assert result.exit_code == 0, result.output
     assert "0 findings new since the baseline" in result.output
 
@@ -311,8 +363,9 @@ def test_baseline_of_the_same_model_passes(tmp_path):
 def test_only_new_findings_fail(tmp_path):
     base = tmp_path / "report.json"
     base.write_text(check_json(OLD_2025))
-    result = runner.invoke(main, ["check", str(NEW_2026), "--fail-on", "warning",
-                                  "--baseline", str(base)])
+    result = runner.invoke(
+        main, ["check", str(NEW_2026), "--fail-on", "warning", "--baseline", str(base)]
+    )
     assert result.exit_code == 1
     assert "1 finding new since the baseline" in result.output
     # the new finding is a warning: failing on errors only lets it pass
@@ -337,8 +390,10 @@ def test_report_json_works_as_a_baseline(tmp_path):
     out = tmp_path / "report"
     made = runner.invoke(main, ["report", str(NEW_2026), "-o", str(out)])
     assert made.exit_code in (0, 1), made.output
-    result = runner.invoke(main, ["check", str(NEW_2026), "--fail-on", "warning",
-                                  "--baseline", str(out / "report.json")])
+    result = runner.invoke(
+        main,
+        ["check", str(NEW_2026), "--fail-on", "warning", "--baseline", str(out / "report.json")],
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -346,10 +401,19 @@ def test_the_stocktake_example_is_current(tmp_path, monkeypatch):
     """examples/exampleshire/stocktake/ is what scripts/update-examples.sh makes today (the
     map and the page that inlines it depend on the graphviz version, so are not compared)."""
     monkeypatch.chdir(ROOT)
-    result = runner.invoke(main, ["compare", "examples/exampleshire/2025.yaml",
-                                  "examples/exampleshire/2026.yaml", "-o", str(tmp_path)])
+    result = runner.invoke(
+        main,
+        [
+            "compare",
+            "examples/exampleshire/2025.yaml",
+            "examples/exampleshire/2026.yaml",
+            "-o",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     for name in ("compare.txt", "compare.json", "compare.md"):
         shipped = ROOT / "examples" / "exampleshire" / "stocktake" / name
         assert (tmp_path / name).read_text() == shipped.read_text(), (
-            f"{shipped} is out of date: run scripts/update-examples.sh and review the diff")
+            f"{shipped} is out of date: run scripts/update-examples.sh and review the diff"
+        )

@@ -14,8 +14,9 @@ EXAMPLESHIRE = ROOT / "examples" / "exampleshire"
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    comparison, new = compare_files(str(EXAMPLESHIRE / "2025.yaml"),
-                                    str(EXAMPLESHIRE / "2026.yaml"))
+    comparison, new = compare_files(
+        str(EXAMPLESHIRE / "2025.yaml"), str(EXAMPLESHIRE / "2026.yaml")
+    )
     path = tmp_path_factory.mktemp("compare") / "compare.html"
     path.write_text(render_comparison(comparison, new.model).html, encoding="utf-8")
     return path

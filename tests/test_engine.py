@@ -23,6 +23,7 @@ def _at_the_top_of_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
     """Model paths in these tests (and in the output they check) are relative to the root."""
     monkeypatch.chdir(ROOT)
 
+
 # Every finding on the worked example, checked by hand against spec/rules.md:
 EXAMPLE_FINDINGS = {
     # both approve support_plan and final_budget; only `planning` produces them, and
@@ -69,9 +70,15 @@ def test_worked_example_gives_exactly_the_expected_findings() -> None:
     # every rule can be assessed (no dp_review: direct payments follow the plan review)
     assert result.notes == ()
     assert result.metrics == {
-        "steps": 12, "approvals_max": 2, "handoffs_max": 4, "forms_max": 3,
-        "assessments_max": 1, "expected_days_to_support": 83.9, "worst_days_to_support": 96,
-        "share_reaching_support": 0.85, "share_withdrawing": 0.0,
+        "steps": 12,
+        "approvals_max": 2,
+        "handoffs_max": 4,
+        "forms_max": 3,
+        "assessments_max": 1,
+        "expected_days_to_support": 83.9,
+        "worst_days_to_support": 96,
+        "share_reaching_support": 0.85,
+        "share_withdrawing": 0.0,
     }
     assert exit_code([result], "error") == 0
     assert exit_code([result], "warning") == 1
@@ -83,13 +90,32 @@ def test_output_is_deterministic() -> None:
 
 
 STEPS = [
-    {"id": "s1", "name": "Contact", "kind": "contact", "actor": "a", "asks": ["gp"],
-     "next": ["s2"]},
-    {"id": "s2", "name": "Assessment", "kind": "assessment", "actor": "a", "person": "consulted",
-     "asks": ["gp"], "next": ["support"]},
+    {
+        "id": "s1",
+        "name": "Contact",
+        "kind": "contact",
+        "actor": "a",
+        "asks": ["gp"],
+        "next": ["s2"],
+    },
+    {
+        "id": "s2",
+        "name": "Assessment",
+        "kind": "assessment",
+        "actor": "a",
+        "person": "consulted",
+        "asks": ["gp"],
+        "next": ["support"],
+    },
     {"id": "support", "name": "Support", "kind": "support", "next": ["review"]},
-    {"id": "review", "name": "Review", "kind": "review", "actor": "a", "person": "involved",
-     "next": ["support"]},
+    {
+        "id": "review",
+        "name": "Review",
+        "kind": "review",
+        "actor": "a",
+        "person": "involved",
+        "next": ["support"],
+    },
 ]
 
 
@@ -99,25 +125,31 @@ def _check(waivers=None, **kwargs):
 
 
 def test_waiver_with_a_step_waives_only_findings_naming_that_step() -> None:
-    result = _check([{"rule": "SIMPLE-01", "step": "s2", "reason": "GP asked to confirm"}],
-                    select=["SIMPLE-01"])
+    result = _check(
+        [{"rule": "SIMPLE-01", "step": "s2", "reason": "GP asked to confirm"}], select=["SIMPLE-01"]
+    )
     (finding,) = result.findings
     assert finding.waived and finding.waiver_reason == "GP asked to confirm"
     assert exit_code([result], "info") == 0
 
 
 def test_stale_waiver_is_a_finding_and_no_waivers_shows_everything() -> None:
-    waivers = [{"rule": "SIMPLE-01", "reason": "known"},
-               {"rule": "SEQ-04", "reason": "no longer true"},
-               {"rule": "HEARD-01", "step": "s1", "reason": "wrong step"}]
+    waivers = [
+        {"rule": "SIMPLE-01", "reason": "known"},
+        {"rule": "SEQ-04", "reason": "no longer true"},
+        {"rule": "HEARD-01", "step": "s1", "reason": "wrong step"},
+    ]
     result = _check(waivers, select=["SIMPLE-01", "SEQ-04", "HEARD-01", "WAIVER-01"])
     stale = [f for f in result.findings if f.rule == "WAIVER-01"]
-    assert [(f.steps, f.subject) for f in stale] == [((), ("SEQ-04",)),
-                                                      (("s1",), ("HEARD-01", "s1"))]
+    assert [(f.steps, f.subject) for f in stale] == [
+        ((), ("SEQ-04",)),
+        (("s1",), ("HEARD-01", "s1")),
+    ]
     assert stale[0].line and stale[0].severity == "warning" and not stale[0].waived
     assert exit_code([result], "warning") == 1
-    plain = _check(waivers, select=["SIMPLE-01", "SEQ-04", "HEARD-01", "WAIVER-01"],
-                   use_waivers=False)
+    plain = _check(
+        waivers, select=["SIMPLE-01", "SEQ-04", "HEARD-01", "WAIVER-01"], use_waivers=False
+    )
     assert not any(f.waived for f in plain.findings)
     assert {f.rule for f in plain.findings} == {"SIMPLE-01", "WAIVER-01"}
 
@@ -128,8 +160,10 @@ def test_waiver_of_an_unselected_rule_is_not_stale() -> None:
 
 
 def test_a_stale_waiver_can_itself_be_waived() -> None:
-    waivers = [{"rule": "SEQ-04", "reason": "kept for next year"},
-               {"rule": "WAIVER-01", "reason": "we know"}]
+    waivers = [
+        {"rule": "SEQ-04", "reason": "kept for next year"},
+        {"rule": "WAIVER-01", "reason": "we know"},
+    ]
     result = _check(waivers, select=["SEQ-04", "WAIVER-01"])
     assert [(f.rule, f.waived) for f in result.findings] == [("WAIVER-01", True)]
 
@@ -154,16 +188,24 @@ def test_the_engine_stamps_labels_a_rule_cannot_choose() -> None:
 
     result = _check(registry={**RULES, "HEARD-02": sneaky}, select=["HEARD-02"])
     (finding,) = result.findings
-    assert (finding.rule, finding.slug, finding.severity, finding.blocks) == \
-        ("HEARD-02", "no-self-planning", "info", ("heard", "in_control"))
+    assert (finding.rule, finding.slug, finding.severity, finding.blocks) == (
+        "HEARD-02",
+        "no-self-planning",
+        "info",
+        ("heard", "in_control"),
+    )
     assert finding.line == build_model(STEPS).step("s2").pos.line
 
 
 def test_not_assessable_is_a_note_not_a_pass() -> None:
     result = _check(select=["CONTROL"])
     kinds = {(n.rule, n.kind) for n in result.notes}
-    assert kinds == {("CONTROL-01", "not_assessable"), ("CONTROL-03", "not_assessable"),
-                     ("CONTROL-04", "not_assessable"), ("CONTROL-05", "not_assessable")}
+    assert kinds == {
+        ("CONTROL-01", "not_assessable"),
+        ("CONTROL-03", "not_assessable"),
+        ("CONTROL-04", "not_assessable"),
+        ("CONTROL-05", "not_assessable"),
+    }
     assert result.as_dict()["not_assessed"][0]["rule"] == "CONTROL-01"
 
 
@@ -182,10 +224,17 @@ def test_every_shipped_model_checks_without_rule_errors(path) -> None:
     model = load_model(str(path))
     result = check_model(model)
     assert not result.rule_errors
-    assert list(result.metrics) == ["steps", "approvals_max", "handoffs_max", "forms_max",
-                                    "assessments_max", "expected_days_to_support",
-                                    "worst_days_to_support", "share_reaching_support",
-                                    "share_withdrawing"]
+    assert list(result.metrics) == [
+        "steps",
+        "approvals_max",
+        "handoffs_max",
+        "forms_max",
+        "assessments_max",
+        "expected_days_to_support",
+        "worst_days_to_support",
+        "share_reaching_support",
+        "share_withdrawing",
+    ]
     assert result.as_dict() == check_model(model).as_dict()
 
 
@@ -195,8 +244,10 @@ def test_models_built_in_code_with_broken_references_do_not_crash_rules() -> Non
     from sdsaudit.model import Transition
 
     model = build_model(STEPS)
-    odd_steps = tuple(replace(s, next=s.next + (Transition("ghost"),), actor="nobody")
-                      if s.id == "s2" else s for s in model.steps)
+    odd_steps = tuple(
+        replace(s, next=s.next + (Transition("ghost"),), actor="nobody") if s.id == "s2" else s
+        for s in model.steps
+    )
     odd = replace(model, start="nowhere", steps=odd_steps)
     result = check_model(odd)
     assert not result.rule_errors

@@ -28,8 +28,14 @@ def models(draw):
     steps = []
     for sid in ids:
         kind = draw(st.sampled_from(KINDS))
-        step = {"id": sid, "name": sid, "kind": kind, "actor": draw(st.sampled_from(ACTORS)),
-                "days": draw(st.integers(0, 5)), "forms": draw(st.integers(0, 2))}
+        step = {
+            "id": sid,
+            "name": sid,
+            "kind": kind,
+            "actor": draw(st.sampled_from(ACTORS)),
+            "days": draw(st.integers(0, 5)),
+            "forms": draw(st.integers(0, 2)),
+        }
         if kind == "approval":
             step.update(authority="manager", approves=["support_plan"])
         to = draw(st.lists(st.sampled_from(targets), min_size=1, max_size=3, unique=True))
@@ -42,8 +48,14 @@ def models(draw):
             nxt.append(branch)
         step["next"] = nxt
         steps.append(step)
-    steps.append({"id": "support", "name": "Support", "kind": "support",
-                  "next": [draw(st.sampled_from(ids + ["gone"]))]})
+    steps.append(
+        {
+            "id": "support",
+            "name": "Support",
+            "kind": "support",
+            "next": [draw(st.sampled_from(ids + ["gone"]))],
+        }
+    )
     steps.append({"id": "gone", "name": "Gone", "kind": "end", "outcome": "withdrew"})
     return build_model(steps)
 
@@ -108,8 +120,9 @@ def test_chain_matches_a_dense_exact_solve(model) -> None:
     chain.add_nodes_from(ctx.steps)
     p = {i: [(t, q) for t, q in transition_shares(ctx.steps[i]) if q > 0] for i in transient}
     chain.add_edges_from((i, t) for i in transient for t, _ in p[i])
-    live = [i for i in transient
-            if nx.has_path(chain, i, "support") or nx.has_path(chain, i, "gone")]
+    live = [
+        i for i in transient if nx.has_path(chain, i, "support") or nx.has_path(chain, i, "gone")
+    ]
     n = len(live)
     if model.start not in live:
         return

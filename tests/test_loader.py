@@ -72,7 +72,9 @@ def test_unknown_key_with_hint():
 
 def test_missing_required_keys_share_one_line():
     text = MINIMAL.replace("title: Minimal process\n", "").replace("as_of: 2026-04-01\n", "")
-    assert one_error(text) == "m.yaml:1:1: error: model is missing the required keys 'title', 'as_of'"
+    assert (
+        one_error(text) == "m.yaml:1:1: error: model is missing the required keys 'title', 'as_of'"
+    )
 
 
 def test_missing_required_key():
@@ -197,7 +199,9 @@ def test_shares_out_of_range_and_over_one():
         "next: [support]",
         "next:\n      - {to: support, share: 0.7}\n      - {to: contact, share: 0.6, rework: true}",
     )
-    assert "the shares of the branches of step 'contact' add up to 1.3, more than 1" in one_error(text)
+    assert "the shares of the branches of step 'contact' add up to 1.3, more than 1" in one_error(
+        text
+    )
     text = MINIMAL.replace(
         "next: [support]",
         "next:\n      - {to: support, share: 0.7}\n      - {to: contact, share: 0.2, rework: true}",

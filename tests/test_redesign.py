@@ -44,13 +44,19 @@ def test_proposal_on_every_shipped_model(path):
     assert proposal.fixed
     for rule in proposal.fixed:
         assert new[rule] < old[rule], rule
-    errors = match_findings([f for f in before.findings if f.severity == "error"],
-                            [f for f in after.findings if f.severity == "error"])
+    errors = match_findings(
+        [f for f in before.findings if f.severity == "error"],
+        [f for f in after.findings if f.severity == "error"],
+    )
     assert errors.new == ()
     assert sum(new.values()) < sum(old.values())
     # the written patch, read back and applied again, gives the same to-be model byte for byte
-    again = apply_patch_text(text, parse_patch(dump_patch(proposal.patch), "patch.yaml"),
-                             model_path=str(path), result_path="to-be.yaml")
+    again = apply_patch_text(
+        text,
+        parse_patch(dump_patch(proposal.patch), "patch.yaml"),
+        model_path=str(path),
+        result_path="to-be.yaml",
+    )
     assert again.text == proposal.scenario.to_be.text
 
 
@@ -129,12 +135,22 @@ def test_whatif_prints_and_writes(tmp_path):
     written = runner.invoke(main, ["whatif", str(EXAMPLE), str(patch), "-o", str(out)])
     assert written.exit_code == 0, written.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "compare.html", "compare.json", "compare.md", "compare.txt", "map.svg", "to-be.yaml"]
+        "compare.html",
+        "compare.json",
+        "compare.md",
+        "compare.txt",
+        "map.svg",
+        "to-be.yaml",
+    ]
     load_model_text((out / "to-be.yaml").read_text(), "to-be.yaml")
     again = runner.invoke(main, ["whatif", str(EXAMPLE), str(patch), "-o", str(out)])
     assert again.exit_code == 2 and "refusing to overwrite" in again.output
-    assert runner.invoke(main, ["whatif", str(EXAMPLE), str(patch), "-o", str(out),
-                                "--force"]).exit_code == 0
+    assert (
+        runner.invoke(
+            main, ["whatif", str(EXAMPLE), str(patch), "-o", str(out), "--force"]
+        ).exit_code
+        == 0
+    )
 
 
 def test_whatif_reports_patch_errors_with_positions(tmp_path):
@@ -151,8 +167,15 @@ def test_redesign_writes_everything(tmp_path):
     result = runner.invoke(main, ["redesign", str(TRADITIONAL), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "compare.html", "compare.json", "compare.md", "compare.txt", "map.svg", "patch.yaml",
-        "redesign.json", "to-be.yaml"]
+        "compare.html",
+        "compare.json",
+        "compare.md",
+        "compare.txt",
+        "map.svg",
+        "patch.yaml",
+        "redesign.json",
+        "to-be.yaml",
+    ]
     summary = json.loads((out / "redesign.json").read_text())
     assert summary["fixed"]["AUTH-03"] == {"before": 3, "after": 0}
     parse_patch((out / "patch.yaml").read_text(), "patch.yaml")
@@ -162,8 +185,9 @@ def test_redesign_writes_everything(tmp_path):
 
 def test_redesign_of_a_clean_model_writes_nothing(tmp_path):
     out = tmp_path / "lean"
-    result = runner.invoke(main, ["redesign", str(ROOT / "process_models" / "lean.yaml"),
-                                  "-o", str(out)])
+    result = runner.invoke(
+        main, ["redesign", str(ROOT / "process_models" / "lean.yaml"), "-o", str(out)]
+    )
     assert result.exit_code == 0
     assert "nothing to propose" in result.output and not out.exists()
 
@@ -175,12 +199,32 @@ def test_redesign_page_is_accessible(tmp_path):
     assert violations == [], format_violations(violations)
 
 
-@pytest.mark.parametrize("args,folder,names", [
-    (["whatif", "examples/exampleshire/2026.yaml", "examples/redesign/exampleshire/patch.yaml"],
-     "exampleshire", ("to-be.yaml", "compare.txt", "compare.json", "compare.md")),
-    (["redesign", "process_models/traditional.yaml"], "traditional",
-     ("patch.yaml", "to-be.yaml", "redesign.json", "compare.txt", "compare.json", "compare.md")),
-])
+@pytest.mark.parametrize(
+    "args,folder,names",
+    [
+        (
+            [
+                "whatif",
+                "examples/exampleshire/2026.yaml",
+                "examples/redesign/exampleshire/patch.yaml",
+            ],
+            "exampleshire",
+            ("to-be.yaml", "compare.txt", "compare.json", "compare.md"),
+        ),
+        (
+            ["redesign", "process_models/traditional.yaml"],
+            "traditional",
+            (
+                "patch.yaml",
+                "to-be.yaml",
+                "redesign.json",
+                "compare.txt",
+                "compare.json",
+                "compare.md",
+            ),
+        ),
+    ],
+)
 def test_the_redesign_examples_are_current(tmp_path, monkeypatch, args, folder, names):
     monkeypatch.chdir(ROOT)
     result = runner.invoke(main, [*args, "-o", str(tmp_path)])
@@ -188,5 +232,6 @@ def test_the_redesign_examples_are_current(tmp_path, monkeypatch, args, folder, 
     for name in names:
         shipped = ROOT / "examples" / "redesign" / folder / "out" / name
         assert (tmp_path / name).read_text() == shipped.read_text(), (
-            f"{shipped} is out of date: run scripts/update-examples.sh and review the diff")
+            f"{shipped} is out of date: run scripts/update-examples.sh and review the diff"
+        )
     load_model_text((tmp_path / "to-be.yaml").read_text(), "to-be.yaml")

@@ -21,21 +21,48 @@ from .rules.helpers import model_text
 NEW = ["SEQ-07", "SEQ-08", "SEQ-09", "CONTROL-05"]
 # A process that is clean apart from the policies each test gives it.
 STEPS = [
-    {"id": "s1", "name": "Contact", "kind": "contact", "actor": "a", "person": "consulted",
-     "tells": ["options", "indicative_budget", "contribution"], "next": ["plan"]},
-    {"id": "plan", "name": "Planning", "kind": "planning", "actor": "person", "person": "leads",
-     "next": ["support"]},
+    {
+        "id": "s1",
+        "name": "Contact",
+        "kind": "contact",
+        "actor": "a",
+        "person": "consulted",
+        "tells": ["options", "indicative_budget", "contribution"],
+        "next": ["plan"],
+    },
+    {
+        "id": "plan",
+        "name": "Planning",
+        "kind": "planning",
+        "actor": "person",
+        "person": "leads",
+        "next": ["support"],
+    },
     {"id": "support", "name": "Support", "kind": "support", "next": ["review"]},
-    {"id": "review", "name": "Review", "kind": "review", "actor": "a", "person": "involved",
-     "next": ["support"]},
+    {
+        "id": "review",
+        "name": "Review",
+        "kind": "review",
+        "actor": "a",
+        "person": "involved",
+        "next": ["support"],
+    },
 ]
 
 
 def _policies(**policies: object) -> str:
-    stated = {"allowed_uses": ["personal_assistants", "community_activities"],
-              "prepaid_card_default": False, **policies}
-    return model_text(STEPS, {"options": ["direct_payment", "individual_service_fund",
-                                          "council_managed", "mixed"], "policies": stated})
+    stated = {
+        "allowed_uses": ["personal_assistants", "community_activities"],
+        "prepaid_card_default": False,
+        **policies,
+    }
+    return model_text(
+        STEPS,
+        {
+            "options": ["direct_payment", "individual_service_fund", "council_managed", "mixed"],
+            "policies": stated,
+        },
+    )
 
 
 def _check(path: str):
@@ -53,13 +80,20 @@ def test_the_worked_example_passes_its_review_policy_and_direct_payments_follow_
 
 
 def test_direct_payments_without_their_own_review_follow_the_plan_review():
-    late = load_model_text(_policies(review={"first_days": 200, "interval_days": 365},
-                                     allocation_method_published=True))
+    late = load_model_text(
+        _policies(
+            review={"first_days": 200, "interval_days": 365}, allocation_method_published=True
+        )
+    )
     found = _found(check_model(late, select=NEW))
     assert ("SEQ-09", ("dp_review",)) in found and ("SEQ-07", ("review",)) in found
-    own = load_model_text(_policies(review={"first_days": 200, "interval_days": 365},
-                                    dp_review={"first_days": 90, "interval_days": 365},
-                                    allocation_method_published=True))
+    own = load_model_text(
+        _policies(
+            review={"first_days": 200, "interval_days": 365},
+            dp_review={"first_days": 90, "interval_days": 365},
+            allocation_method_published=True,
+        )
+    )
     assert ("SEQ-09", ("dp_review",)) not in _found(check_model(own, select=NEW))
 
 
@@ -78,8 +112,9 @@ def test_traditional_reviews_first_after_a_year_and_keeps_its_method_private():
 
 
 def test_thresholds_are_options():
-    model = load_model_text(_policies(review={"first_days": 90, "interval_days": 400},
-                                      dp_review={"first_days": 200}))
+    model = load_model_text(
+        _policies(review={"first_days": 90, "interval_days": 400}, dp_review={"first_days": 200})
+    )
     ctx = Context(model)
     assert list(RULES["SEQ-07"](ctx, {"max_first_review_days": 90})) == []
     assert len(list(RULES["SEQ-07"](ctx, {"max_first_review_days": 89}))) == 1
@@ -94,12 +129,20 @@ def _overall(text: str) -> dict[str, int]:
 
 
 def test_what_each_finding_costs_overall():
-    good = _overall(_policies(review={"first_days": 56, "interval_days": 365},
-                              dp_review={"first_days": 56, "interval_days": 365},
-                              allocation_method_published=True))
-    bad = _overall(_policies(review={"first_days": 90, "interval_days": 730},
-                             dp_review={"first_days": 270, "interval_days": 730},
-                             allocation_method_published=False))
+    good = _overall(
+        _policies(
+            review={"first_days": 56, "interval_days": 365},
+            dp_review={"first_days": 56, "interval_days": 365},
+            allocation_method_published=True,
+        )
+    )
+    bad = _overall(
+        _policies(
+            review={"first_days": 90, "interval_days": 730},
+            dp_review={"first_days": 270, "interval_days": 730},
+            allocation_method_published=False,
+        )
+    )
     # SEQ-07 heard 5, in control 2; SEQ-08 twice, heard 3 and in control 2 each;
     # SEQ-09 in control 5; CONTROL-05 in control 5, simple 3
     assert good["heard"] - bad["heard"] == 5 + 2 * 3
@@ -107,25 +150,32 @@ def test_what_each_finding_costs_overall():
     assert good["simple"] - bad["simple"] == 3
 
 
-@pytest.mark.parametrize("fixed", [
-    {"review": {"first_days": 56, "interval_days": 730}},
-    {"review": {"first_days": 90, "interval_days": 365}},
-    {"dp_review": {"first_days": 183, "interval_days": 730}},
-    {"allocation_method_published": True},
-])
+@pytest.mark.parametrize(
+    "fixed",
+    [
+        {"review": {"first_days": 56, "interval_days": 730}},
+        {"review": {"first_days": 90, "interval_days": 365}},
+        {"dp_review": {"first_days": 183, "interval_days": 730}},
+        {"allocation_method_published": True},
+    ],
+)
 def test_fixing_one_policy_never_lowers_a_score(fixed):
-    late = {"review": {"first_days": 90, "interval_days": 730},
-            "dp_review": {"first_days": 270, "interval_days": 730},
-            "allocation_method_published": False}
+    late = {
+        "review": {"first_days": 90, "interval_days": 730},
+        "dp_review": {"first_days": 270, "interval_days": 730},
+        "allocation_method_published": False,
+    }
     before, after = _overall(_policies(**late)), _overall(_policies(**{**late, **fixed}))
     assert all(after[b] >= before[b] for b in before)
     assert after != before
 
 
 def test_redesign_sets_each_policy_to_its_target_and_aligns_the_direct_payment_review():
-    text = _policies(review={"first_days": 42, "interval_days": 730},
-                     dp_review={"first_days": 270, "interval_days": 500},
-                     allocation_method_published=False)
+    text = _policies(
+        review={"first_days": 42, "interval_days": 730},
+        dp_review={"first_days": 270, "interval_days": 500},
+        allocation_method_published=False,
+    )
     proposal = propose(text)
     assert proposal is not None
     assert set(proposal.fixed) == {"SEQ-08", "SEQ-09", "CONTROL-05"}  # 42 days is in time

@@ -73,26 +73,48 @@ steps:
 
 
 def tiny(person: str = "leads", days: float = 0, forms: int = 0) -> str:
-    return (TINY.replace("PERSON", person).replace("DAYS", str(days))
-            .replace("FORMS", str(forms)))
+    return TINY.replace("PERSON", person).replace("DAYS", str(days)).replace("FORMS", str(forms))
 
 
 def result_for(model, findings=(), metrics=None, notes=()) -> CheckResult:
-    return CheckResult(path=model.path, council=model.council, title=model.title,
-                       as_of=str(model.as_of), findings=tuple(findings),
-                       metrics=dict(metrics or {}), notes=tuple(notes))
+    return CheckResult(
+        path=model.path,
+        council=model.council,
+        title=model.title,
+        as_of=str(model.as_of),
+        findings=tuple(findings),
+        metrics=dict(metrics or {}),
+        notes=tuple(notes),
+    )
 
 
-def finding(rule: str, steps=(), subject=(), *, blocks=("simple",), severity="warning",
-            waived=False, reason=None) -> Finding:
-    return Finding(rule=rule, slug=rule.lower(), severity=severity, blocks=tuple(blocks),
-                   steps=tuple(steps), message=f"{rule} message", subject=tuple(subject),
-                   waived=waived, waiver_reason=reason)
+def finding(
+    rule: str,
+    steps=(),
+    subject=(),
+    *,
+    blocks=("simple",),
+    severity="warning",
+    waived=False,
+    reason=None,
+) -> Finding:
+    return Finding(
+        rule=rule,
+        slug=rule.lower(),
+        severity=severity,
+        blocks=tuple(blocks),
+        steps=tuple(steps),
+        message=f"{rule} message",
+        subject=tuple(subject),
+        waived=waived,
+        waiver_reason=reason,
+    )
 
 
 def rebuilds(scores: Scores) -> bool:
-    return all(sum(r.points for r in scores.reasons if r.block == b) == scores.of(b)
-               for b in BLOCKS)
+    return all(
+        sum(r.points for r in scores.reasons if r.block == b) == scores.of(b) for b in BLOCKS
+    )
 
 
 def step(report: ScoreReport, step_id: str):
@@ -136,9 +158,9 @@ def test_findings_cost_points_at_the_steps_their_mode_chooses():
     model = load_model(str(EXAMPLE))
     findings = [
         finding("SIMPLE-01", ("first_contact", "financial_assessment"), ("contact_details",)),
-        finding("AUTH-02", ("sign_off", "panel_review")),            # later: panel_review only
-        finding("AUTH-03", ("sign_off", "panel_review")),            # last: panel_review only
-        finding("HEARD-03", ("panel_review",), blocks=("heard",)),   # each
+        finding("AUTH-02", ("sign_off", "panel_review")),  # later: panel_review only
+        finding("AUTH-03", ("sign_off", "panel_review")),  # last: panel_review only
+        finding("HEARD-03", ("panel_review",), blocks=("heard",)),  # each
         finding("HAND-01", ("assessment", "financial_assessment")),  # none
     ]
     report = score_model(model, result_for(model, findings))
@@ -182,14 +204,28 @@ def test_overall_by_hand_with_caps_figures_and_a_waived_finding():
     model = load_model_text(tiny(person="involved"))
     findings = [
         finding("HEARD-02", blocks=("heard", "in_control"), severity="info"),
-        finding("CONTROL-01", subject=("individual_service_fund", "direct_payment"),
-                blocks=("in_control",)),
+        finding(
+            "CONTROL-01",
+            subject=("individual_service_fund", "direct_payment"),
+            blocks=("in_control",),
+        ),
         *[finding("SIMPLE-01", ("plan", "fa"), (f"topic{i}",)) for i in range(7)],
-        finding("CONTROL-02", subject=("no PAs",), blocks=("in_control",), waived=True,
-                reason="going in April"),
+        finding(
+            "CONTROL-02",
+            subject=("no PAs",),
+            blocks=("in_control",),
+            waived=True,
+            reason="going in April",
+        ),
     ]
-    metrics = {"expected_days_to_support": 40, "handoffs_max": 5, "approvals_max": None,
-               "forms_max": 2, "assessments_max": 0, "share_withdrawing": 0.05}
+    metrics = {
+        "expected_days_to_support": 40,
+        "handoffs_max": 5,
+        "approvals_max": None,
+        "forms_max": 2,
+        "assessments_max": 0,
+        "share_withdrawing": 0.05,
+    }
     report = score_model(model, result_for(model, findings, metrics))
     # heard: planning lowest 'involved' (1 level short x 6) = -6; HEARD-02 -10
     assert report.overall.heard == 100 - 6 - 10
@@ -221,7 +257,8 @@ def test_waived_findings_can_be_left_out_by_the_weights(tmp_path):
 
 def test_a_policy_not_stated_is_scored_as_its_worst_case():
     text = tiny().replace(
-        "options: [direct_payment, individual_service_fund, council_managed, mixed]\n", "")
+        "options: [direct_payment, individual_service_fund, council_managed, mixed]\n", ""
+    )
     text = text.replace("  prepaid_card_default: false\n", "")
     model = load_model_text(text)
     report = score_model(model, result_for(model))
@@ -233,16 +270,25 @@ def test_a_policy_not_stated_is_scored_as_its_worst_case():
 
 def test_review_and_allocation_policies_not_stated_are_scored_as_their_worst_case():
     stated = load_model_text(tiny())
-    text = tiny().replace("  allocation_method_published: true\n", "").replace(
-        "  review: {first_days: 56, interval_days: 365}\n", "")
+    text = (
+        tiny()
+        .replace("  allocation_method_published: true\n", "")
+        .replace("  review: {first_days: 56, interval_days: 365}\n", "")
+    )
     model = load_model_text(text)
     report = score_model(model, check_model(model))
     fields = {r.field for r in report.overall.reasons if r.kind == "not_stated"}
-    assert fields == {"policies.allocation_method_published", "policies.review.first_days",
-                      "policies.review.interval_days", "policies.dp_first_review_days"}
-    late = load_model_text(tiny().replace("allocation_method_published: true",
-                                          "allocation_method_published: false").replace(
-        "first_days: 56, interval_days: 365", "first_days: 400, interval_days: 900"))
+    assert fields == {
+        "policies.allocation_method_published",
+        "policies.review.first_days",
+        "policies.review.interval_days",
+        "policies.dp_first_review_days",
+    }
+    late = load_model_text(
+        tiny()
+        .replace("allocation_method_published: true", "allocation_method_published: false")
+        .replace("first_days: 56, interval_days: 365", "first_days: 400, interval_days: 900")
+    )
     for block in ("heard", "simple", "in_control"):
         unstated = getattr(report.overall, block)
         stated_late = getattr(score_model(late, check_model(late)).overall, block)
@@ -333,8 +379,16 @@ def test_the_worked_example_in_the_docs_matches_the_code():
     got["overall"] = (report.overall.heard, report.overall.simple, report.overall.in_control)
     assert got == rows
     fired = sorted({f.rule for f in check_model(model).findings})
-    assert fired == ["CONTROL-01", "CONTROL-02", "CONTROL-03", "HEARD-02", "SEQ-03", "SEQ-04",
-                     "SIMPLE-01", "SIMPLE-02"]
+    assert fired == [
+        "CONTROL-01",
+        "CONTROL-02",
+        "CONTROL-03",
+        "HEARD-02",
+        "SEQ-03",
+        "SEQ-04",
+        "SIMPLE-01",
+        "SIMPLE-02",
+    ]
 
 
 def test_the_rule_table_in_the_docs_matches_the_weights():
@@ -378,8 +432,9 @@ def test_the_shipped_weights_are_complete():
 def test_a_bad_weights_file_reports_every_problem_with_its_line(tmp_path):
     text = (ROOT / "criteria" / "weights.yaml").read_text(encoding="utf-8")
     text = text.replace("points_per_form: 5", "points_per_form: five")
-    text = text.replace("    at: last\n    step: {simple: 10}",
-                        "    at: final\n    step: {simple: 10}")
+    text = text.replace(
+        "    at: last\n    step: {simple: 10}", "    at: final\n    step: {simple: 10}"
+    )
     text = text.replace("  points: 100\n", "  points: 100\n  colour: red\n")
     path = tmp_path / "weights.yaml"
     path.write_text(text, encoding="utf-8")
@@ -401,14 +456,22 @@ def test_json_has_the_cli_shape_and_reasons_rebuild_every_number():
     data = json.loads(result.output)
     assert set(data["overall"]) == {"heard", "simple", "in_control"}
     for block in BLOCKS:
-        assert sum(r["points"] for r in data["overall_reasons"] if r["block"] == block) \
+        assert (
+            sum(r["points"] for r in data["overall_reasons"] if r["block"] == block)
             == data["overall"][block]
+        )
     for row in data["steps"]:
         assert {"id", "heard", "simple", "in_control", "reasons"} <= set(row)
         for block in BLOCKS:
             assert sum(r["points"] for r in row["reasons"] if r["block"] == block) == row[block]
     assert [t["theme"] for t in data["themes"]] == [
-        "MIR-WELLBEING", "MIR-INFO", "MIR-COMMUNITY", "MIR-FLEXIBLE", "MIR-CHANGE", "MIR-WORKFORCE"]
+        "MIR-WELLBEING",
+        "MIR-INFO",
+        "MIR-COMMUNITY",
+        "MIR-FLEXIBLE",
+        "MIR-CHANGE",
+        "MIR-WORKFORCE",
+    ]
     for theme in data["themes"]:
         assert theme["status"] in ("met", "partly met", "not met", "not assessed")
         assert isinstance(theme["rules"], list)

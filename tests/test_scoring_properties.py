@@ -26,21 +26,53 @@ from sdsaudit.model import PERSON_LEVELS
 from sdsaudit.scoring import ScoreReport, score_model
 from sdsaudit.source import dump
 
-KINDS = ("contact", "information", "assessment", "eligibility", "financial_assessment",
-         "allocation", "planning", "advocacy", "approval", "arranging", "decision", "wait")
-ACTORS = {"person": "person", "carer": "carer", "team": "council", "other_team": "council",
-          "finance": "finance", "panel": "panel"}
+KINDS = (
+    "contact",
+    "information",
+    "assessment",
+    "eligibility",
+    "financial_assessment",
+    "allocation",
+    "planning",
+    "advocacy",
+    "approval",
+    "arranging",
+    "decision",
+    "wait",
+)
+ACTORS = {
+    "person": "person",
+    "carer": "carer",
+    "team": "council",
+    "other_team": "council",
+    "finance": "finance",
+    "panel": "panel",
+}
 TOPICS = ("contact_details", "income", "daily_living", "what_matters", "gp_details")
-TELLS = ("process", "charging_rules", "indicative_budget", "contribution", "final_budget",
-         "options")
-ARTEFACTS = ("assessment", "support_plan", "final_budget", "indicative_budget",
-             "financial_assessment")
+TELLS = (
+    "process",
+    "charging_rules",
+    "indicative_budget",
+    "contribution",
+    "final_budget",
+    "options",
+)
+ARTEFACTS = (
+    "assessment",
+    "support_plan",
+    "final_budget",
+    "indicative_budget",
+    "financial_assessment",
+)
 OPTIONS = ("direct_payment", "individual_service_fund", "council_managed", "mixed")
 USES = ("personal_assistants", "community_activities", "equipment", "traditional_services")
 RESTRICTIONS = ("Approved providers only", "Receipts every month", "No family carers paid")
 
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @st.composite
@@ -51,52 +83,72 @@ def model_data(draw) -> dict:
     steps = []
     for i, sid in enumerate(ids):
         kind = draw(st.sampled_from(KINDS))
-        step: dict = {"id": sid, "name": f"Step {i}", "kind": kind,
-                      "actor": draw(st.sampled_from(sorted(ACTORS))),
-                      "person": draw(st.sampled_from(PERSON_LEVELS)),
-                      "days": draw(st.sampled_from([0, 1, 2.5, 3, 7, 14, 21, 40])),
-                      "forms": draw(st.integers(min_value=0, max_value=3)),
-                      "asks": draw(st.lists(st.sampled_from(TOPICS), max_size=3, unique=True)),
-                      "tells": draw(st.lists(st.sampled_from(TELLS), max_size=2, unique=True)),
-                      "produces": draw(st.lists(st.sampled_from(ARTEFACTS), max_size=2,
-                                                unique=True))}
+        step: dict = {
+            "id": sid,
+            "name": f"Step {i}",
+            "kind": kind,
+            "actor": draw(st.sampled_from(sorted(ACTORS))),
+            "person": draw(st.sampled_from(PERSON_LEVELS)),
+            "days": draw(st.sampled_from([0, 1, 2.5, 3, 7, 14, 21, 40])),
+            "forms": draw(st.integers(min_value=0, max_value=3)),
+            "asks": draw(st.lists(st.sampled_from(TOPICS), max_size=3, unique=True)),
+            "tells": draw(st.lists(st.sampled_from(TELLS), max_size=2, unique=True)),
+            "produces": draw(st.lists(st.sampled_from(ARTEFACTS), max_size=2, unique=True)),
+        }
         if draw(st.integers(0, 3)) == 0:
             step["restrictions"] = [draw(st.sampled_from(RESTRICTIONS))]
         if kind == "approval":
             step["authority"] = draw(st.sampled_from(["low", "top"]))
-            step["approves"] = draw(st.lists(st.sampled_from(ARTEFACTS), min_size=1,
-                                             max_size=2, unique=True))
-        later = ids[i + 1:] + ["support", "gone"]
+            step["approves"] = draw(
+                st.lists(st.sampled_from(ARTEFACTS), min_size=1, max_size=2, unique=True)
+            )
+        later = ids[i + 1 :] + ["support", "gone"]
         targets = draw(st.lists(st.sampled_from(later), min_size=1, max_size=2, unique=True))
         step["next"] = [{"to": t} for t in targets]
         if i > 0 and draw(st.integers(0, 4)) == 0:
-            step["next"].append({"to": draw(st.sampled_from(ids[:i + 1])),
-                                 "rework": draw(st.booleans())})
+            step["next"].append(
+                {"to": draw(st.sampled_from(ids[: i + 1])), "rework": draw(st.booleans())}
+            )
         steps.append(step)
     steps.append({"id": "support", "name": "Support", "kind": "support", "next": ["rv"]})
-    steps.append({"id": "rv", "name": "Review", "kind": "review", "actor": "team",
-                  "person": draw(st.sampled_from(PERSON_LEVELS)), "asks": ["income"],
-                  "next": ["support"]})
+    steps.append(
+        {
+            "id": "rv",
+            "name": "Review",
+            "kind": "review",
+            "actor": "team",
+            "person": draw(st.sampled_from(PERSON_LEVELS)),
+            "asks": ["income"],
+            "next": ["support"],
+        }
+    )
     steps.append({"id": "gone", "name": "Withdrew", "kind": "end", "outcome": "withdrew"})
     data: dict = {
-        "sdsaudit": 1, "council": "Random Council", "title": "Random", "as_of": "2026-04-01",
+        "sdsaudit": 1,
+        "council": "Random Council",
+        "title": "Random",
+        "as_of": "2026-04-01",
         "authorities": [{"id": "low", "name": "Low", "limit": 500}, {"id": "top", "name": "Top"}],
         "actors": {a: {"name": a.title(), "kind": k} for a, k in ACTORS.items()},
-        "start": "s0", "steps": steps,
+        "start": "s0",
+        "steps": steps,
     }
     if draw(st.booleans()):
         data["options"] = draw(st.lists(st.sampled_from(OPTIONS), max_size=4, unique=True))
     policies: dict = {}
     if draw(st.booleans()):
         policies["allowed_uses"] = draw(st.lists(st.sampled_from(USES), max_size=4, unique=True))
-    policies["restrictions"] = draw(st.lists(st.sampled_from(RESTRICTIONS), max_size=2,
-                                             unique=True))
+    policies["restrictions"] = draw(
+        st.lists(st.sampled_from(RESTRICTIONS), max_size=2, unique=True)
+    )
     if draw(st.booleans()):
         policies["prepaid_card_default"] = draw(st.booleans())
     data["policies"] = policies
     if draw(st.booleans()):
-        data["targets"] = {"max_days_to_support": draw(st.sampled_from([10, 28, 60])),
-                           "max_forms": draw(st.integers(0, 3))}
+        data["targets"] = {
+            "max_days_to_support": draw(st.sampled_from([10, 28, 60])),
+            "max_forms": draw(st.integers(0, 3)),
+        }
     return data
 
 
@@ -153,16 +205,18 @@ def removal(draw, data: dict) -> tuple[str, dict]:
     elif what == "restriction":
         holders = [s for s in steps if s.get("restrictions")]
         if new["policies"]["restrictions"] and (not holders or draw(st.booleans())):
-            new["policies"]["restrictions"].pop(draw(st.integers(
-                0, len(new["policies"]["restrictions"]) - 1)))
+            new["policies"]["restrictions"].pop(
+                draw(st.integers(0, len(new["policies"]["restrictions"]) - 1))
+            )
         elif holders:
             draw(st.sampled_from(holders)).pop("restrictions")
     elif what == "tell":
         word = draw(st.sampled_from(["indicative_budget", "contribution", "options"]))
         step["tells"] = sorted(set(step.get("tells", [])) | {word})
     elif what == "option":
-        new["options"].append(draw(st.sampled_from([o for o in OPTIONS
-                                                    if o not in new["options"]])))
+        new["options"].append(
+            draw(st.sampled_from([o for o in OPTIONS if o not in new["options"]]))
+        )
     elif what == "use":
         missing = [u for u in USES if u not in new["policies"]["allowed_uses"]]
         if missing:
@@ -205,8 +259,20 @@ def test_reasons_rebuild_every_score_and_runs_are_identical(data):
 
 # --------------------------------------------------------------------------- scoring alone
 
-RULES = ("SIMPLE-01", "AUTH-02", "AUTH-03", "HEARD-01", "HEARD-02", "HEARD-03", "CONTROL-01",
-         "CONTROL-02", "SEQ-03", "SEQ-04", "STRUCT-04", "NEW-99")
+RULES = (
+    "SIMPLE-01",
+    "AUTH-02",
+    "AUTH-03",
+    "HEARD-01",
+    "HEARD-02",
+    "HEARD-03",
+    "CONTROL-01",
+    "CONTROL-02",
+    "SEQ-03",
+    "SEQ-04",
+    "STRUCT-04",
+    "NEW-99",
+)
 BLOCK_SETS = (("heard",), ("simple",), ("in_control",), ("heard", "in_control"))
 
 
@@ -214,30 +280,45 @@ BLOCK_SETS = (("heard",), ("simple",), ("in_control",), ("heard", "in_control"))
 def hand_findings(draw, step_ids: list[str]) -> list[Finding]:
     out = []
     for _ in range(draw(st.integers(0, 12))):
-        out.append(Finding(
-            rule=draw(st.sampled_from(RULES)), slug="x",
-            severity=draw(st.sampled_from(["info", "warning", "error"])),
-            blocks=draw(st.sampled_from(BLOCK_SETS)),
-            steps=tuple(draw(st.lists(st.sampled_from(step_ids), max_size=3))),
-            message="m", subject=tuple(draw(st.lists(st.sampled_from(OPTIONS), max_size=3,
-                                                      unique=True))),
-            waived=draw(st.booleans())))
+        out.append(
+            Finding(
+                rule=draw(st.sampled_from(RULES)),
+                slug="x",
+                severity=draw(st.sampled_from(["info", "warning", "error"])),
+                blocks=draw(st.sampled_from(BLOCK_SETS)),
+                steps=tuple(draw(st.lists(st.sampled_from(step_ids), max_size=3))),
+                message="m",
+                subject=tuple(draw(st.lists(st.sampled_from(OPTIONS), max_size=3, unique=True))),
+                waived=draw(st.booleans()),
+            )
+        )
     return out
 
 
-FIGURES = st.fixed_dictionaries({}, optional={
-    "expected_days_to_support": st.one_of(st.none(), st.floats(0, 400).map(lambda x: round(x, 1))),
-    "handoffs_max": st.one_of(st.none(), st.integers(0, 15)),
-    "approvals_max": st.one_of(st.none(), st.integers(0, 6)),
-    "forms_max": st.one_of(st.none(), st.integers(0, 10)),
-    "assessments_max": st.one_of(st.none(), st.integers(0, 4)),
-    "share_withdrawing": st.floats(0, 1).map(lambda x: round(x, 4)),
-})
+FIGURES = st.fixed_dictionaries(
+    {},
+    optional={
+        "expected_days_to_support": st.one_of(
+            st.none(), st.floats(0, 400).map(lambda x: round(x, 1))
+        ),
+        "handoffs_max": st.one_of(st.none(), st.integers(0, 15)),
+        "approvals_max": st.one_of(st.none(), st.integers(0, 6)),
+        "forms_max": st.one_of(st.none(), st.integers(0, 10)),
+        "assessments_max": st.one_of(st.none(), st.integers(0, 4)),
+        "share_withdrawing": st.floats(0, 1).map(lambda x: round(x, 4)),
+    },
+)
 
 
 def check_result(findings, metrics) -> CheckResult:
-    return CheckResult(path="random.yaml", council="C", title="T", as_of="2026-04-01",
-                       findings=tuple(findings), metrics=dict(metrics))
+    return CheckResult(
+        path="random.yaml",
+        council="C",
+        title="T",
+        as_of="2026-04-01",
+        findings=tuple(findings),
+        metrics=dict(metrics),
+    )
 
 
 @SETTINGS
@@ -250,7 +331,7 @@ def test_dropping_any_finding_never_lowers_any_score(data):
     rebuilt(full)
     if findings:
         i = data.draw(st.integers(0, len(findings) - 1))
-        fewer = findings[:i] + findings[i + 1:]
+        fewer = findings[:i] + findings[i + 1 :]
         assert_not_lower(full, score_model(model, check_result(fewer, metrics)), "drop")
 
 
@@ -266,5 +347,8 @@ def test_a_lower_figure_never_lowers_a_score(data):
     value = metrics[key]
     # a figure that could not be worked out (None) is the worst case of all
     lower[key] = 0 if value is None else data.draw(st.sampled_from([0, value / 2, value]))
-    assert_not_lower(score_model(model, check_result((), metrics)),
-                     score_model(model, check_result((), lower)), key)
+    assert_not_lower(
+        score_model(model, check_result((), metrics)),
+        score_model(model, check_result((), lower)),
+        key,
+    )

@@ -56,8 +56,9 @@ THEME = Theme("MIR-TEST", "Test", ("A gist.",), ("A-01", "A-02", "A-03", "A-04")
 
 
 def result(*findings: Finding, notes: tuple[RuleNote, ...] = ()) -> CheckResult:
-    return CheckResult(path="m.yaml", council="C", title="T", as_of="2026-04-01",
-                       findings=findings, notes=notes)
+    return CheckResult(
+        path="m.yaml", council="C", title="T", as_of="2026-04-01", findings=findings, notes=notes
+    )
 
 
 def hit(rule: str, severity: str = "warning", waived: bool = False) -> Finding:
@@ -123,7 +124,8 @@ def test_traditional_meets_none():
     assert statuses(TRADITIONAL)["MIR-COMMUNITY"] == "not met"
 
 
-@pytest.mark.parametrize("theme, status",
-                         [("MIR-COMMUNITY", "met"), ("MIR-WORKFORCE", "partly met")])
+@pytest.mark.parametrize(
+    "theme, status", [("MIR-COMMUNITY", "met"), ("MIR-WORKFORCE", "partly met")]
+)
 def test_exampleshire_waived_restriction_leaves_communities_met(theme, status):
     assert statuses(EXAMPLE)[theme] == status

@@ -72,7 +72,9 @@ def test_self_referencing_alias(tmp_path):
 @pytest.mark.parametrize("depth", [60, 5000])
 def test_depth_cap(tmp_path, depth):
     # 60 trips sdsaudit's own cap; 5000 may trip libyaml's first, with the same message
-    assert "nested more than 40 levels" in problem("a: " + "[" * depth + "]" * depth + "\n", tmp_path)
+    assert "nested more than 40 levels" in problem(
+        "a: " + "[" * depth + "]" * depth + "\n", tmp_path
+    )
 
 
 def test_scalars_kept_as_text():

@@ -67,8 +67,10 @@ def test_invalid_survey_exits_2_with_located_errors(tmp_path):
     path = write_csv(tmp_path / "bad.csv", [base_row(1), base_row(2, group="carers")])
     result = run("survey", str(path), "-o", str(tmp_path / "out"))
     assert result.exit_code == 2
-    assert f"{path}:3:4: error: group: 'carers' is not one of carer, person (did you mean " \
-           "'carer'?)" in result.output
+    assert (
+        f"{path}:3:4: error: group: 'carers' is not one of carer, person (did you mean "
+        "'carer'?)" in result.output
+    )
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
 
@@ -156,7 +158,8 @@ def test_markdown_marks_suppression(in_repo, tmp_path):
 
 def _generator():
     spec = importlib.util.spec_from_file_location(
-        "survey_generate", ROOT / "examples" / "survey" / "generate.py")
+        "survey_generate", ROOT / "examples" / "survey" / "generate.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -193,8 +196,9 @@ def test_report_with_survey_adds_experience_and_gap_findings(in_repo, tmp_path):
     assert "## Experience: what people said" in (tmp_path / "report.md").read_text()
     for name in ("report.html", "report.md", "report.json"):
         assert "EX-" not in (tmp_path / name).read_text()
-    strict = run("report", MODEL, "--survey", SURVEY, "-o", str(tmp_path), "--force",
-                 "--fail-on", "warning")
+    strict = run(
+        "report", MODEL, "--survey", SURVEY, "-o", str(tmp_path), "--force", "--fail-on", "warning"
+    )
     assert strict.exit_code == 1
 
 

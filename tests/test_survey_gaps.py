@@ -33,9 +33,17 @@ def summary_with(**figures) -> SurveySummary:
             est = Estimate("shown", count, total, count / total, *wilson_interval(count, total))
         indicators.append(Indicator(ind.id, ind.block, ind.label, ind.definition, est))
     return SurveySummary(
-        source="t.csv", respondents=Count("shown", 300), min_group=10,
-        councils=(("Exampleshire County Council", Count("shown", 300)),), years=(),
-        indicators=tuple(indicators), breakdowns=(), ease=(), outcomes=(), answers=(), odds=(),
+        source="t.csv",
+        respondents=Count("shown", 300),
+        min_group=10,
+        councils=(("Exampleshire County Council", Count("shown", 300)),),
+        years=(),
+        indicators=tuple(indicators),
+        breakdowns=(),
+        ease=(),
+        outcomes=(),
+        answers=(),
+        odds=(),
         national=(),
     )
 
@@ -58,13 +66,17 @@ CASES = [
 
 @pytest.mark.parametrize("rule,model,indicator,wrong,fine,borderline", CASES)
 def test_gap_rule_fires_when_the_whole_interval_is_on_the_wrong_side(
-        rule, model, indicator, wrong, fine, borderline):
+    rule, model, indicator, wrong, fine, borderline
+):
     result = check_gaps(load_model(str(model)), summary_with(**{indicator: wrong}))
     findings = [f for f in result.findings if f.rule == rule]
     assert len(findings) == 1
     info = load_gap_catalogue().get(rule)
     assert (findings[0].severity, findings[0].slug, findings[0].blocks) == (
-        info.severity, info.slug, info.blocks)
+        info.severity,
+        info.slug,
+        info.blocks,
+    )
     assert findings[0].path == str(model)
     assert findings[0].subject == (indicator,)
     assert "95% interval" in findings[0].message
@@ -73,7 +85,8 @@ def test_gap_rule_fires_when_the_whole_interval_is_on_the_wrong_side(
 
 @pytest.mark.parametrize("rule,model,indicator,wrong,fine,borderline", CASES)
 def test_gap_rule_does_not_fire_when_the_survey_agrees(
-        rule, model, indicator, wrong, fine, borderline):
+    rule, model, indicator, wrong, fine, borderline
+):
     result = check_gaps(load_model(str(model)), summary_with(**{indicator: fine}))
     assert [f for f in result.findings if f.rule == rule] == []
     assert status(model, rule, **{indicator: fine}) == "consistent"
@@ -81,7 +94,8 @@ def test_gap_rule_does_not_fire_when_the_survey_agrees(
 
 @pytest.mark.parametrize("rule,model,indicator,wrong,fine,borderline", CASES)
 def test_gap_rule_does_not_fire_when_the_interval_reaches_the_threshold(
-        rule, model, indicator, wrong, fine, borderline):
+    rule, model, indicator, wrong, fine, borderline
+):
     result = check_gaps(load_model(str(model)), summary_with(**{indicator: borderline}))
     assert [f for f in result.findings if f.rule == rule] == []
     assert status(model, rule, **{indicator: borderline}) == "unclear"
@@ -89,7 +103,8 @@ def test_gap_rule_does_not_fire_when_the_interval_reaches_the_threshold(
 
 @pytest.mark.parametrize("rule,model,indicator,wrong,fine,borderline", CASES)
 def test_gap_rule_is_not_assessable_when_the_figure_is_suppressed(
-        rule, model, indicator, wrong, fine, borderline):
+    rule, model, indicator, wrong, fine, borderline
+):
     result = check_gaps(load_model(str(model)), summary_with(**{indicator: "small"}))
     assert [f for f in result.findings if f.rule == rule] == []
     (note,) = [n for n in result.notes if n.rule == rule]
@@ -98,8 +113,7 @@ def test_gap_rule_is_not_assessable_when_the_figure_is_suppressed(
 
 
 @pytest.mark.parametrize("rule,model,indicator,wrong,fine,borderline", CASES)
-def test_gap_rule_does_not_fire_without_the_claim(rule, model, indicator, wrong, fine,
-                                                  borderline):
+def test_gap_rule_does_not_fire_without_the_claim(rule, model, indicator, wrong, fine, borderline):
     result = check_gaps(load_model(str(TRADITIONAL)), summary_with(**{indicator: wrong}))
     assert [f for f in result.findings if f.rule == rule] == []
     assert status(TRADITIONAL, rule, **{indicator: wrong}) == "no claim"
@@ -115,8 +129,10 @@ def test_gap_01_names_the_steps_that_tell_the_budget_before_planning():
     (finding,) = [f for f in result.findings if f.rule == "GAP-01"]
     assert finding.steps == ("indicative_budget",)
     assert finding.line == 62
-    assert finding.message.startswith('The model tells the person their budget at '
-                                      '"indicative_budget", before planning, yet only 50%')
+    assert finding.message.startswith(
+        "The model tells the person their budget at "
+        '"indicative_budget", before planning, yet only 50%'
+    )
 
 
 def test_gap_01_no_claim_when_planning_can_start_before_the_budget_is_told():
@@ -128,7 +144,8 @@ def test_gap_01_no_claim_when_planning_can_start_before_the_budget_is_told():
 
 def test_gap_findings_honour_waivers():
     text = EXAMPLESHIRE.read_text().replace(
-        "waivers:\n", "waivers:\n  - {rule: GAP-01, reason: Survey predates the new letters}\n")
+        "waivers:\n", "waivers:\n  - {rule: GAP-01, reason: Survey predates the new letters}\n"
+    )
     known = set(load_catalogue().ids) | set(GAP_RULES)
     model = load_model_text(text, "waived.yaml", known_rules=known)
     result = check_gaps(model, summary_with(knew_amount=(150, 300)))
@@ -149,8 +166,9 @@ def test_a_crashing_gap_rule_is_reported_not_raised():
 
 
 def test_council_mismatch_is_noticed():
-    text = EXAMPLESHIRE.read_text().replace("council: Exampleshire County Council",
-                                            "council: Otherton Borough Council")
+    text = EXAMPLESHIRE.read_text().replace(
+        "council: Exampleshire County Council", "council: Otherton Borough Council"
+    )
     result = check_gaps(load_model_text(text, "other.yaml"), summary_with())
     assert result.council_matches is False
 

@@ -18,10 +18,18 @@ COLUMNS = [c.name for c in SPEC.columns]
 def base_row(n: int = 1, **changes: str) -> dict[str, str]:
     """A valid respondent; ``changes`` override columns."""
     row = dict.fromkeys(COLUMNS, "")
-    row.update(respondent_id=f"R{n:04d}", council="Testshire", survey_date="2025-06-01",
-               group="person", budget_option="direct_payment", views_planning="fully",
-               views_budget="fully", knew_amount="yes", help_to_plan="yes",
-               help_from="council_worker")
+    row.update(
+        respondent_id=f"R{n:04d}",
+        council="Testshire",
+        survey_date="2025-06-01",
+        group="person",
+        budget_option="direct_payment",
+        views_planning="fully",
+        views_budget="fully",
+        knew_amount="yes",
+        help_to_plan="yes",
+        help_from="council_worker",
+    )
     for part in SPEC.process_parts:
         row[part] = "easy"
     for column in SPEC.spending:
@@ -67,8 +75,9 @@ def test_survey_errors_are_model_errors_for_the_cli(tmp_path):
 def test_unknown_value_has_row_column_and_did_you_mean(tmp_path):
     path = write_csv(tmp_path / "s.csv", [base_row(1), base_row(2, knew_amount="yess")])
     (problem,) = problems_of(path)
-    assert problem.startswith(f"{path}:3:{col('knew_amount')}: error: "
-                              "knew_amount: 'yess' is not one of")
+    assert problem.startswith(
+        f"{path}:3:{col('knew_amount')}: error: knew_amount: 'yess' is not one of"
+    )
     assert "(did you mean 'yes'?)" in problem
 
 
@@ -83,7 +92,10 @@ def test_every_bad_cell_is_reported_not_just_the_first(tmp_path):
     rows = [base_row(1, group="carers"), base_row(2, budget_option="dp", outcome_dignity="beter")]
     problems = problems_of(write_csv(tmp_path / "s.csv", rows))
     assert [p.split(": error")[0].split(":", 1)[1] for p in problems] == [
-        f"2:{col('group')}", f"3:{col('budget_option')}", f"3:{col('outcome_dignity')}"]
+        f"2:{col('group')}",
+        f"3:{col('budget_option')}",
+        f"3:{col('outcome_dignity')}",
+    ]
     assert "(did you mean 'carer'?)" in problems[0]
     assert "(did you mean 'better'?)" in problems[2]
 
@@ -92,10 +104,15 @@ def test_unknown_column_in_header(tmp_path):
     columns = [("knew_amout" if c == "knew_amount" else c) for c in COLUMNS]
     rows = [{("knew_amout" if k == "knew_amount" else k): v for k, v in base_row().items()}]
     problems = problems_of(write_csv(tmp_path / "s.csv", rows, columns))
-    assert any(p.endswith("the header lacks the column 'knew_amount'") and ":1: error" in p
-               for p in problems)
-    assert any(f":1:{col('knew_amount')}: error: unknown column 'knew_amout' (did you mean "
-               "'knew_amount'?)" in p for p in problems)
+    assert any(
+        p.endswith("the header lacks the column 'knew_amount'") and ":1: error" in p
+        for p in problems
+    )
+    assert any(
+        f":1:{col('knew_amount')}: error: unknown column 'knew_amout' (did you mean "
+        "'knew_amount'?)" in p
+        for p in problems
+    )
 
 
 def test_missing_required_column(tmp_path):
@@ -123,16 +140,21 @@ def test_blank_respondent_id_council_and_date(tmp_path):
     path = write_csv(tmp_path / "s.csv", [base_row(respondent_id="", council=" ", survey_date="")])
     problems = problems_of(path)
     assert [p.split(": error: ")[1] for p in problems] == [
-        "respondent_id is blank: every row needs one", "council is blank: every row needs one",
-        "survey_date is blank: every row needs one"]
+        "respondent_id is blank: every row needs one",
+        "council is blank: every row needs one",
+        "survey_date is blank: every row needs one",
+    ]
     assert f":2:{col('respondent_id')}:" in problems[0]
 
 
-@pytest.mark.parametrize("value,message", [
-    ("03/04/2025", "survey_date '03/04/2025' is not a date written YYYY-MM-DD"),
-    ("2025-02-30", "survey_date '2025-02-30' is not a real date"),
-    ("20250401", "is not a date written YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        ("03/04/2025", "survey_date '03/04/2025' is not a date written YYYY-MM-DD"),
+        ("2025-02-30", "survey_date '2025-02-30' is not a real date"),
+        ("20250401", "is not a date written YYYY-MM-DD"),
+    ],
+)
 def test_bad_dates(tmp_path, value, message):
     (problem,) = problems_of(write_csv(tmp_path / "s.csv", [base_row(survey_date=value)]))
     assert f":2:{col('survey_date')}: error: " in problem
@@ -165,8 +187,10 @@ def test_utf16_is_refused(tmp_path):
     path = write_csv(tmp_path / "s.csv", [base_row()])
     path.write_bytes(path.read_text().encode("utf-16"))
     (problem,) = problems_of(path)
-    assert problem == f"{path}:1:1: error: the file is saved as UTF-16; save it as UTF-8 " \
-                      "(in Excel: Save As, CSV UTF-8)"
+    assert (
+        problem == f"{path}:1:1: error: the file is saved as UTF-16; save it as UTF-8 "
+        "(in Excel: Save As, CSV UTF-8)"
+    )
 
 
 def test_windows_1252_is_located_in_its_row_and_cell(tmp_path):
@@ -191,8 +215,9 @@ def test_unclosed_quote_names_the_lines_it_swallowed(tmp_path):
     text = path.read_text().replace('"starts ""here"', '"starts here')
     path.write_text(text)
     (problem,) = problems_of(path)
-    assert problem.startswith(f"{path}:3: error: this row cannot be read as CSV (unexpected end "
-                              "of data); a quote mark")
+    assert problem.startswith(
+        f"{path}:3: error: this row cannot be read as CSV (unexpected end of data); a quote mark"
+    )
 
 
 def test_a_row_that_swallows_the_next_line_says_so(tmp_path):
@@ -236,8 +261,11 @@ def test_semicolon_separated_file(tmp_path):
 
 
 def test_help_from_takes_several_helpers_but_not_nobody_with_others(tmp_path):
-    rows = [base_row(1, help_from="council_worker; family_friends"),
-            base_row(2, help_from="nobody;peer"), base_row(3, help_from="council_worker;peerr")]
+    rows = [
+        base_row(1, help_from="council_worker; family_friends"),
+        base_row(2, help_from="nobody;peer"),
+        base_row(3, help_from="council_worker;peerr"),
+    ]
     problems = problems_of(write_csv(tmp_path / "s.csv", rows))
     assert len(problems) == 2
     assert f":3:{col('help_from')}: error: help_from: 'nobody' cannot be combined" in problems[0]
@@ -248,13 +276,15 @@ def test_problems_are_capped_with_a_count_of_the_rest(tmp_path):
     rows = [base_row(n, group="nobody") for n in range(1, MAX_PROBLEMS + 51)]
     problems = problems_of(write_csv(tmp_path / "s.csv", rows))
     assert len(problems) == MAX_PROBLEMS + 1
-    assert problems[-1].endswith("error: ... and 50 more problems not shown; fix these first "
-                                 "and run again")
+    assert problems[-1].endswith(
+        "error: ... and 50 more problems not shown; fix these first and run again"
+    )
 
 
 def test_missing_file_and_folder(tmp_path):
-    assert problems_of(tmp_path / "nope.csv") == [f"{tmp_path / 'nope.csv'}: error: no such "
-                                                  "file: check the path"]
+    assert problems_of(tmp_path / "nope.csv") == [
+        f"{tmp_path / 'nope.csv'}: error: no such file: check the path"
+    ]
     assert "is a folder" in problems_of(tmp_path)[0]
 
 
@@ -275,5 +305,7 @@ def test_old_mac_line_endings_are_explained(tmp_path):
     path = write_csv(tmp_path / "s.csv", [base_row(n) for n in range(1, 11)])
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r"))
     (problem,) = problems_of(path)
-    assert problem == (f"{path}:1:1: error: the header cannot be read as CSV: its lines end in a "
-                       "lone carriage return (old Mac line endings); save it again as CSV UTF-8")
+    assert problem == (
+        f"{path}:1:1: error: the header cannot be read as CSV: its lines end in a "
+        "lone carriage return (old Mac line endings); save it again as CSV UTF-8"
+    )

@@ -20,7 +20,8 @@ AREAS = list(SPEC.life_areas)
 
 def load_generator():
     spec = importlib.util.spec_from_file_location(
-        "survey_generate", ROOT / "examples" / "survey" / "generate.py")
+        "survey_generate", ROOT / "examples" / "survey" / "generate.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -41,14 +42,16 @@ def arithmetic(tmp_path_factory):
         elif n >= 18:
             row.update(views_planning="", views_budget="not_at_all")
         # Knew: 1-10 yes, 11-15 no, 16-18 not_sure, 19-20 blank. Knew = 10 of 18.
-        row["knew_amount"] = ("yes" if n <= 10 else "no" if n <= 15 else
-                              "not_sure" if n <= 18 else "")
+        row["knew_amount"] = (
+            "yes" if n <= 10 else "no" if n <= 15 else "not_sure" if n <= 18 else ""
+        )
         # Easy overall: row 1 three easy (2), three difficult (3), one n/a: mean 2.5, NOT
         # easy; row 2 every part n/a: unknown; row 3 very easy, very difficult, difficult,
         # rest blank: mean 8/3, not easy; the rest all "easy". Easy = 17 of 19.
         if n == 1:
-            for part, rating in zip(PARTS, ["easy"] * 3 + ["difficult"] * 3 + ["not_applicable"],
-                                    strict=True):
+            for part, rating in zip(
+                PARTS, ["easy"] * 3 + ["difficult"] * 3 + ["not_applicable"], strict=True
+            ):
                 row[part] = rating
         elif n == 2:
             row.update(dict.fromkeys(PARTS, "not_applicable"))
@@ -72,11 +75,20 @@ def arithmetic(tmp_path_factory):
     return read_survey(path)
 
 
-@pytest.mark.parametrize("indicator,count,total", [
-    ("heard", 8, 17), ("views_planning_fully", 17, 17), ("views_budget_fully", 8, 17),
-    ("knew_amount", 10, 18), ("easy_overall", 17, 19), ("simple", 7, 17),
-    ("good_outcome", 18, 19), ("help_to_plan", 20, 20), ("spend_personal_assistants", 0, 20),
-])
+@pytest.mark.parametrize(
+    "indicator,count,total",
+    [
+        ("heard", 8, 17),
+        ("views_planning_fully", 17, 17),
+        ("views_budget_fully", 8, 17),
+        ("knew_amount", 10, 18),
+        ("easy_overall", 17, 19),
+        ("simple", 7, 17),
+        ("good_outcome", 18, 19),
+        ("help_to_plan", 20, 20),
+        ("spend_personal_assistants", 0, 20),
+    ],
+)
 def test_indicator_arithmetic(arithmetic, indicator, count, total):
     est = arithmetic.overall(indicator)
     assert (est.status, est.count, est.total) == ("shown", count, total)
@@ -152,18 +164,35 @@ def test_hidden_cells_rules():
     assert hidden_cells({"a": 50, "b": 0, "c": 12}, 10) == {}
     # Two small cells that add up to fewer than ten need a third.
     assert hidden_cells({"a": 50, "b": 30, "c": 2, "d": 3}, 10) == {
-        "c": "small", "d": "small", "b": "secondary"}
+        "c": "small",
+        "d": "small",
+        "b": "secondary",
+    }
 
 
 def test_hidden_table_leaves_no_hidden_cell_alone_in_a_row_or_column():
     sizes = {("p", "x"): 40, ("p", "y"): 7, ("c", "x"): 30, ("c", "y"): 25}
-    assert hidden_table(sizes, 10) == {("p", "y"): "small", ("p", "x"): "secondary",
-                                       ("c", "y"): "secondary", ("c", "x"): "secondary"}
-    sizes = {("p", "x"): 40, ("p", "y"): 7, ("p", "z"): 50,
-             ("c", "x"): 30, ("c", "y"): 8, ("c", "z"): 60}
+    assert hidden_table(sizes, 10) == {
+        ("p", "y"): "small",
+        ("p", "x"): "secondary",
+        ("c", "y"): "secondary",
+        ("c", "x"): "secondary",
+    }
+    sizes = {
+        ("p", "x"): 40,
+        ("p", "y"): 7,
+        ("p", "z"): 50,
+        ("c", "x"): 30,
+        ("c", "y"): 8,
+        ("c", "z"): 60,
+    }
     # Column y is safe (7 + 8), but each row total would give its small cell away.
-    assert hidden_table(sizes, 10) == {("p", "y"): "small", ("c", "y"): "small",
-                                       ("p", "x"): "secondary", ("c", "x"): "secondary"}
+    assert hidden_table(sizes, 10) == {
+        ("p", "y"): "small",
+        ("c", "y"): "small",
+        ("p", "x"): "secondary",
+        ("c", "x"): "secondary",
+    }
 
 
 def test_odds_ratio_matches_the_two_by_two_table(tmp_path):
@@ -188,8 +217,9 @@ def test_odds_ratio_matches_the_two_by_two_table(tmp_path):
 
 def test_odds_ratio_is_hidden_when_a_comparison_group_is_small(tmp_path):
     rows = [base_row(n, views_budget="fully" if n <= 9 else "partly") for n in range(1, 51)]
-    odds = next(o for o in read_survey(write_csv(tmp_path / "s.csv", rows)).odds
-                if o.factor == "heard")
+    odds = next(
+        o for o in read_survey(write_csv(tmp_path / "s.csv", rows)).odds if o.factor == "heard"
+    )
     assert odds.status == "small" and odds.ratio is None
     assert odds.with_factor.count is None
 
@@ -219,8 +249,7 @@ def test_every_national_figure_is_quoted_from_the_evidence_notes():
 def test_planted_odds_ratio_is_recovered(tmp_path):
     generate = load_generator()
     path = tmp_path / "planted.csv"
-    generate.write(path, generate.generate(10000, 11, or_heard=2.0, or_simple=1.0,
-                                           or_control=1.0))
+    generate.write(path, generate.generate(10000, 11, or_heard=2.0, or_simple=1.0, or_control=1.0))
     summary = read_survey(path)
     heard = next(o for o in summary.odds if o.factor == "heard")
     assert heard.low < 2.0 < heard.high
@@ -232,7 +261,6 @@ def test_planted_odds_ratio_is_recovered(tmp_path):
 def test_planted_simple_odds_ratio_of_three_is_recovered(tmp_path):
     generate = load_generator()
     path = tmp_path / "planted.csv"
-    generate.write(path, generate.generate(10000, 12, or_heard=1.0, or_simple=3.0,
-                                           or_control=1.0))
+    generate.write(path, generate.generate(10000, 12, or_heard=1.0, or_simple=3.0, or_control=1.0))
     simple = next(o for o in read_survey(path).odds if o.factor == "simple")
     assert simple.low < 3.0 < simple.high

@@ -54,25 +54,66 @@ SEED = 7  # picked among the first dozen seeds for a sample whose odds ratios si
 ROWS = 600
 OUT = Path(__file__).resolve().parents[1] / "exampleshire" / "survey.csv"
 
-PARTS = ("ease_information", "ease_assessment", "ease_money_known", "ease_planning",
-         "ease_agreeing_plan", "ease_managing_money", "ease_changes")
-SPENDING = ("spend_personal_assistants", "spend_community_leisure",
-            "spend_traditional_services", "spend_equipment_other")
-AREAS = ("outcome_physical_health", "outcome_mental_wellbeing", "outcome_independence",
-         "outcome_control_daily_life", "outcome_family", "outcome_friends", "outcome_community",
-         "outcome_paid_work", "outcome_where_live", "outcome_safety", "outcome_dignity",
-         "outcome_quality_of_life", "outcome_paid_support", "outcome_support_needed")
-COLUMNS = ("respondent_id", "council", "survey_date", "group", "budget_option",
-           "views_planning", "views_budget", "knew_amount", *PARTS, "help_to_plan", "help_from",
-           *SPENDING, *AREAS, "comment")
+PARTS = (
+    "ease_information",
+    "ease_assessment",
+    "ease_money_known",
+    "ease_planning",
+    "ease_agreeing_plan",
+    "ease_managing_money",
+    "ease_changes",
+)
+SPENDING = (
+    "spend_personal_assistants",
+    "spend_community_leisure",
+    "spend_traditional_services",
+    "spend_equipment_other",
+)
+AREAS = (
+    "outcome_physical_health",
+    "outcome_mental_wellbeing",
+    "outcome_independence",
+    "outcome_control_daily_life",
+    "outcome_family",
+    "outcome_friends",
+    "outcome_community",
+    "outcome_paid_work",
+    "outcome_where_live",
+    "outcome_safety",
+    "outcome_dignity",
+    "outcome_quality_of_life",
+    "outcome_paid_support",
+    "outcome_support_needed",
+)
+COLUMNS = (
+    "respondent_id",
+    "council",
+    "survey_date",
+    "group",
+    "budget_option",
+    "views_planning",
+    "views_budget",
+    "knew_amount",
+    *PARTS,
+    "help_to_plan",
+    "help_from",
+    *SPENDING,
+    *AREAS,
+    "comment",
+)
 
 # Cell sizes of the 600-row example: (group, budget option) -> respondents.
 # Blank ("") is a respondent who left the question unanswered.
 EXAMPLE_CELLS = {
-    ("person", "direct_payment"): 130, ("person", "individual_service_fund"): 40,
-    ("person", "council_managed"): 281, ("person", "mixed"): 40, ("person", ""): 12,
-    ("carer", "direct_payment"): 25, ("carer", "individual_service_fund"): 7,
-    ("carer", "council_managed"): 45, ("carer", "mixed"): 8,
+    ("person", "direct_payment"): 130,
+    ("person", "individual_service_fund"): 40,
+    ("person", "council_managed"): 281,
+    ("person", "mixed"): 40,
+    ("person", ""): 12,
+    ("carer", "direct_payment"): 25,
+    ("carer", "individual_service_fund"): 7,
+    ("carer", "council_managed"): 45,
+    ("carer", "mixed"): 8,
     ("", "council_managed"): 12,
 }
 
@@ -87,9 +128,14 @@ SPEND = {
 
 # How often an area does not apply, and how likely it is to be one that got better.
 NOT_APPLICABLE = {"outcome_paid_work": 0.6, "outcome_where_live": 0.3}
-BETTER_WEIGHT = {"outcome_quality_of_life": 4.0, "outcome_dignity": 3.5,
-                 "outcome_independence": 2.5, "outcome_control_daily_life": 2.5,
-                 "outcome_mental_wellbeing": 1.5, "outcome_support_needed": 1.5}
+BETTER_WEIGHT = {
+    "outcome_quality_of_life": 4.0,
+    "outcome_dignity": 3.5,
+    "outcome_independence": 2.5,
+    "outcome_control_daily_life": 2.5,
+    "outcome_mental_wellbeing": 1.5,
+    "outcome_support_needed": 1.5,
+}
 
 COMMENTS = (
     "My PA has made a real difference, I go out twice a week now",
@@ -130,10 +176,21 @@ def _or(*values: bool | None) -> bool | None:
     return None if None in values else False
 
 
-def generate(n: int = ROWS, seed: int = SEED, *, or_heard: float = 2.2, or_simple: float = 3.3,
-             or_control: float = 1.6, base_odds: float = 0.45, p_heard: float = 0.35,
-             p_knew: float = 0.5, p_easy: float = 0.6, p_help: float = 0.6,
-             missing: float = 0.03, council: str = COUNCIL) -> Iterator[dict[str, str]]:
+def generate(
+    n: int = ROWS,
+    seed: int = SEED,
+    *,
+    or_heard: float = 2.2,
+    or_simple: float = 3.3,
+    or_control: float = 1.6,
+    base_odds: float = 0.45,
+    p_heard: float = 0.35,
+    p_knew: float = 0.5,
+    p_easy: float = 0.6,
+    p_help: float = 0.6,
+    missing: float = 0.03,
+    council: str = COUNCIL,
+) -> Iterator[dict[str, str]]:
     """Yield ``n`` synthetic respondents as dicts keyed by :data:`COLUMNS`.
 
     The chance of a good outcome follows a logistic model on the building
@@ -185,20 +242,30 @@ def generate(n: int = ROWS, seed: int = SEED, *, or_heard: float = 2.2, or_simpl
         for column, chance in zip(SPENDING, SPEND[option], strict=True):
             row[column] = _blank("yes" if rng.random() < chance else "no", rng, missing)
         # The blocks, worked out as sdsaudit does.
-        heard = _and(*(None if not row[c] else row[c] == "fully"
-                       for c in ("views_planning", "views_budget")))
-        scores = [{"very_easy": 1, "easy": 2, "difficult": 3, "very_difficult": 4}[row[p]]
-                  for p in PARTS if row[p] and row[p] != "not_applicable"]
+        heard = _and(
+            *(None if not row[c] else row[c] == "fully" for c in ("views_planning", "views_budget"))
+        )
+        scores = [
+            {"very_easy": 1, "easy": 2, "difficult": 3, "very_difficult": 4}[row[p]]
+            for p in PARTS
+            if row[p] and row[p] != "not_applicable"
+        ]
         easy_overall = (sum(scores) / len(scores) < 2.5) if scores else None
         simple = _and(None if not row["knew_amount"] else row["knew_amount"] == "yes", easy_overall)
 
-        said = {c: None if not row[c] else row[c] == "yes"
-                for c in ("help_to_plan", "spend_personal_assistants", "spend_community_leisure")}
-        control = _and(said["help_to_plan"],
-                       _or(said["spend_personal_assistants"], said["spend_community_leisure"]))
+        said = {
+            c: None if not row[c] else row[c] == "yes"
+            for c in ("help_to_plan", "spend_personal_assistants", "spend_community_leisure")
+        }
+        control = _and(
+            said["help_to_plan"],
+            _or(said["spend_personal_assistants"], said["spend_community_leisure"]),
+        )
         log_odds = math.log(base_odds) + sum(
-            math.log(ratio) for ratio, had in ((or_heard, heard), (or_simple, simple),
-                                               (or_control, control)) if had)
+            math.log(ratio)
+            for ratio, had in ((or_heard, heard), (or_simple, simple), (or_control, control))
+            if had
+        )
         good = rng.random() < 1 / (1 + math.exp(-log_odds))
         _fill_areas(row, good, rng, missing)
         if rng.random() < 0.15:
@@ -246,8 +313,9 @@ def write(path: Path | str, rows: Iterator[dict[str, str]]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", "--rows", type=int, default=ROWS,
-                        help=f"respondents (default {ROWS})")
+    parser.add_argument(
+        "-n", "--rows", type=int, default=ROWS, help=f"respondents (default {ROWS})"
+    )
     parser.add_argument("--seed", type=int, default=SEED, help=f"random seed (default {SEED})")
     parser.add_argument("-o", "--output", default=str(OUT), help="CSV file to write")
     args = parser.parse_args(argv)

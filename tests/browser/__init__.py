@@ -262,9 +262,7 @@ def axe_violations(
         finally:
             context.close()
     if result["unknownTags"]:
-        raise ValueError(
-            f"axe-core {axe_version()} has no rules tagged {result['unknownTags']}"
-        )
+        raise ValueError(f"axe-core {axe_version()} has no rules tagged {result['unknownTags']}")
     return result["violations"]
 
 
@@ -274,7 +272,9 @@ def format_violations(violations: Iterable[dict[str, Any]]) -> str:
     for v in violations:
         lines.append(f"{v['id']} ({v.get('impact')}): {v.get('help')} [{v.get('helpUrl')}]")
         for node in v.get("nodes", [])[:5]:
-            lines.append(f"    {', '.join(map(str, node.get('target', [])))}: {node.get('html', '')[:120]}")
+            lines.append(
+                f"    {', '.join(map(str, node.get('target', [])))}: {node.get('html', '')[:120]}"
+            )
     return "\n".join(lines) or "no violations"
 
 

@@ -161,7 +161,9 @@ def test_screenshot_writes_png(good_html: pathlib.Path, tmp_path: pathlib.Path):
 
 def test_overflow_detects_wide_element(tmp_path: pathlib.Path):
     path = tmp_path / "wide.html"
-    path.write_text(page('<h1>Wide</h1><div style="width:1000px;height:10px"></div>'), encoding="utf-8")
+    path.write_text(
+        page('<h1>Wide</h1><div style="width:1000px;height:10px"></div>'), encoding="utf-8"
+    )
     overflow = max_horizontal_overflow(path, width=320)
     assert overflow >= 1000 - 320
 

@@ -42,7 +42,8 @@ def model_text(steps: list[dict[str, Any]], top: dict[str, Any] | None = None) -
     return HEADER + yaml.safe_dump(data, sort_keys=False)
 
 
-def build_model(steps: list[dict[str, Any]], top: dict[str, Any] | None = None,
-                path: str = "case.yaml") -> Model:
+def build_model(
+    steps: list[dict[str, Any]], top: dict[str, Any] | None = None, path: str = "case.yaml"
+) -> Model:
     """Load the case's model through the real loader."""
     return load_model_text(model_text(steps, top), path)

@@ -74,11 +74,18 @@ def test_catalogue_and_registry_match_one_to_one() -> None:
 
 
 def test_catalogue_entries_are_complete() -> None:
-    themes = {"MIR-WELLBEING", "MIR-INFO", "MIR-COMMUNITY", "MIR-FLEXIBLE", "MIR-CHANGE",
-              "MIR-WORKFORCE"}
+    themes = {
+        "MIR-WELLBEING",
+        "MIR-INFO",
+        "MIR-COMMUNITY",
+        "MIR-FLEXIBLE",
+        "MIR-CHANGE",
+        "MIR-WORKFORCE",
+    }
     for rule in load_catalogue().rules:
-        assert rule.severity == ("error" if rule.family == "STRUCT" else
-                                 "info" if rule.id == "HEARD-02" else "warning"), rule.id
+        assert rule.severity == (
+            "error" if rule.family == "STRUCT" else "info" if rule.id == "HEARD-02" else "warning"
+        ), rule.id
         assert set(rule.themes) <= themes, rule.id
         if rule.id not in ENGINE_RULES:
             assert rule.blocks and rule.themes, rule.id
