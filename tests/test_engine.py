@@ -24,7 +24,7 @@ def _at_the_top_of_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
 
 
-# Every finding on the worked example, checked by hand against spec/rules.md:
+# Every finding on the worked example, checked by hand against docs/rules.md:
 EXAMPLE_FINDINGS = {
     # both approve support_plan and final_budget; only `planning` produces them, and
     # panel_review follows sign_off directly

@@ -234,16 +234,35 @@ def test_national_comparisons_are_labelled_and_judged_by_the_interval(arithmetic
     assert by_id["poet2014-quality-of-life"].national.year == 2014
 
 
+def _evidence_table(heading_word: str) -> dict[str, tuple[str, ...]]:
+    """Rows of the table in docs/evidence.md whose header starts with `heading_word`."""
+    text = (ROOT / "docs" / "evidence.md").read_text(encoding="utf-8")
+    rows: dict[str, tuple[str, ...]] = {}
+    inside = False
+    for line in text.splitlines():
+        cells = tuple(c.strip() for c in line.strip().strip("|").split("|"))
+        if line.startswith("| " + heading_word + " |"):
+            inside = True
+        elif inside and line.startswith("|") and not set(line) <= set("|- "):
+            rows[cells[0]] = cells[1:]
+        elif inside and not line.startswith("|"):
+            break
+    return rows
+
+
 def test_every_national_figure_is_quoted_from_the_evidence_notes():
-    # shared/domain.md sits beside the checkout (in CI too); only its figures may be quoted.
-    text = (ROOT.parent / "shared" / "domain.md").read_text(encoding="utf-8")
-    words = {0.5: "half", 0.8: "80%", 0.51: "51%", 0.63: "63%", 0.667: "two thirds"}
+    # The project's own evidence notes (docs/evidence.md) list every national figure
+    # a survey report may quote, with its id, figure and year; the two must agree exactly.
+    table = _evidence_table("id")
+    assert {fig.id for fig in SPEC.national} == set(table)
     for fig in SPEC.national:
-        assert fig.year in (2014, 2017)
-        assert words[fig.figure] in text
-        assert str(fig.year) in text
-    for fig in SPEC.national_odds.values():
-        assert {2: "twice", 3: "three times"}[fig.figure] in text
+        figure, year, *_ = table[fig.id]
+        assert float(figure) == fig.figure, fig.id
+        assert int(year) == fig.year, fig.id
+    odds = _evidence_table("building block")
+    assert set(SPEC.national_odds) == set(odds)
+    for block, fig in SPEC.national_odds.items():
+        assert float(odds[block][0]) == fig.figure, block
 
 
 def test_planted_odds_ratio_is_recovered(tmp_path):
