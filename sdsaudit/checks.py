@@ -84,7 +84,7 @@ def check_text(results: Iterable[CheckResult]) -> str:
 
 
 def check_json(results: Iterable[CheckResult]) -> str:
-    """``check --format json``: the shape given in ``spec/cli.md``."""
+    """``check --format json``: the shape given in ``docs/cli.md``."""
     import json
 
     from . import __version__

@@ -754,10 +754,11 @@ def comparison_text(c: Comparison, framing: Framing | None = None) -> str:
     out += ["", "Measures"] + [f"  {d.label}: {delta_words(d)}" for d in c.metrics]
     out += ["", "Scores (out of 100; higher is better)"]
     out += [f"  {d.label}: {delta_words(d)}" for d in c.scores]
-    moved = [s for s in c.step_scores if s.changed]
-    for s in moved:
-        words = "; ".join(f"{d.label} {delta_words(d)}" for d in s.deltas if d.direction != "same")
-        out.append(f"  step {s.id}: {words}")
+    for moved in (s for s in c.step_scores if s.changed):
+        words = "; ".join(
+            f"{d.label} {delta_words(d)}" for d in moved.deltas if d.direction != "same"
+        )
+        out.append(f"  step {moved.id}: {words}")
     f = c.findings
     out += ["", f"Findings resolved ({len(f.resolved)})"] + [
         f"  {finding_words(x)}" for x in f.resolved

@@ -46,7 +46,7 @@ class Finding:
         return not self.waived
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form (keys as in ``spec/cli.md``)."""
+        """The JSON form (keys as in ``docs/cli.md``)."""
         return {
             "rule": self.rule,
             "slug": self.slug,

@@ -175,7 +175,7 @@ def light_approval_heavy_experience(
     the target, yet few found getting the plan agreed easy."""
     supports = [s for s in ctx.support_steps if s in ctx.reachable]
     approvals = ctx.of_kind("approval")
-    top = ctx.model.top_authority.id if len(ctx.model.authorities) >= 2 else None
+    top = ctx.model.authorities[-1].id if len(ctx.model.authorities) >= 2 else None
     panels = [
         a
         for a in approvals

@@ -14,8 +14,8 @@ and never enumerates routes (a council model can have exponentially many):
   process, solved exactly with fractions, one strongly connected component at
   a time.
 
-Terms (route, hand-off, shares, rework) are those of ``spec/process-model.md``;
-the meaning of "reachable from start avoiding S" is that of ``spec/rules.md``.
+Terms (route, hand-off, shares, rework) are those of ``docs/format.md``;
+the meaning of "reachable from start avoiding S" is that of ``docs/rules.md``.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ METRIC_KEYS = (
     "share_reaching_support",
     "share_withdrawing",
 )
-"""The metrics of ``spec/rules.md`` ("Metrics"), in the order reports show them."""
+"""The metrics of ``docs/rules.md`` ("Metrics"), in the order reports show them."""
 
 
 # --------------------------------------------------------------------------- building graphs
@@ -57,7 +57,7 @@ def process_graph(model: Model) -> nx.DiGraph:
     Edges carry ``share`` (the given share or ``None``) and ``rework`` (bool).
     Transitions to steps that do not exist are left out (the loader rejects them).
     """
-    graph = nx.DiGraph()
+    graph: nx.DiGraph = nx.DiGraph()
     graph.add_nodes_from(s.id for s in model.steps)
     for step in model.steps:
         for t in step.next:
@@ -71,11 +71,11 @@ def route_graph(model: Model, graph: nx.DiGraph) -> nx.DiGraph:
 
     A route ends at the first support step it reaches, so nothing leaves one.
     """
-    routes = nx.DiGraph()
+    routes: nx.DiGraph = nx.DiGraph()
     routes.add_nodes_from(graph)
     support = {s.id for s in model.steps if s.kind == "support"}
     routes.add_edges_from(
-        (u, v) for u, v, rework in graph.edges(data="rework") if not rework and u not in support
+        (u, v) for u, v, data in graph.edges(data=True) if not data["rework"] and u not in support
     )
     return routes
 
@@ -101,7 +101,7 @@ def reach_avoiding(graph: nx.DiGraph, sources: Iterable[str], avoid: Collection[
     """Steps reachable from ``sources`` by a walk that passes no step of ``avoid`` before arriving.
 
     The sources count as passed: a source in ``avoid`` reaches only itself. A step
-    of ``avoid`` may itself be reached (``spec/rules.md``).
+    of ``avoid`` may itself be reached (``docs/rules.md``).
     """
     return reach(without_out_edges(graph, avoid), sources)
 
@@ -306,7 +306,7 @@ def solve_chain(model: Model) -> ChainResult:
     """
     steps = model.step_by_id
     position = {s.id: n for n, s in enumerate(model.steps)}
-    chain = nx.DiGraph()
+    chain: nx.DiGraph = nx.DiGraph()
     chain.add_nodes_from(steps)
     prob: dict[str, list[tuple[str, Fraction]]] = {}
     for step in model.steps:
@@ -539,7 +539,7 @@ class Context:
 
     @cached_property
     def metrics(self) -> dict[str, Any]:
-        """The metrics of ``spec/rules.md``: route maxima are ``None`` when no route exists
+        """The metrics of ``docs/rules.md``: route maxima are ``None`` when no route exists
         or a loop without a rework mark lies on a route."""
         loops_on_routes = bool(self.route_loops)
 

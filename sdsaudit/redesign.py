@@ -439,7 +439,8 @@ def fix_dp_review_late(model: Model, finding: Finding) -> Iterator[list[Change]]
         else f"within {_whole(days)} days of its start"
     )
     reason = f"SEQ-09: review a new direct payment {why}"
-    if fix := _review(model, "dp_review", reason, first_days=plan if aligned else days):
+    first = plan if aligned and plan is not None else days
+    if fix := _review(model, "dp_review", reason, first_days=first):
         yield fix
 
 

@@ -5,7 +5,7 @@ options (catalogue defaults, overridden by the model's ``targets``) and yields
 :class:`~sdsaudit.findings.Issue` (the steps it is about, in a stable order, and
 a message quoting the offender) or :class:`~sdsaudit.findings.NotAssessable`.
 A rule never sets its own id or severity: the engine stamps them from
-``criteria/rules.yaml``. The exact meaning of every rule is ``spec/rules.md``;
+``criteria/rules.yaml``. The exact meaning of every rule is ``docs/rules.md``;
 the docstrings repeat it.
 """
 
@@ -141,7 +141,7 @@ def _panels(ctx: Context) -> list[str]:
     """Approvals done by a ``panel`` actor or, with two or more authority levels, at the top
     (last) level, in file order (AUTH-01 and AUTH-05)."""
     model = ctx.model
-    top = model.top_authority.id if len(model.authorities) >= 2 else None
+    top = model.authorities[-1].id if len(model.authorities) >= 2 else None
     return [
         a
         for a in ctx.of_kind("approval")

@@ -15,7 +15,7 @@ worked example, is in ``docs/scoring.md``.
 * Each Making it Real theme (``criteria/themes.yaml``) gets a status from the
   rules mapped to it.
 
-Scores are monotone (``spec/rules.md``): removing a finding's cause never lowers a
+Scores are monotone (``docs/rules.md``): removing a finding's cause never lowers a
 score, and raising ``person`` at a step never lowers its heard score. Every
 weight is a non-negative loss, losses from figures grow with the figure, a figure
 that cannot be worked out costs its cap, and a policy the model leaves out is
@@ -443,8 +443,9 @@ def _read_weights(path: str) -> Weights:
                 reason=r.text(item.get("reason"), f"{where}.reason"),
             )
         )
-        if isinstance(item.get("rule"), Scalar) and item["rule"].value not in findings:
-            r.fail(item["rule"], f"{where}.rule names a rule with no weights under findings")
+        named = item.get("rule")
+        if isinstance(named, Scalar) and named.value not in findings:
+            r.fail(named, f"{where}.rule names a rule with no weights under findings")
 
     weights = Weights(
         base=r.points(base.get("points"), "base.points"),
@@ -641,7 +642,7 @@ class ScoreReport:
     themes: tuple[ThemeStatus, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form: ``overall``, ``steps`` and ``themes`` as in ``spec/cli.md``, plus
+        """The JSON form: ``overall``, ``steps`` and ``themes`` as in ``docs/cli.md``, plus
         ``overall_reasons`` and the model's identity."""
         return {
             "path": self.path,

@@ -339,12 +339,9 @@ class _Builder:
             # implicit[0] is true only for plain (unquoted, non-block) scalars, in both parsers
             plain = bool(event.implicit[0]) and event.style in (None, "")
             self.add(Scalar(self.pos(event.start_mark), event.value, plain), event)
-        elif isinstance(event, yaml.SequenceStartEvent):
-            node = Seq(self.pos(event.start_mark))
-            self.add(node, event)
-            self.stack.append((node, None))
-        elif isinstance(event, yaml.MappingStartEvent):
-            node = Map(self.pos(event.start_mark))
+        elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            pos = self.pos(event.start_mark)
+            node: Node = Seq(pos) if isinstance(event, yaml.SequenceStartEvent) else Map(pos)
             self.add(node, event)
             self.stack.append((node, None))
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
@@ -362,6 +359,7 @@ class _Builder:
         if key is None:  # this node is a key
             if not isinstance(node, Scalar):
                 self.stop(event.start_mark, "a key must be a plain word, not a list or mapping")
+                return
             if node.plain and node.value == "<<":
                 self.stop(
                     event.start_mark,
@@ -393,8 +391,10 @@ def _explain(exc: yaml.MarkedYAMLError, path: str) -> Problem:
     context = exc.context or ""
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-    if "quoted scalar" in context and (
-        "end of stream" in problem or "document separator" in problem
+    if (
+        mark
+        and "quoted scalar" in context
+        and ("end of stream" in problem or "document separator" in problem)
     ):
         start = exc.context_mark or mark
         return Problem(

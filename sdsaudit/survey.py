@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import ModelError, Problem
 from .loader import did_you_mean
@@ -359,7 +359,7 @@ class _Problems:
         else:
             self.more += 1
 
-    def fatal(self, line: int | None, column: int | None, message: str) -> None:
+    def fatal(self, line: int | None, column: int | None, message: str) -> NoReturn:
         self.add(line, column, message)
         raise _Stop
 
@@ -1216,20 +1216,22 @@ def summarise(tally: Tally, spec: SurveySpec, *, min_group: int | None = None) -
         ind = spec.indicator(factor)
         a, b = overall[("or", factor, True, True)], overall[("or", factor, True, False)]
         c, d = overall[("or", factor, False, True)], overall[("or", factor, False, False)]
-        status = "small" if total_hidden or 0 < a + b < m or 0 < c + d < m else None
+        odds_status: str | None = (
+            "small" if total_hidden or 0 < a + b < m or 0 < c + d < m else None
+        )
         if a + b == 0 or c + d == 0:
-            status = status or "empty"
-        result = None if status else odds_ratio(a, b, c, d)
-        if result is None and not status:
-            status = "empty"
+            odds_status = odds_status or "empty"
+        result = None if odds_status else odds_ratio(a, b, c, d)
+        if result is None and not odds_status:
+            odds_status = "empty"
         odds.append(
             OutcomeOdds(
                 factor=factor,
                 block=ind.block,
                 label=ind.label,
-                status=status or "shown",
-                with_factor=estimate(a, a + b, status),
-                without_factor=estimate(c, c + d, status),
+                status=odds_status or "shown",
+                with_factor=estimate(a, a + b, odds_status),
+                without_factor=estimate(c, c + d, odds_status),
                 ratio=result.ratio if result else None,
                 low=result.low if result else None,
                 high=result.high if result else None,
@@ -1254,7 +1256,7 @@ def summarise(tally: Tally, spec: SurveySpec, *, min_group: int | None = None) -
             verdict = "similar"
         national.append(Comparison(fig, local, verdict))
 
-    def counts(items: Mapping[Any, int]) -> tuple[tuple[Any, Count], ...]:
+    def shown_counts(items: Mapping[Any, int]) -> tuple[tuple[Any, Count], ...]:
         hidden = {k: "small" for k in items} if total_hidden else hidden_cells(items, m)
         return tuple(
             (k, Count(hidden[k]) if k in hidden else Count("shown", n))
@@ -1282,8 +1284,8 @@ def summarise(tally: Tally, spec: SurveySpec, *, min_group: int | None = None) -
         source=tally.source,
         respondents=Count("small") if total_hidden else Count("shown", total),
         min_group=m,
-        councils=counts(tally.councils),
-        years=counts(tally.years),
+        councils=shown_counts(tally.councils),
+        years=shown_counts(tally.years),
         indicators=tuple(indicators),
         breakdowns=tuple(breakdowns),
         ease=ease,

@@ -82,21 +82,53 @@ class BrowserHarnessError(RuntimeError):
 # prerequisites
 
 
+def _playwright_chromium() -> str | None:
+    """Playwright's own Chromium, where ``playwright install chromium`` put one
+    (Ubuntu, whose Chromium package is a snap that containers cannot run)."""
+    try:
+        with _sync_playwright()() as p:
+            path = p.chromium.executable_path
+    except Exception:
+        return None
+    return path if os.path.isfile(path) else None
+
+
 def chromium_path() -> str:
     """Path of Debian's Chromium; raise (never skip) when it is not installed.
 
-    ``SDSAUDIT_CHROMIUM`` may point at another Chromium binary.
+    ``SDSAUDIT_CHROMIUM`` may point at another Chromium binary. Without it,
+    Debian's ``/usr/bin/chromium`` is used, else Playwright's own Chromium
+    when ``scripts/setup.sh --test`` installed one (Ubuntu).
     """
     path = os.environ.get("SDSAUDIT_CHROMIUM", DEFAULT_CHROMIUM)
+    if "SDSAUDIT_CHROMIUM" not in os.environ and not os.path.isfile(path):
+        path = _playwright_chromium() or path
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         raise BrowserHarnessError(
             f"Chromium not found at {path}. The browser tests (axe-core "
             "accessibility, screenshots, 320px reflow) need Debian's Chromium: "
             "`apt-get install -y --no-install-recommends chromium "
             f"fonts-dejavu-core` (as root). {_SETUP_HINT} "
-            "`playwright install` does not work here: no browser downloads."
+            "(On Ubuntu, `scripts/setup.sh --test` installs Playwright's own Chromium instead.)"
         )
     return path
+
+
+def launch_check() -> None:
+    """Start the browser as the tests do and load a page; raise if it cannot.
+
+    ``scripts/setup.sh --test`` calls this last, so that a setup which cannot
+    run the browser tests never says "done".
+    """
+    session = _Session()
+    try:
+        context, page = session.new_page(320, 200, with_axe=True)
+        page.set_content("<!doctype html><title>check</title><p>sdsaudit</p>")
+        if page.inner_text("p") != "sdsaudit" or not page.evaluate("typeof axe"):
+            raise BrowserHarnessError("the browser started but did not render a page")
+        context.close()
+    finally:
+        session.close()
 
 
 def axe_source_path() -> pathlib.Path:
