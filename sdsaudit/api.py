@@ -288,16 +288,16 @@ def write_survey(
     (``error``, ``warning``, ``info`` or ``never``), 2 when a gap rule failed, else 0.
     """
     from . import __version__
+    from .engine import FAIL_ON, exit_code
     from .errors import UsageError
     from .experience import render_survey, survey_text
     from .files import refuse_existing
-    from .findings import SEVERITIES
     from .gaps import check_gaps
     from .survey import read_survey
 
     if min_group is not None and min_group < 1:
         raise UsageError(f"--min-group must be at least 1, not {min_group}")
-    if fail_on not in (*SEVERITIES, "never"):
+    if fail_on not in FAIL_ON:
         raise UsageError(f"--fail-on must be error, warning, info or never, not {fail_on!r}")
     targets = [Path(out_dir) / name for name in SURVEY_FILES]
     refuse_existing(targets, force)
@@ -306,13 +306,5 @@ def write_survey(
     gap = check_gaps(model, summary) if model is not None else None
     files = render_survey(summary, gap, __version__)
     written = tuple(write_atomic(t, files[t.name], force=True) for t in targets)
-    code = 0
-    if gap is not None:
-        if any(n.kind == "rule_error" for n in gap.notes):
-            code = 2
-        elif fail_on != "never" and any(
-            not f.waived and SEVERITIES.index(f.severity) >= SEVERITIES.index(fail_on)
-            for f in gap.findings
-        ):
-            code = 1
+    code = exit_code([gap] if gap is not None else [], fail_on)
     return SurveyRun(written, survey_text(summary, gap), code)

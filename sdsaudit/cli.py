@@ -13,10 +13,8 @@ import traceback
 import click
 
 from . import __version__
-from .errors import SdsauditError
+from .errors import EXIT_ERROR, EXIT_OK, SdsauditError
 from .source import DEFAULT_MAX_BYTES
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 class _Group(click.Group):

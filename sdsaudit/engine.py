@@ -15,11 +15,12 @@ blocks from the catalogue, so a rule cannot mislabel itself. It also:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from .catalogue import Catalogue, RuleInfo, load_catalogue
+from .errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from .findings import SEVERITIES, CheckResult, Finding, Issue, NotAssessable, RuleNote
 from .graph import Context
 from .model import Model, Waiver
@@ -30,7 +31,6 @@ ENGINE_RULES = (STALE_WAIVER,)
 """Catalogue rules the engine itself applies (they need the other rules' findings)."""
 
 FAIL_ON = ("error", "warning", "info", "never")
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def rule_options(info: RuleInfo, model: Model) -> dict[str, Any]:
@@ -66,29 +66,13 @@ def check_model(
     registry = RULES if registry is None else registry
     chosen = catalogue.select(list(select or []), list(ignore or []))
     ctx = context or Context(model)
-    findings: list[Finding] = []
-    notes: list[RuleNote] = []
-    assessed: set[str] = set()
-    for info in chosen:
-        if info.id in ENGINE_RULES:
-            continue
-        function = registry.get(info.id)
-        if function is None:
-            notes.append(RuleNote(info.id, "rule_error", "this rule has no code in this version"))
-            continue
-        try:
-            results = list(function(ctx, rule_options(info, model)))
-        except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the others
-            notes.append(
-                RuleNote(info.id, "rule_error", f"the rule failed: {type(exc).__name__}: {exc}")
-            )
-            continue
-        reasons = [r.reason for r in results if isinstance(r, NotAssessable)]
-        if reasons:
-            notes.append(RuleNote(info.id, "not_assessable", "; ".join(dict.fromkeys(reasons))))
-        else:
-            assessed.add(info.id)
-        findings.extend(_finding(info, r, ctx) for r in results if isinstance(r, Issue))
+    run = run_rules(
+        [info for info in chosen if info.id not in ENGINE_RULES],
+        registry,
+        lambda function, info: function(ctx, rule_options(info, model)),
+        ctx,
+    )
+    findings, notes, assessed = run.findings, run.notes, run.assessed
 
     # waivers are matched even when switched off, so stale ones are still reported
     waived, unused = apply_waivers(findings, model.waivers)
@@ -123,6 +107,53 @@ def check_model(
         metrics=ctx.metrics,
         notes=tuple(notes),
     )
+
+
+@dataclass
+class RuleRun:
+    """What running a set of rules gave: findings stamped from the catalogue, notes
+    (``rule_error``, ``not_assessable``), the rules assessed, and each rule's other
+    results (what a rule yields besides issues, such as a GAP rule's ``Beside``)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[RuleNote] = field(default_factory=list)
+    assessed: set[str] = field(default_factory=set)
+    others: dict[str, list[object]] = field(default_factory=dict)
+
+
+def run_rules(
+    rules: Iterable[RuleInfo],
+    registry: Mapping[str, Any],
+    call: Callable[[Any, RuleInfo], Iterable[object]],
+    ctx: Context,
+) -> RuleRun:
+    """Run each rule of ``rules`` through ``call(function, info)``: the one loop every
+    family of rules (core and GAP) goes through. A rule without code or one that
+    crashes becomes a ``rule_error`` note and the others still run; a rule that lacks
+    data becomes a ``not_assessable`` note; issues are stamped by :func:`_finding`."""
+    run = RuleRun()
+    for info in rules:
+        function = registry.get(info.id)
+        if function is None:
+            run.notes.append(
+                RuleNote(info.id, "rule_error", "this rule has no code in this version")
+            )
+            continue
+        try:
+            results = list(call(function, info))
+        except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the others
+            message = f"the rule failed: {type(exc).__name__}: {exc}"
+            run.notes.append(RuleNote(info.id, "rule_error", message))
+            continue
+        reasons = [r.reason for r in results if isinstance(r, NotAssessable)]
+        if reasons:
+            note = "; ".join(dict.fromkeys(reasons))
+            run.notes.append(RuleNote(info.id, "not_assessable", note))
+        else:
+            run.assessed.add(info.id)
+        run.findings.extend(_finding(info, r, ctx) for r in results if isinstance(r, Issue))
+        run.others[info.id] = [r for r in results if not isinstance(r, (Issue, NotAssessable))]
+    return run
 
 
 def apply_waivers(
@@ -179,7 +210,17 @@ def _finding(info: RuleInfo, issue: Issue, ctx: Context) -> Finding:
     )
 
 
-def exit_code(results: Iterable[CheckResult], fail_on: str = "error") -> int:
+class RuleResults(Protocol):
+    """What :func:`exit_code` reads: a check's or a gap check's findings and rule errors."""
+
+    @property
+    def findings(self) -> Sequence[Finding]: ...
+
+    @property
+    def rule_errors(self) -> Sequence[RuleNote]: ...
+
+
+def exit_code(results: Iterable[RuleResults], fail_on: str = "error") -> int:
     """0 clean, 1 when an unwaived finding is at or above ``fail_on``, 2 when a rule failed.
 
     ``fail_on`` is ``error``, ``warning``, ``info`` or ``never``.

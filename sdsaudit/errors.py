@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+"""Exit codes of every command: done and clean; findings at or above ``--fail-on``;
+could not do it (this module's errors, or a rule that failed)."""
+
 
 @dataclass(frozen=True, order=True)
 class Problem:

@@ -30,7 +30,7 @@ import networkx as nx
 
 from .catalogue import Catalogue, RuleInfo
 from .catalogue import _load as load_rule_file
-from .engine import apply_waivers
+from .engine import apply_waivers, run_rules
 from .findings import Finding, Issue, NotAssessable, RuleNote
 from .graph import Context
 from .model import Model
@@ -328,6 +328,10 @@ class GapResult:
     notes: tuple[RuleNote, ...]
     council_matches: bool
 
+    @property
+    def rule_errors(self) -> tuple[RuleNote, ...]:
+        return tuple(n for n in self.notes if n.kind == "rule_error")
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "model": self.model_path,
@@ -336,7 +340,7 @@ class GapResult:
             "findings": [f.as_dict() for f in self.findings],
             "checks": [c.as_dict() for c in self.checks],
             "not_assessed": [n.as_dict() for n in self.notes if n.kind == "not_assessable"],
-            "rule_errors": [n.as_dict() for n in self.notes if n.kind == "rule_error"],
+            "rule_errors": [n.as_dict() for n in self.rule_errors],
         }
 
 
@@ -369,29 +373,16 @@ def check_gaps(
     catalogue = catalogue or load_gap_catalogue()
     thresholds = load_thresholds() if thresholds is None else thresholds
     registry = GAP_RULES if registry is None else registry
-    findings: list[Finding] = []
+    run = run_rules(
+        catalogue.rules, registry, lambda function, _: function(ctx, survey, thresholds), ctx
+    )
+    findings, notes = run.findings, run.notes
     checks: list[GapCheck] = []
-    notes: list[RuleNote] = []
     for info in catalogue.rules:
-        function = registry.get(info.id)
-        if function is None:
-            notes.append(RuleNote(info.id, "rule_error", "this rule has no code in this version"))
-            continue
-        try:
-            results = list(function(ctx, survey, thresholds))
-        except Exception as exc:  # noqa: BLE001 - one broken rule must not stop the others
-            notes.append(
-                RuleNote(info.id, "rule_error", f"the rule failed: {type(exc).__name__}: {exc}")
-            )
-            continue
-        issues = [_finding(info, r, model) for r in results if isinstance(r, Issue)]
-        reasons = [r.reason for r in results if isinstance(r, NotAssessable)]
-        if reasons:
-            notes.append(RuleNote(info.id, "not_assessable", "; ".join(dict.fromkeys(reasons))))
-        findings.extend(issues)
-        beside = next((r for r in results if isinstance(r, Beside)), None)
+        beside = next((r for r in run.others.get(info.id, ()) if isinstance(r, Beside)), None)
         if beside is not None:
-            checks.append(_check(info, beside, issues, bool(reasons)))
+            issues = [f for f in findings if f.rule == info.id]
+            checks.append(_check(info, beside, issues, info.id not in run.assessed))
     if use_waivers:
         findings, _ = apply_waivers(findings, model.waivers)
         waived = {f.key: f for f in findings}
@@ -409,28 +400,6 @@ def check_gaps(
         checks=tuple(checks),
         notes=tuple(notes),
         council_matches=model.council in councils,
-    )
-
-
-def _finding(info: RuleInfo, issue: Issue, model: Model) -> Finding:
-    """Stamp the catalogue's id, slug, severity and blocks onto what a rule reported."""
-    line = issue.line
-    for sid in issue.steps:
-        step = model.step_by_id.get(sid)
-        if line is None and step is not None and step.pos.line:
-            line = step.pos.line
-    if line is None and model.pos.line:
-        line = model.pos.line
-    return Finding(
-        rule=info.id,
-        slug=info.slug,
-        severity=info.severity,
-        blocks=info.blocks,
-        steps=issue.steps,
-        message=issue.message,
-        path=model.path,
-        line=line,
-        subject=issue.subject,
     )
 
 
