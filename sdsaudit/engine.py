@@ -25,12 +25,11 @@ from .findings import SEVERITIES, CheckResult, Finding, Issue, NotAssessable, Ru
 from .graph import Context
 from .model import Model, Waiver
 from .rules import RULES, Rule
+from .vocab import FAIL_ON
 
 STALE_WAIVER = "WAIVER-01"
 ENGINE_RULES = (STALE_WAIVER,)
 """Catalogue rules the engine itself applies (they need the other rules' findings)."""
-
-FAIL_ON = ("error", "warning", "info", "never")
 
 
 def rule_options(info: RuleInfo, model: Model) -> dict[str, Any]:

@@ -5,11 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SEVERITIES = ("info", "warning", "error")
-"""Lowest first; ``--fail-on`` compares by position in this tuple."""
-
-BLOCKS = ("heard", "simple", "in_control")
-"""The three building blocks, in the order reports show them."""
+from .vocab import BLOCKS, SEVERITIES  # noqa: F401 - re-exported for the rule layers
 
 
 @dataclass(frozen=True)

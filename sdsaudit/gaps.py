@@ -37,8 +37,8 @@ from .model import Model
 from .resources import data_dir
 from .source import load_data, to_plain
 from .survey import Estimate, SurveySummary, pct
+from .vocab import OPTIONS
 
-ALL_OPTIONS = ("direct_payment", "individual_service_fund", "council_managed", "mixed")
 STATUSES = ("gap", "unclear", "consistent", "no claim", "not assessable")
 """What a gap check can conclude, as reports show it."""
 
@@ -126,7 +126,7 @@ def options_on_paper_only(
 ) -> Iterator[Result]:
     """GAP-03: the model offers all four budget options, yet nearly every budget is
     council-managed."""
-    offered = ctx.model.options is not None and set(ALL_OPTIONS) <= set(ctx.model.options)
+    offered = ctx.model.options is not None and set(OPTIONS) <= set(ctx.model.options)
     claim = (
         "the model offers a direct payment, an individual service fund, a council-managed "
         "budget and a mix"

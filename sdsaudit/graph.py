@@ -30,6 +30,7 @@ from typing import Any
 import networkx as nx
 
 from .model import Model, Step
+from .vocab import PERSON_SIDE
 
 NodeWeight = Callable[[str], float]
 EdgeWeight = Callable[[str, str], float]
@@ -442,16 +443,17 @@ class Context:
         actor = self.model.actor_of(self.steps[step_id])
         return actor.kind if actor else None
 
+    def team_of(self, step_id: str) -> str | None:
+        """The council team (or other organisation) doing a step: its actor, unless the
+        step has none (``support``, ``end``) or the actor is on the person's side (the
+        person or a carer), whom work moves to and from without a hand-off."""
+        actor = self.steps[step_id].actor
+        return actor if actor and self.actor_kind(step_id) not in PERSON_SIDE else None
+
     def is_handoff(self, a: str, b: str) -> bool:
-        """A transition between two steps whose actors differ, neither being the person or a
-        carer. Steps without an actor (``support``, ``end``) take part in no hand-off."""
-        sa, sb = self.steps[a], self.steps[b]
-        if not sa.actor or not sb.actor or sa.actor == sb.actor:
-            return False
-        return self.actor_kind(a) not in ("person", "carer") and self.actor_kind(b) not in (
-            "person",
-            "carer",
-        )
+        """A transition between two steps done by different teams (:meth:`team_of`)."""
+        ta, tb = self.team_of(a), self.team_of(b)
+        return ta is not None and tb is not None and ta != tb
 
     # ---- reachability
 

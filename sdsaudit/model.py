@@ -13,10 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 
-PERSON_LEVELS = ("absent", "informed", "consulted", "involved", "leads")
-"""How the person takes part in a step, lowest first."""
-
-DEFAULT_TARGETS = {"max_handoffs": 3, "max_approvals": 1, "max_days_to_support": 28, "max_forms": 2}
+from .vocab import DEFAULT_TARGETS, PERSON_LEVELS  # noqa: F401 - re-exported
 
 
 @dataclass(frozen=True, order=True)
@@ -52,11 +49,6 @@ class Actor:
     name: str
     kind: str
     pos: Pos = field(default=NOWHERE, compare=False)
-
-    @property
-    def is_person_side(self) -> bool:
-        """The person or a carer: moving work to or from them is not a hand-off."""
-        return self.kind in ("person", "carer")
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ import networkx as nx
 from .findings import Issue, NotAssessable
 from .graph import Context, RouteMax, bits, loops, reach, reach_masks, without_out_edges
 from .model import ReviewPolicy
+from .vocab import OPTIONS
 
 Result = Issue | NotAssessable
 Rule = Callable[[Context, Mapping[str, Any]], Iterator[Result]]
 
-FOUR_OPTIONS = ("direct_payment", "individual_service_fund", "council_managed", "mixed")
 OPTION_NAMES = {
     "direct_payment": "direct payments",
     "individual_service_fund": "individual service funds",
@@ -437,11 +437,7 @@ def ping_pong(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     """HAND-02: transitions a to b and b to c (neither rework) where a and c share an actor,
     b has another, and none is a person or carer; names a, b, c."""
     graph, steps = ctx.graph, ctx.steps
-    team = {
-        sid: s.actor
-        for sid, s in steps.items()
-        if s.actor and ctx.actor_kind(sid) not in ("person", "carer")
-    }
+    team = {sid: actor for sid in steps if (actor := ctx.team_of(sid)) is not None}
     by_position = ctx.position.__getitem__
     for b in ctx.ordered(team):
         ins = sorted(
@@ -591,7 +587,7 @@ def options_missing(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
             "the model does not say which budget options the council offers (add 'options')"
         )
         return
-    missing = tuple(o for o in FOUR_OPTIONS if o not in offered)
+    missing = tuple(o for o in OPTIONS if o not in offered)
     if missing:
         yield Issue(
             (),

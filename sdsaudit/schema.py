@@ -11,84 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import DEFAULT_TARGETS, PERSON_LEVELS
-
-FORMAT_VERSION = 1
-
-ACTOR_KINDS = (
-    "person",
-    "carer",
-    "council",
-    "finance",
-    "panel",
-    "health",
-    "provider",
-    "voluntary",
-    "other",
+from .vocab import (  # noqa: F401 - the format's vocabularies, defined once in vocab.py
+    ACTOR_KINDS,
+    ALLOWED_USES,
+    ARTEFACTS,
+    DEFAULT_TARGETS,
+    FORMAT_VERSION,
+    ID_PATTERN,
+    KIND_ONLY_KEYS,
+    KIND_REQUIRED_KEYS,
+    NO_ACTOR_KINDS,
+    NO_NEXT_KINDS,
+    OPTIONS,
+    OUTCOMES,
+    PERSON_LEVELS,
+    STEP_KINDS,
+    TELLS,
 )
-OPTIONS = ("direct_payment", "individual_service_fund", "council_managed", "mixed")
-ALLOWED_USES = (
-    "personal_assistants",
-    "community_activities",
-    "leisure",
-    "equipment",
-    "short_breaks",
-    "employment_support",
-    "technology",
-    "traditional_services",
-)
-STEP_KINDS = (
-    "contact",
-    "information",
-    "assessment",
-    "eligibility",
-    "financial_assessment",
-    "allocation",
-    "planning",
-    "advocacy",
-    "approval",
-    "arranging",
-    "support",
-    "review",
-    "decision",
-    "wait",
-    "end",
-)
-TELLS = (
-    "process",
-    "charging_rules",
-    "eligibility_decision",
-    "reasons",
-    "indicative_budget",
-    "contribution",
-    "final_budget",
-    "options",
-    "support_plan",
-    "review_outcome",
-)
-ARTEFACTS = (
-    "assessment",
-    "eligibility_decision",
-    "financial_assessment",
-    "indicative_budget",
-    "support_plan",
-    "final_budget",
-    "direct_payment_agreement",
-    "review_record",
-)
-OUTCOMES = ("not_eligible", "signposted", "withdrew", "declined", "other")
-ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]*$"
-
-# Which step keys belong to which kinds. The loader and the JSON Schema both read this.
-NO_ACTOR_KINDS = ("support", "end")
-"""Kinds that need no ``actor`` (every other kind requires one)."""
-KIND_ONLY_KEYS = {"approves": ("approval",), "authority": ("approval",), "outcome": ("end",)}
-"""Keys allowed only on these kinds."""
-KIND_REQUIRED_KEYS = {"approval": ("approves", "authority"), "end": ("outcome",)}
-"""Keys these kinds must have (besides ``actor`` and ``next``)."""
-NO_NEXT_KINDS = ("end",)
-"""Kinds that must not have ``next``. Other kinds may lack it: that is a dead end,
-reported by rule STRUCT-02 rather than refused by the loader."""
 
 
 @dataclass(frozen=True)
