@@ -50,6 +50,7 @@ from .processmap import clean
 from .render import render
 from .report import BLOCK_NAMES
 from .source import DEFAULT_MAX_BYTES
+from .words import tidy
 
 # --------------------------------------------------------------------------- measures
 
@@ -137,13 +138,13 @@ def summarise(values: Sequence[float | None]) -> Summary:
     else:
         q1, q2, q3 = statistics.quantiles(present, n=4, method="inclusive")
     return Summary(
-        len(present), _tidy(present[0]), _tidy(q1), _tidy(q2), _tidy(q3), _tidy(present[-1])
+        len(present),
+        tidy(present[0], 4),
+        tidy(q1, 4),
+        tidy(q2, 4),
+        tidy(q3, 4),
+        tidy(present[-1], 4),
     )
-
-
-def _tidy(value: float) -> int | float:
-    value = round(float(value), 4)
-    return int(value) if value.is_integer() else value
 
 
 # --------------------------------------------------------------------------- the benchmark
@@ -459,7 +460,7 @@ def benchmark_csv(bench: Benchmark) -> str:
 def _csv_value(value: Any) -> str:
     if value is None:
         return ""
-    return str(_tidy(value)) if isinstance(value, float) else str(value)
+    return str(tidy(value, 4)) if isinstance(value, float) else str(value)
 
 
 def _cell(text: str) -> str:

@@ -58,6 +58,7 @@ from .render import render
 from .report import BLOCK_NAMES, METRIC_LABELS
 from .scoring import ScoreReport, score_model
 from .source import DEFAULT_MAX_BYTES
+from .words import plural, tidy
 
 # --------------------------------------------------------------------------- directions
 
@@ -235,7 +236,7 @@ def make_delta(key: str, label: str, old: Any, new: Any, *, lower_better: bool |
     """A :class:`Delta`; ``lower_better`` is ``None`` for a neutral measure."""
     if old is None or new is None:
         return Delta(key, label, old, new, None, "not comparable")
-    change = _tidy(new - old)
+    change = tidy(new - old, 4)
     if change == 0:
         direction = "same"
     elif lower_better is None:
@@ -243,11 +244,6 @@ def make_delta(key: str, label: str, old: Any, new: Any, *, lower_better: bool |
     else:
         direction = "better" if (change < 0) == lower_better else "worse"
     return Delta(key, label, old, new, change, direction)
-
-
-def _tidy(value: float) -> int | float:
-    value = round(value, 4)
-    return int(value) if float(value).is_integer() else value
 
 
 @dataclass(frozen=True)
@@ -408,7 +404,7 @@ def step_values(step: Step) -> dict[str, Any]:
         "kind": step.kind,
         "actor": step.actor,
         "person": step.person,
-        "days": _tidy(step.days),
+        "days": tidy(step.days, 4),
         "forms": step.forms,
         "asks": list(step.asks),
         "tells": list(step.tells),
@@ -612,8 +608,8 @@ def number_words(value: Any, key: str = "") -> str:
     if value is None:
         return "not known"
     if key.startswith("share"):
-        return f"{_tidy(value * 100)}%"
-    return str(_tidy(value)) if isinstance(value, (int, float)) else str(value)
+        return f"{tidy(value * 100, 4)}%"
+    return str(tidy(value, 4)) if isinstance(value, (int, float)) else str(value)
 
 
 def delta_words(delta: Delta) -> str:
@@ -647,13 +643,13 @@ def _value_words(value: Any) -> str:
                 for w in (
                     "sent back" if value.get("rework") else None,
                     f"when {clean(value['when'])}" if value.get("when") else None,
-                    f"{_tidy(value['share'] * 100)}%" if value.get("share") is not None else None,
+                    f"{tidy(value['share'] * 100, 4)}%" if value.get("share") is not None else None,
                 )
                 if w
             ]
             return value["to"] + (f" ({', '.join(extra)})" if extra else "")
         return ", ".join(f"{k} {_value_words(v)}" for k, v in value.items() if v is not None)
-    return clean(str(_tidy(value) if isinstance(value, float) else value))
+    return clean(str(tidy(value, 4) if isinstance(value, float) else value))
 
 
 def change_words(change: FieldChange) -> str:
@@ -701,7 +697,7 @@ def summary_lines(c: Comparison) -> list[str]:
     """The stock-take in a few sentences."""
     f = c.findings
     lines = [
-        f"{len(c.steps_added)} step{_s(len(c.steps_added))} added, "
+        f"{plural(len(c.steps_added), 'step')} added, "
         f"{len(c.steps_removed)} removed, {len(c.steps_changed)} changed.",
         f"Findings: {len(f.resolved)} resolved, {len(f.new)} new, {len(f.persisting)} persisting.",
     ]
@@ -713,10 +709,6 @@ def summary_lines(c: Comparison) -> list[str]:
         lines.append(f"{delta.label}: {delta_words(delta)}.")
     lines.append("Scores: " + "; ".join(f"{d.label} {delta_words(d)}" for d in c.scores) + ".")
     return lines
-
-
-def _s(n: int) -> str:
-    return "" if n == 1 else "s"
 
 
 @dataclass(frozen=True)
@@ -846,8 +838,7 @@ def comparison_map(
     description = map_description(new, None, "plain")
     if marks:
         description += (
-            f" {len(marks)} step{_s(len(marks))} marked NEW or CHANGED in bold "
-            "with a thick outline."
+            f" {plural(len(marks), 'step')} marked NEW or CHANGED in bold with a thick outline."
         )
     data = render_map(
         graph, "svg", timeout=timeout, max_nodes=max_nodes, title=title, description=description
@@ -1200,7 +1191,7 @@ class BaselineRun:
     def summary(self, baseline: str) -> str:
         new = sum(1 for r in self.results for f in r.findings if f.counts)
         text = (
-            f"sdsaudit: {new} finding{_s(new)} new since the baseline {baseline} "
+            f"sdsaudit: {plural(new, 'finding')} new since the baseline {baseline} "
             f"({self.known} already in it)"
         )
         if self.unmatched:

@@ -38,6 +38,7 @@ from .resources import data_dir
 from .source import load_data, to_plain
 from .survey import Estimate, SurveySummary, pct
 from .vocab import OPTIONS
+from .words import number, quoted
 
 STATUSES = ("gap", "unclear", "consistent", "no claim", "not assessable")
 """What a gap check can conclude, as reports show it."""
@@ -86,7 +87,7 @@ def budget_told_but_not_known(
     }
     steps = tuple(ctx.ordered(before)) if told else ()
     claim = (
-        f"the model tells the person their budget at {_names(steps)}, before planning"
+        f"the model tells the person their budget at {quoted(steps)}, before planning"
         if told
         else None
     )
@@ -109,7 +110,7 @@ def leads_on_paper_only(
     planning = [p for p in ctx.of_kind("planning") if p in ctx.reachable]
     leads = bool(planning) and all(ctx.steps[p].person == "leads" for p in planning)
     steps = tuple(planning) if leads else ()
-    claim = f"the person leads planning at {_names(steps)}" if leads else None
+    claim = f"the person leads planning at {quoted(steps)}" if leads else None
     yield from _compare(
         claim,
         steps,
@@ -153,7 +154,7 @@ def information_given_but_hard_to_get(
     told = first is not None and {"process", "charging_rules"} <= set(first.tells)
     steps = (first.id,) if told and first else ()
     claim = (
-        f"the model explains the process and the charging rules at the first step, {_names(steps)}"
+        f"the model explains the process and the charging rules at the first step, {quoted(steps)}"
         if told
         else None
     )
@@ -192,7 +193,7 @@ def light_approval_heavy_experience(
     if light:
         claim = (
             f"in the model no route has to pass a funding panel and none passes more than "
-            f"{_count(limit)} sign-off" + (f" ({_names(steps)})" if steps else "")
+            f"{number(limit)} sign-off" + (f" ({quoted(steps)})" if steps else "")
         )
     yield from _compare(
         claim,
@@ -271,17 +272,6 @@ def _compare(
             f"works as written should give {side} {pct(threshold)}.",
             subject=(indicator,),
         )
-
-
-def _names(steps: tuple[str, ...]) -> str:
-    quoted = [f'"{s}"' for s in steps]
-    if len(quoted) <= 1:
-        return "".join(quoted)
-    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
-
-
-def _count(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 # --------------------------------------------------------------------------- running

@@ -31,6 +31,7 @@ import networkx as nx
 
 from .model import Model, Step
 from .vocab import PERSON_SIDE
+from .words import tidy
 
 NodeWeight = Callable[[str], float]
 EdgeWeight = Callable[[str, str], float]
@@ -548,7 +549,7 @@ class Context:
         def most(result: RouteMax) -> int | float | None:
             if result.value is None or loops_on_routes or math.isinf(result.value):
                 return None
-            return _number(result.value)
+            return tidy(result.value, 1)
 
         chain = self.chain
         expected = chain.expected_days_to_support
@@ -558,14 +559,8 @@ class Context:
             "handoffs_max": most(self.handoffs),
             "forms_max": most(self.forms),
             "assessments_max": most(self.assessments),
-            "expected_days_to_support": None if expected is None else _number(expected),
+            "expected_days_to_support": None if expected is None else tidy(expected, 1),
             "worst_days_to_support": most(self.days),
             "share_reaching_support": round(float(chain.share_reaching_support), 4),
             "share_withdrawing": round(float(chain.share_withdrawing), 4),
         }
-
-
-def _number(value: float | Fraction) -> int | float:
-    """A figure for people: a whole number when it is one, else rounded to one decimal."""
-    rounded = round(float(value), 1)
-    return int(rounded) if rounded.is_integer() else rounded

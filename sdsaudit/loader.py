@@ -41,6 +41,7 @@ from .source import (
     parse_text,
     truncate,
 )
+from .words import number
 
 INVALID = object()
 """Marks a value that failed conversion (its problem is already recorded)."""
@@ -140,11 +141,11 @@ class _Converter:
         value: float | int = int(raw) if _INT.match(raw) else float(raw)
         if spec.minimum is not None and value < spec.minimum:
             return self.error(
-                node.pos, f"{what} is {raw}, below the smallest allowed ({_fmt(spec.minimum)})"
+                node.pos, f"{what} is {raw}, below the smallest allowed ({number(spec.minimum)})"
             )
         if spec.maximum is not None and value > spec.maximum:
             return self.error(
-                node.pos, f"{what} is {raw}, above the largest allowed ({_fmt(spec.maximum)})"
+                node.pos, f"{what} is {raw}, above the largest allowed ({number(spec.maximum)})"
             )
         return value
 
@@ -295,10 +296,6 @@ def _expect(spec: S.Spec) -> str:
     if isinstance(spec, S.Word):
         return f"one {spec.vocabulary} word"
     return "a single value"
-
-
-def _fmt(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number)
 
 
 def _items(values: Any) -> list[tuple[Any, Pos]]:

@@ -48,6 +48,7 @@ from .source import (
     read_bytes,
     truncate,
 )
+from .words import number
 
 PATCH_VERSION = 1
 LINE_WIDTH = 100
@@ -94,7 +95,7 @@ def text_of(value: Value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return _fmt_number(value)
+        return number(value, 4)
     return str(value)
 
 
@@ -114,12 +115,6 @@ def flag_of(value: Value) -> bool:
     if isinstance(value, bool):
         return value
     return text_of(value).strip().lower() == "true"
-
-
-def _fmt_number(value: float) -> str:
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 # --------------------------------------------------------------------------- the patch
@@ -316,7 +311,7 @@ def _wrap(value: Any) -> Value:
     if isinstance(value, bool):
         return Raw("true" if value else "false")
     if isinstance(value, (int, float)):
-        return Raw(_fmt_number(float(value)))
+        return Raw(number(float(value), 4))
     if isinstance(value, str):
         return Raw(value, plain=value not in ("", "~", "null", "Null", "NULL"))
     if isinstance(value, (list, tuple)):
@@ -804,8 +799,8 @@ class _Applier:
 
     # -- driver
     def run(self) -> None:
-        for number, item in enumerate(self.patch.changes, start=1):
-            self.current, self.number = item, number
+        for n, item in enumerate(self.patch.changes, start=1):
+            self.current, self.number = item, n
             snapshot = _copy(self.data)
             saved = _copy(
                 (self.step_notes, self.step_changes, self.top_notes, self.top_changes, self.removed)
@@ -828,7 +823,7 @@ class _Applier:
                         self.patch.path,
                         pos.line if pos else None,
                         pos.column if pos else None,
-                        f"change {number} ({item.label()}): {problem.message}",
+                        f"change {n} ({item.label()}): {problem.message}",
                     )
                 )
         self.current = None
@@ -1256,7 +1251,7 @@ def _clean(text: str) -> str:
 
 
 def _pct(share: float) -> str:
-    return f"{_fmt_number(round(share * 100, 2))}%"
+    return f"{number(round(share * 100, 2), 4)}%"
 
 
 def _copy(value: Any) -> Any:
@@ -1317,8 +1312,8 @@ def _header(patch: Patch, model_path: str) -> list[str]:
         "",
         "Changes:",
     ]
-    for number, item in enumerate(patch.changes, start=1):
-        lines.append(f"  {number}. {describe_change(item)}")
+    for n, item in enumerate(patch.changes, start=1):
+        lines.append(f"  {n}. {describe_change(item)}")
     return lines
 
 
@@ -1363,7 +1358,7 @@ def scalar_text(value: Value) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return _fmt_number(value)
+        return number(value, 4)
     if isinstance(value, Raw):
         if value.plain and value.text in _NULL_WORDS:
             return "null"

@@ -54,6 +54,7 @@ from .patch import (
 )
 from .processmap import clean
 from .source import DEFAULT_MAX_BYTES, decode, read_bytes
+from .words import tidy
 
 PANEL_SHARE = 0.1
 """Share of cases a conditional panel is assumed to see (the 'very large or unusual'
@@ -395,19 +396,15 @@ def _review(model: Model, name: str, reason: str, **values: float) -> list[Chang
     old = {"first_days": policy.first_days, "interval_days": policy.interval_days} if policy else {}
     if all(old.get(k) == v for k, v in values.items()):
         return []
-    new = {k: _whole(v) for k, v in {**old, **values}.items() if v is not None}
+    new = {k: tidy(v) for k, v in {**old, **values}.items() if v is not None}
     return [change("set_policy", reason, **{name: new})]
-
-
-def _whole(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else value
 
 
 def fix_first_review_late(model: Model, finding: Finding) -> Iterator[list[Change]]:
     """SEQ-07: a light review at the target (eight weeks by default) after support starts."""
     days = _option("SEQ-07", "max_first_review_days")
     reason = (
-        f"SEQ-07: a light review {_whole(days)} days after support starts checks with "
+        f"SEQ-07: a light review {tidy(days)} days after support starts checks with "
         "the person that it is working"
     )
     if fix := _review(model, "review", reason, first_days=days):
@@ -420,7 +417,7 @@ def fix_review_interval(model: Model, finding: Finding) -> Iterator[list[Change]
     for name in finding.subject:
         what = "support" if name == "review" else "a direct payment"
         reason = (
-            f"SEQ-08: review {what} at least every {_whole(days)} days, in one "
+            f"SEQ-08: review {what} at least every {tidy(days)} days, in one "
             "conversation about outcomes"
         )
         if fix := _review(model, name, reason, interval_days=days):
@@ -436,7 +433,7 @@ def fix_dp_review_late(model: Model, finding: Finding) -> Iterator[list[Change]]
     why = (
         "at the first review of the plan, in one conversation"
         if aligned
-        else f"within {_whole(days)} days of its start"
+        else f"within {tidy(days)} days of its start"
     )
     reason = f"SEQ-09: review a new direct payment {why}"
     first = plan if aligned and plan is not None else days

@@ -20,6 +20,7 @@ from .findings import Issue, NotAssessable
 from .graph import Context, RouteMax, bits, loops, reach, reach_masks, without_out_edges
 from .model import ReviewPolicy
 from .vocab import OPTIONS
+from .words import join_and, number, plural, quoted, tidy
 
 Result = Issue | NotAssessable
 Rule = Callable[[Context, Mapping[str, Any]], Iterator[Result]]
@@ -40,25 +41,13 @@ def _q(step_id: str) -> str:
     return f'"{step_id}"'
 
 
-def _and(words: Iterable[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    items = list(words)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def _steps(ids: Iterable[str]) -> str:
-    return _and(_q(s) for s in ids)
+    return quoted(ids)
 
 
 def _plain(word: str) -> str:
     """A vocabulary word as plain English: ``support_plan`` -> ``the support plan``."""
     return "the " + word.replace("_", " ")
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
 def _over_target(result: RouteMax, limit: float, what: str, where: str) -> Iterator[Result]:
@@ -73,12 +62,12 @@ def _over_target(result: RouteMax, limit: float, what: str, where: str) -> Itera
             result.counted,
             f"{_steps(result.counted)} lie in a loop with no transition marked as rework, "
             f"so a case can go round it and meet {what} without limit "
-            f"(target: at most {_num(limit)})",
+            f"(target: at most {number(limit, 1)})",
         )
         return
     yield Issue(
         result.counted,
-        f"a route has {_num(result.value)} {what}, more than the target of {_num(limit)}: "
+        f"a route has {number(result.value, 1)} {what}, more than the target of {number(limit, 1)}: "
         f"{where} {_steps(result.counted)}",
     )
 
@@ -197,7 +186,7 @@ def redundant_approval(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result
         them = "it" if len(subject) == 1 else "them"
         yield Issue(
             (a, b),
-            f"{_q(a)} and {_q(b)} both approve {_and(map(_plain, subject))}, "
+            f"{_q(a)} and {_q(b)} both approve {join_and(map(_plain, subject))}, "
             f"and {_q(b)} can follow {_q(a)} with no step in between that "
             f"changes {them}",
             subject=subject,
@@ -337,7 +326,7 @@ def no_review(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
 
 
 def _days(value: float) -> str:
-    return f"{_num(value)} day{'' if value == 1 else 's'}"
+    return plural(tidy(value, 1), "day")
 
 
 def _policy_line(policy: ReviewPolicy | None, ctx: Context) -> int | None:
@@ -510,7 +499,7 @@ def slow_to_support(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
         yield Issue(
             (),
             f"cases that reach support take {float(expected):.1f} days on average to "
-            f"get there (rework included), more than the target of {_num(limit)} days",
+            f"get there (rework included), more than the target of {number(limit, 1)} days",
             line=targets or None,
         )
 
@@ -591,7 +580,7 @@ def options_missing(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     if missing:
         yield Issue(
             (),
-            f"the council does not offer {_and(OPTION_NAMES[m] for m in missing)}",
+            f"the council does not offer {join_and(OPTION_NAMES[m] for m in missing)}",
             subject=missing,
         )
 
@@ -627,7 +616,7 @@ def narrow_uses(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     if missing:
         yield Issue(
             (),
-            f"budgets may not be spent on {_and(m.replace('_', ' ') for m in missing)}",
+            f"budgets may not be spent on {join_and(m.replace('_', ' ') for m in missing)}",
             subject=missing,
             line=policies.pos.line or None,
         )

@@ -1,0 +1,43 @@
+"""Wording helpers: numbers, plurals and lists as people write them.
+
+Every module that puts a figure or a list into a sentence uses these, and the report
+templates get them as jinja filters (``number``, ``plural``, ``join_and``), so a
+figure reads the same in a rule's message, a score's reason, a map and a report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+
+__all__ = ["join_and", "number", "plural", "quoted", "tidy"]
+
+
+def tidy(value: float | Fraction, places: int | None = None) -> int | float:
+    """A figure as a number for people: rounded to ``places`` decimals when given, and a
+    whole number when it is one (``tidy(28.0) == 28``, ``tidy(83.94, 1) == 83.9``)."""
+    figure = float(value) if places is None else round(float(value), places)
+    return int(figure) if figure.is_integer() else figure
+
+
+def number(value: float | Fraction, places: int | None = None) -> str:
+    """:func:`tidy` as text: ``"28"``, ``"0.5"``, ``"83.9"``."""
+    return str(tidy(value, places))
+
+
+def plural(count: float | Fraction, word: str, many: str | None = None) -> str:
+    """``"1 step"``, ``"3 steps"``, ``"0.5 days"``; ``many`` for irregular plurals."""
+    return f"{number(count)} {word if count == 1 else many or word + 's'}"
+
+
+def join_and(words: Iterable[str]) -> str:
+    """``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    items = list(words)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def quoted(names: Iterable[str]) -> str:
+    """Names in double quotes, joined: ``"a", "b" and "c"`` (how messages name steps)."""
+    return join_and(f'"{name}"' for name in names)
