@@ -24,7 +24,8 @@ from .errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from .findings import SEVERITIES, CheckResult, Finding, Issue, NotAssessable, RuleNote
 from .graph import Context
 from .model import Model, Waiver
-from .rules import RULES, Rule
+from .rules import Rule
+from .rules import registry as rule_registry
 from .vocab import FAIL_ON
 
 STALE_WAIVER = "WAIVER-01"
@@ -58,11 +59,12 @@ def check_model(
 
     ``select``/``ignore`` take ids, slugs, families and globs (an unknown one is a
     :class:`~sdsaudit.errors.UsageError`). With ``use_waivers=False`` no finding is
-    waived. ``registry`` (id -> function) defaults to :data:`sdsaudit.rules.RULES`;
+    waived. ``registry`` (id -> function) defaults to each catalogue rule's function
+    (:func:`sdsaudit.rules.registry`);
     ``context`` lets a caller share one prepared :class:`~sdsaudit.graph.Context`.
     """
     catalogue = catalogue or load_catalogue()
-    registry = RULES if registry is None else registry
+    registry = rule_registry(catalogue.rules) if registry is None else registry
     chosen = catalogue.select(list(select or []), list(ignore or []))
     ctx = context or Context(model)
     run = run_rules(

@@ -230,7 +230,7 @@ def test_a_crashing_rule_is_reported_and_the_exit_code_is_2(monkeypatch) -> None
         raise RuntimeError("kaboom")
         yield  # pragma: no cover
 
-    monkeypatch.setitem(rules_module.RULES, "AUTH-03", broken)
+    monkeypatch.setattr(rules_module.auth, "redundant_approval", broken)
     result = run("check", EXAMPLE)
     assert result.exit_code == 2
     assert (

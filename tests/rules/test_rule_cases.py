@@ -9,7 +9,7 @@ import yaml
 
 from sdsaudit.catalogue import load_catalogue
 from sdsaudit.engine import ENGINE_RULES, check_model
-from sdsaudit.rules import RULES
+from sdsaudit.rules import FAMILIES, RULES, rule_functions
 
 from .helpers import build_model
 
@@ -71,6 +71,11 @@ def test_catalogue_and_registry_match_one_to_one() -> None:
     assert len(ids) == len(set(ids)) and len(slugs) == len(set(slugs))
     assert set(ids) == set(RULES) | set(ENGINE_RULES)
     assert not set(RULES) & set(ENGINE_RULES)
+    # every public function of a family module is the rule of that family with its slug
+    by_slug = {r.slug.replace("-", "_"): r.id for r in catalogue.rules}
+    for prefix, module in FAMILIES.items():
+        for name in rule_functions(module):
+            assert by_slug.get(name, "").startswith(prefix + "-"), f"{module.__name__}.{name}"
 
 
 def test_catalogue_entries_are_complete() -> None:
