@@ -106,10 +106,13 @@ def truncate(text: str, limit: int = 40) -> str:
 def read_bytes(
     path: str, max_bytes: int = DEFAULT_MAX_BYTES, stdin: BinaryIO | None = None
 ) -> bytes:
-    """Read a file (``-`` for standard input), refusing it before parsing if too big."""
+    """Read a file (``-`` for standard input), refusing it before parsing if too big.
+
+    At most ``max_bytes + 1`` bytes are ever read, whatever the file claims to be: a
+    device (``/dev/zero``), a pipe or a file that grows while it is read reports a
+    size that cannot be trusted."""
     if path == "-":
-        stream = stdin or sys.stdin.buffer
-        data = stream.read(max_bytes + 1)
+        data = _read_at_most(stdin or sys.stdin.buffer, max_bytes + 1)
         if len(data) > max_bytes:
             raise ModelError([_too_big(path, max_bytes, None)])
         return data
@@ -117,7 +120,11 @@ def read_bytes(
         size = os.stat(path).st_size
         if size > max_bytes:
             raise ModelError([_too_big(path, max_bytes, size)])
-        return Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            data = _read_at_most(handle, max_bytes + 1)
+        if len(data) > max_bytes:
+            raise ModelError([_too_big(path, max_bytes, None)])
+        return data
     except IsADirectoryError:
         raise ModelError(
             [Problem(path, None, None, "is a folder, not a file: give the path of a .yaml file")]
@@ -128,6 +135,20 @@ def read_bytes(
         raise ModelError(
             [Problem(path, None, None, "cannot be read (permission denied)")]
         ) from None
+
+
+def _read_at_most(stream: BinaryIO, limit: int) -> bytes:
+    """Up to ``limit`` bytes of ``stream``, read in pieces (a pipe may give fewer than
+    asked for in one read)."""
+    pieces: list[bytes] = []
+    wanted = limit
+    while wanted > 0:
+        piece = stream.read(min(wanted, 1 << 20))
+        if not piece:
+            break
+        pieces.append(piece)
+        wanted -= len(piece)
+    return b"".join(pieces)
 
 
 def _too_big(path: str, max_bytes: int, size: int | None) -> Problem:
