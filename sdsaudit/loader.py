@@ -47,6 +47,8 @@ INVALID = object()
 """Marks a value that failed conversion (its problem is already recorded)."""
 
 _INT = re.compile(r"^[-+]?[0-9]+$")
+_MAX_NUMBER_TEXT = 30
+"""Longer numbers are refused unread: no sensible figure needs 30 characters."""
 _FLOAT = re.compile(r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _BOOL = {"true": True, "false": False}
@@ -138,6 +140,13 @@ class _Converter:
             return self.error(node.pos, f"{what} should be a whole number, not '{truncate(raw)}'")
         if not _FLOAT.match(raw):
             return self.error(node.pos, f"{what} should be a number, not '{truncate(raw)}'")
+        if len(raw) > _MAX_NUMBER_TEXT:
+            # checked before converting: Python refuses to read integers of over 4,300
+            # digits, and 1e309 reads as infinity
+            largest = f" (the largest allowed is {number(spec.maximum)})" if spec.maximum else ""
+            return self.error(
+                node.pos, f"{what} '{truncate(raw)}' is far too large a number{largest}"
+            )
         value: float | int = int(raw) if _INT.match(raw) else float(raw)
         if spec.minimum is not None and value < spec.minimum:
             return self.error(

@@ -120,7 +120,16 @@ class Either(Spec):
 
 ID = Text(pattern=ID_PATTERN, hint="letters, digits, '_' and '-', starting with a letter")
 NAME = Text(description="plain English")
-DAYS = Number(minimum=0, description="calendar days")
+# Upper bounds: far above any real process, low enough that every figure computed from
+# them stays finite (a model of a thousand such steps still sums to well under 1e308).
+MAX_DAYS = 36_500
+"""A hundred years: no step, target or review interval is longer."""
+MAX_COUNT = 10_000
+"""No step asks for more forms, and no target counts more sign-offs or hand-offs."""
+MAX_LIMIT = 10_000_000
+"""The largest weekly budget (GBP) a sign-off level may be given."""
+
+DAYS = Number(minimum=0, maximum=MAX_DAYS, description="calendar days")
 
 AUTHORITY = Record(
     name="authority",
@@ -129,7 +138,11 @@ AUTHORITY = Record(
         "id": Key(ID, required=True),
         "name": Key(NAME, required=True),
         "limit": Key(
-            Number(minimum=0, description="largest weekly budget (GBP) this level may sign off")
+            Number(
+                minimum=0,
+                maximum=MAX_LIMIT,
+                description="largest weekly budget (GBP) this level may sign off",
+            )
         ),
     },
 )
@@ -165,7 +178,12 @@ POLICIES = Record(
 TARGETS = Record(
     name="targets",
     description="the council's own thresholds",
-    keys={name: Key(Number(minimum=0), default=value) for name, value in DEFAULT_TARGETS.items()},
+    keys={
+        name: Key(
+            Number(minimum=0, maximum=MAX_DAYS if "days" in name else MAX_COUNT), default=value
+        )
+        for name, value in DEFAULT_TARGETS.items()
+    },
 )
 TRANSITION = Either(
     description="a step id, or {to, when, share, rework}",
@@ -192,7 +210,7 @@ STEP = Record(
         "actor": Key(ID),
         "person": Key(Word(words=PERSON_LEVELS, vocabulary="person level"), default="absent"),
         "days": Key(DAYS, default=0.0),
-        "forms": Key(Number(minimum=0, integer=True), default=0),
+        "forms": Key(Number(minimum=0, maximum=MAX_COUNT, integer=True), default=0),
         "asks": Key(ListOf(item=NAME, unique=True), default=()),
         "tells": Key(ListOf(item=Word(words=TELLS, vocabulary="tells"), unique=True), default=()),
         "produces": Key(
