@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ModelError
-from .files import write_atomic
+from .files import write_atomic, write_set
 from .loader import load_model, load_models
 from .resources import data_dir
 from .source import DEFAULT_MAX_BYTES
@@ -98,12 +99,23 @@ def report_folders(paths: Sequence[str], out_dir: str | Path) -> list[Path]:
     if len(paths) == 1:
         return [out]
     folders: list[Path] = []
-    seen: dict[str, int] = {}
+    taken: set[str] = set()
     for path in paths:
-        stem = "stdin" if path == "-" else (Path(path).stem or "model")
-        seen[stem] = seen.get(stem, 0) + 1
-        folders.append(out / (stem if seen[stem] == 1 else f"{stem}-{seen[stem]}"))
+        stem = "stdin" if path == "-" else _folder_name(Path(path).stem)
+        name, n = stem, 1
+        while name.casefold() in taken:  # x, x-2, x-3 ... never a name already used
+            n += 1
+            name = f"{stem}-{n}"
+        taken.add(name.casefold())
+        folders.append(out / name)
     return folders
+
+
+def _folder_name(stem: str) -> str:
+    """A model's file stem as a plain folder name inside the output folder: never ``.``,
+    ``..`` or hidden, nothing but letters, digits, ``-`` and ``_``."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-")
+    return name[:60] or "model"
 
 
 def write_reports(
@@ -179,20 +191,17 @@ def write_reports(
         results.append(result)
         rendered.append((folder, files))
 
-    written: list[Path] = []
+    # every model's files are one set, written as a whole; a map that could not be drawn
+    # is None, so no stale map.svg is left beside a report that says it has none
+    out = Path(out_dir)
+    outputs: dict[str, str | bytes | None] = {}
     for folder, files in rendered:
-        outputs = {
-            "report.html": files.html,
-            "report.md": files.markdown,
-            "report.json": files.json,
-            "map.svg": files.svg,
-        }
-        for name, text in outputs.items():
-            if text is None:
-                # no stale map may sit beside a report that says it has none
-                (folder / name).unlink(missing_ok=True)
-                continue
-            written.append(write_atomic(folder / name, text, force=True))
+        where = folder.relative_to(out)
+        outputs[str(where / "report.html")] = files.html
+        outputs[str(where / "report.md")] = files.markdown
+        outputs[str(where / "report.json")] = files.json
+        outputs[str(where / "map.svg")] = files.svg
+    written = write_set(out, outputs, force=force)
     return ReportRun(tuple(written), tuple(warnings), exit_code(results, fail_on))
 
 
@@ -305,6 +314,6 @@ def write_survey(
     summary = read_survey(survey_path, min_group=min_group)
     gap = check_gaps(model, summary) if model is not None else None
     files = render_survey(summary, gap, __version__)
-    written = tuple(write_atomic(t, files[t.name], force=True) for t in targets)
+    written = tuple(write_set(out_dir, {t.name: files[t.name] for t in targets}, force=force))
     code = exit_code([gap] if gap is not None else [], fail_on)
     return SurveyRun(written, survey_text(summary, gap), code)

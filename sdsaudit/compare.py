@@ -38,7 +38,7 @@ from . import __version__
 from .catalogue import Catalogue, load_catalogue
 from .engine import check_model
 from .errors import ModelError, Problem, UsageError
-from .files import refuse_existing, write_atomic
+from .files import refuse_existing, write_set
 from .findings import BLOCKS, CheckResult, Finding
 from .graph import Context
 from .loader import load_models
@@ -1053,12 +1053,9 @@ def write_outputs(
         raise UsageError(
             f"{folder} is a file, not a folder: give a folder for the output", file=str(folder)
         )
-    paths = [folder / name for name in sorted(files)]
-    refuse_existing(paths, force)
-    for name in stale:
-        if name not in files:
-            (folder / name).unlink(missing_ok=True)
-    return [write_atomic(folder / name, files[name], force=True) for name in sorted(files)]
+    everything: dict[str, str | None] = {name: files[name] for name in sorted(files)}
+    everything.update({name: None for name in stale if name not in files})
+    return write_set(folder, everything, force=force)
 
 
 def compare_paths(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sdsaudit.errors import ModelError
+from sdsaudit.errors import ModelError, UsageError
 from sdsaudit.source import read_bytes
 
 from .models import ROOT
@@ -94,3 +94,122 @@ def test_a_patch_setting_a_huge_number_is_refused_at_its_line(tmp_path: Path) ->
     assert done.returncode == 2
     err = done.stderr.decode()
     assert "patch.yaml:4:" in err and "largest allowed is 36500" in err
+
+
+# ---------------------------------------------------------------- 6, 7, 10. writing output
+
+
+def _two_models(tmp_path: Path, *names: str) -> list[str]:
+    paths = []
+    for name in names:
+        path = tmp_path / "in" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def test_model_file_names_never_lead_outside_or_collide(tmp_path: Path) -> None:
+    models = _two_models(tmp_path, "...yaml", "x.yaml")
+    models += [str(tmp_path / "in" / "x.yaml"), *_two_models(tmp_path, "x-2.yaml")]
+    out = tmp_path / "out"
+    done = _sdsaudit("report", *models, "-o", str(out))
+    assert done.returncode in (0, 1), done.stderr
+    folders = sorted(p.name for p in out.iterdir())
+    assert len(folders) == 4 and all(not f.startswith(".") for f in folders)
+    assert all((out / f / "report.html").is_file() for f in folders)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+
+
+def test_a_planted_folder_link_is_not_followed(tmp_path: Path) -> None:
+    models = _two_models(tmp_path, "a.yaml", "b.yaml")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a").symlink_to(elsewhere)
+    done = _sdsaudit("report", *models, "-o", str(out), "--force")
+    assert done.returncode == 2
+    assert b"symbolic link" in done.stderr and b"internal error" not in done.stderr
+    assert list(elsewhere.iterdir()) == [] and not (out / "b").exists()
+
+
+def test_a_dangling_link_counts_as_an_existing_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.md").symlink_to(tmp_path / "nowhere")
+    done = _sdsaudit("report", str(EXAMPLE), "-o", str(out))
+    assert done.returncode == 2 and b"refusing to overwrite" in done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["report.md"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", str(EXAMPLE), "-o", "{file}"],
+        ["report", str(EXAMPLE), "-o", "{file}/under"],
+        ["map", str(EXAMPLE), "-o", "{folder}"],
+        ["map", str(EXAMPLE), "-o", "{file}/map.svg"],
+        ["init", "{folder}"],
+        ["report", str(EXAMPLE), "-o", "/proc/sdsaudit-cannot-write-here"],
+        ["compare", str(EXAMPLE), str(EXAMPLE), "-o", "{file}"],
+    ],
+)
+def test_unwritable_outputs_get_a_plain_message(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "file.txt").write_text("mine", encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    places = {"file": str(tmp_path / "file.txt"), "folder": str(tmp_path / "folder")}
+    done = _sdsaudit(*(a.format(**places) for a in args))
+    assert done.returncode == 2, done.stderr
+    assert b"error:" in done.stderr and b"internal error" not in done.stderr
+    assert (tmp_path / "file.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_a_failed_write_leaves_the_old_set_and_no_temporary_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from sdsaudit import files
+
+    out = tmp_path / "out"
+    files.write_set(out, {"a.txt": "old a", "b.txt": "old b"})
+
+    def full_disk(staging: Path, payloads: object) -> None:
+        (staging / "a.txt").write_text("half", encoding="utf-8")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files, "_stage", full_disk)
+    with pytest.raises(UsageError, match="No space left on device; nothing was changed"):
+        files.write_set(out, {"a.txt": "new a", "b.txt": "new b"}, force=True)
+    assert (out / "a.txt").read_text() == "old a" and (out / "b.txt").read_text() == "old b"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_staging_left_by_a_killed_run_is_removed_by_the_next(tmp_path: Path) -> None:
+    from sdsaudit import files
+
+    proc = subprocess.Popen(["true"])  # a finished child: its pid names no live run
+    proc.wait()
+    abandoned = tmp_path / f"{files.STAGING_PREFIX}{proc.pid}-abc"
+    abandoned.mkdir()
+    (abandoned / "report.html").write_text("half", encoding="utf-8")
+    files.write_set(tmp_path / "out", {"a.txt": "a"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_two_reports_started_together_give_one_set_and_one_refusal(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sdsaudit", "report", str(EXAMPLE), "-o", str(out)]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in "ab"]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in runs if p.stderr]
+    codes = sorted(code for code, _ in results)
+    assert codes[0] in (0, 1) and codes[1] == 2, results
+    assert any(b"refusing to overwrite" in err for _, err in results)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "map.svg",
+        "report.html",
+        "report.json",
+        "report.md",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
