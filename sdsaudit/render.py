@@ -11,9 +11,12 @@ Text from a model can be hostile. Three filters keep it inert:
   as text and links and images reduced to their words (no URL survives);
 * ``md`` escapes a plain string for *inline* use in a Markdown file (tables,
   list items): Markdown punctuation is backslash-escaped, ``<``, ``>`` and
-  ``&`` become entities, and line breaks become spaces;
-* ``md_block`` passes Markdown source into a Markdown file with raw HTML
-  escaped and links reduced to their words.
+  ``&`` become entities, line breaks become spaces, and anything a Markdown
+  renderer would turn into a link by itself (``https://...``, ``www....``, an
+  e-mail address: GitHub and GitLab do) is shown as code, which never links;
+* ``md_block`` writes longer text (a model's description) into a Markdown file
+  as plain paragraphs: links reduced to their words, then each paragraph as
+  ``md`` writes it, so no link, image, code block or HTML can form.
 """
 
 from __future__ import annotations
@@ -77,21 +80,40 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _MD_LEADING = re.compile(r"^([#+\-=]|\d+(?=[.)](?:\s|$)))")
 
 
+_AUTOLINK = re.compile(
+    r"(?:\b(?:[a-z][a-z0-9+.-]*:/{1,3}|www\.|mailto:)(?:[^\s<>`]*[^\s<>`.,;:!?)\]'\"])?"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)",
+    re.I,
+)
+"""What GitHub's and GitLab's Markdown turn into links with no brackets at all."""
+
+
 def md_inline(text: object) -> Markup:
     """A plain string made safe for inline Markdown (table cells, list items, headings).
 
     Emphasis, code, link brackets, table pipes and strikethrough are always
     backslash-escaped (so no link can form: ``[`` and ``]`` never survive);
     list, heading and numbering marks only where they would act, at the start.
+    Addresses a renderer would link by themselves are written as code spans.
     """
     flat = re.sub(r"\s+", " ", str(text if text is not None else "")).strip()
-    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    flat = _MD_SPECIAL.sub(r"\\\1", flat)
-    match = _MD_LEADING.match(flat)
+    parts, done = [], 0
+    for match in _AUTOLINK.finditer(flat):
+        parts.append(_escaped(flat[done : match.start()], at_start=done == 0))
+        parts.append("`" + match.group(0).replace("|", "\\|") + "`")
+        done = match.end()
+    parts.append(_escaped(flat[done:], at_start=done == 0))
+    return Markup("".join(parts))
+
+
+def _escaped(text: str, *, at_start: bool) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    match = _MD_LEADING.match(text) if at_start else None
     if match:
         end = match.end()
-        flat = f"\\{flat}" if not match.group(0)[0].isdigit() else f"{flat[:end]}\\{flat[end:]}"
-    return Markup(flat)
+        text = f"\\{text}" if not match.group(0)[0].isdigit() else f"{text[:end]}\\{text[end:]}"
+    return text
 
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")
@@ -99,12 +121,11 @@ _REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+.*$", re.M)
 
 
 def md_block(text: object) -> Markup:
-    """Markdown source for a Markdown file: raw HTML escaped, links reduced to their words."""
-    source = str(text if text is not None else "")
-    source = source.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    source = _LINK.sub(r"\1", source)
-    source = _REF_DEF.sub("", source)
-    return Markup(source.strip())
+    """Longer text for a Markdown file: paragraphs (split at blank lines), links reduced
+    to their words, each paragraph escaped as :func:`md_inline` does."""
+    source = _REF_DEF.sub("", _LINK.sub(r"\1", str(text if text is not None else "")))
+    paragraphs = (p for p in re.split(r"\n\s*\n", source) if p.strip())
+    return Markup("\n\n".join(md_inline(p) for p in paragraphs))
 
 
 @cache

@@ -4,14 +4,18 @@ reproduction. Every command must end with exit 0, 1 or 2 and a plain message, ne
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sdsaudit.errors import ModelError, UsageError
+from sdsaudit.render import md_block, md_inline
 from sdsaudit.source import read_bytes
 
 from .models import ROOT
@@ -213,3 +217,57 @@ def test_two_reports_started_together_give_one_set_and_one_refusal(tmp_path: Pat
         "report.md",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+# ---------------------------------------------------------------- 4. Markdown as GitHub renders it
+
+ACTIVE = re.compile(r"<(a|img|pre|script|iframe|table|h[1-6]|ol|ul|blockquote)\b", re.I)
+
+
+def _github(markdown: str) -> str:
+    import cmarkgfm
+    from cmarkgfm.cmark import Options
+
+    # UNSAFE: show raw HTML as GitHub's sanitiser would receive it, so nothing is hidden
+    return cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see [a [nested] link](javascript:alert(1)) and [x\\](y)](z)",
+        "![remote](https://tracker.example/pixel.png)",
+        "```\nthe rest of the report becomes code",
+        "plain https://example.org/x?a=1|2, www.example.com. and me@example.org!",
+        "<script>alert(1)</script> &lt;b&gt; [ref]: https://x",
+        "1. a list\n\n# a heading\n\n> a quote\n\n    indented code",
+    ],
+)
+def test_text_from_a_model_stays_inert_in_github_markdown(text: str) -> None:
+    for rendered in (md_inline(text), md_block(text)):
+        html = _github(str(rendered))
+        assert not ACTIVE.search(html), (text, rendered, html)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_no_text_makes_a_link_image_or_block_in_github_markdown(text: str) -> None:
+    for rendered in (md_inline(text), md_block(text)):
+        assert not ACTIVE.search(_github(str(rendered)))
+
+
+def test_a_description_with_links_and_a_fence_stays_inert_in_report_md(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    hostile = (
+        "description: |\n  Read [this [one]](javascript:alert(1)) and https://x.example/a\n"
+        "  ![t](https://tracker.example/p.png)\n\n  ```\n  unclosed\n"
+    )
+    model = tmp_path / "m.yaml"
+    model.write_text(text.replace("as_of:", hostile + "as_of:", 1), encoding="utf-8")
+    out = tmp_path / "out"
+    done = _sdsaudit("report", str(model), "-o", str(out))
+    assert done.returncode in (0, 1), done.stderr
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "and `https://x.example/a`" in markdown and "unclosed" in markdown
+    html = _github(markdown)
+    assert not re.search(r"<a\b|<img\b|<pre\b", html)
