@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import BinaryIO
 
+from .errors import UsageError
 from .findings import CheckResult
 from .loader import load_models
 from .source import DEFAULT_MAX_BYTES
@@ -41,6 +42,8 @@ def check_models(
 
     catalogue = load_catalogue()
     chosen, dropped = split_ids(select), split_ids(ignore)
+    if select and not chosen:
+        raise UsageError("--select names no rule: give rule ids, slugs, families or globs")
     catalogue.select(chosen, dropped)  # unknown ids fail here, before any work
     models = load_models(paths, max_bytes=max_bytes, stdin=stdin)
     return [

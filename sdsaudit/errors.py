@@ -6,6 +6,7 @@ it into ``FILE:LINE:COL: error: MESSAGE`` lines and exit code 2.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -28,7 +29,17 @@ class Problem:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        return f"{where}: error: {self.message}"
+        return printable(f"{where}: error: {self.message}")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (an escape sequence can
+    clear the screen or print a fake line), line breaks and bidirectional overrides
+    are shown as ``\\xNN`` / ``\\uNNNN`` instead of acting."""
+    return _CONTROL.sub(lambda m: ascii(m.group(0))[1:-1], text)
 
 
 class SdsauditError(Exception):

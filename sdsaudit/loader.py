@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any, BinaryIO
 
 from . import schema as S
-from .errors import ModelError, Problem
+from .errors import ModelError, Problem, UsageError
 from .model import (
     Actor,
     Authority,
@@ -41,7 +41,7 @@ from .source import (
     parse_text,
     truncate,
 )
-from .words import number
+from .words import a_or_an, number
 
 INVALID = object()
 """Marks a value that failed conversion (its problem is already recorded)."""
@@ -344,6 +344,9 @@ def load_models(
     Raises one :class:`ModelError` carrying every problem in every file, so a user
     fixing a batch of models sees everything at once.
     """
+    paths = list(paths)
+    if paths.count("-") > 1:
+        raise UsageError("'-' (standard input) can be given only once: it can be read only once")
     models: list[Model] = []
     problems: list[Problem] = []
     for path in paths:
@@ -565,12 +568,13 @@ def _step(
             if key in present and kind not in kinds:
                 err(
                     rec.at(key),
-                    f"'{key}' belongs only on {' or '.join(kinds)} steps, but {label} is a {kind} step: "
+                    f"'{key}' belongs only on {' or '.join(kinds)} steps, but {label} is "
+                    f"{a_or_an(kind)} step: "
                     f"remove it, or change the kind",
                 )
         for key in S.KIND_REQUIRED_KEYS.get(kind, ()):
             if key not in present:
-                err(rec.pos, f"{label} is a {kind} step, so it needs '{key}'")
+                err(rec.pos, f"{label} is {a_or_an(kind)} step, so it needs '{key}'")
         if kind in S.NO_NEXT_KINDS and "next" in present:
             err(
                 rec.at("next"),

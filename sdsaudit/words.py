@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fractions import Fraction
 
-__all__ = ["join_and", "number", "plural", "quoted", "tidy"]
+__all__ = ["a_or_an", "join_and", "number", "plural", "quoted", "tidy"]
 
 
 def tidy(value: float | Fraction, places: int | None = None) -> int | float:
@@ -28,6 +28,12 @@ def number(value: float | Fraction, places: int | None = None) -> str:
 def plural(count: float | Fraction, word: str, many: str | None = None) -> str:
     """``"1 step"``, ``"3 steps"``, ``"0.5 days"``; ``many`` for irregular plurals."""
     return f"{number(count)} {word if count == 1 else many or word + 's'}"
+
+
+def a_or_an(word: str) -> str:
+    """``"an end"``, ``"an approval"``, ``"a review"`` (by the first letter, which is right
+    for every word of the format's vocabularies)."""
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
 
 
 def join_and(words: Iterable[str]) -> str:

@@ -271,3 +271,38 @@ def test_a_description_with_links_and_a_fence_stays_inert_in_report_md(tmp_path:
     assert "and `https://x.example/a`" in markdown and "unclosed" in markdown
     html = _github(markdown)
     assert not re.search(r"<a\b|<img\b|<pre\b", html)
+
+
+# ---------------------------------------------------------------- 11. terminal escapes; nits
+
+SURVEY = ROOT / "examples" / "exampleshire" / "survey.csv"
+
+
+def test_escape_codes_in_a_survey_cell_never_reach_the_terminal(tmp_path: Path) -> None:
+    lines = SURVEY.read_text(encoding="utf-8").splitlines()
+    cells = lines[1].split(",")
+    cells[3] = "\x1b[2J\x1b[Hall rows valid\u202e"  # the group column
+    survey = tmp_path / "survey.csv"
+    survey.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n", encoding="utf-8")
+    done = _sdsaudit("survey", str(survey), "-o", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert b"\x1b" not in done.stderr and "\u202e".encode() not in done.stderr
+    assert b"\\x1b[2J" in done.stderr  # shown, harmlessly
+
+
+def test_an_empty_select_is_an_error_not_every_rule() -> None:
+    done = _sdsaudit("check", str(EXAMPLE), "--select", "")
+    assert done.returncode == 2 and b"--select names no rule" in done.stderr
+
+
+def test_standard_input_can_be_named_only_once() -> None:
+    done = _sdsaudit("check", "-", "-", stdin=EXAMPLE.read_bytes())
+    assert done.returncode == 2 and b"can be given only once" in done.stderr
+
+
+def test_kind_words_take_the_right_article(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    model = tmp_path / "m.yaml"
+    model.write_text(text.replace("    kind: end\n", "    kind: end\n    authority: panel\n", 1))
+    done = _sdsaudit("validate", str(model))
+    assert done.returncode == 2 and b"is an end step" in done.stderr, done.stderr
