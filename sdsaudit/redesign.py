@@ -607,7 +607,10 @@ def propose(
     outcome = scenario(model_text, patch, model_path=model_path, catalogue=catalogue)
     before, after = _counts(start), _counts(outcome.result)
     left = tuple(LeftFinding(f, _why_left(f.rule)) for f in outcome.result.findings if f.counts)
-    return Proposal(outcome, tuple(fixed), dict(before), dict(after), left)
+    # a kind of finding an earlier change brought in and a later one took away again
+    # was not fixed: only what the whole patch reduces counts
+    reduced = tuple(rule for rule in fixed if after[rule] < before[rule])
+    return Proposal(outcome, reduced, dict(before), dict(after), left)
 
 
 def _why_left(rule: str) -> str:

@@ -4,6 +4,7 @@ reproduction. Every command must end with exit 0, 1 or 2 and a plain message, ne
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -306,3 +307,18 @@ def test_kind_words_take_the_right_article(tmp_path: Path) -> None:
     model.write_text(text.replace("    kind: end\n", "    kind: end\n    authority: panel\n", 1))
     done = _sdsaudit("validate", str(model))
     assert done.returncode == 2 and b"is an end step" in done.stderr, done.stderr
+
+
+# ---------------------------------------------------------------- 5. redesign
+
+
+def test_a_kind_brought_in_and_taken_away_again_is_not_counted_as_fixed(tmp_path: Path) -> None:
+    model = ROOT / "tests" / "data" / "redesign-introduced-then-fixed.yaml"
+    done = _sdsaudit("redesign", str(model), "-o", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode()
+    assert (
+        "2 changes" in text and "Findings fixed (count before and after): SEQ-01 1 to 0\n" in text
+    )
+    fixed = json.loads((tmp_path / "out" / "redesign.json").read_text(encoding="utf-8"))["fixed"]
+    assert set(fixed) == {"SEQ-01"}
