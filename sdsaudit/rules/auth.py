@@ -33,6 +33,16 @@ def _panels(ctx: Context) -> list[str]:
     ]
 
 
+def _decider(ctx: Context, approval: str) -> str:
+    """Who decides at a panel or top-level approval: the panel, else the sign-off level
+    (a team may record a decision its service manager takes)."""
+    actor = ctx.model.actor_of(ctx.steps[approval])
+    if actor is not None and actor.kind == "panel":
+        return actor.name
+    level = next((x for x in ctx.model.authorities if x.id == ctx.steps[approval].authority), None)
+    return level.name if level else "the top level of sign-off"
+
+
 def _nearest(ctx: Context, source: str, targets: set[str]) -> str | None:
     """The step of ``targets`` nearest ``source`` on the route graph (no rework transitions,
     nothing beyond a support step): fewest transitions, then first in the file."""
@@ -133,8 +143,7 @@ def panel_reworks_plan(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result
             if plan is None or plan in named:
                 continue
             named.append(plan)
-            actor = ctx.model.actor_of(ctx.steps[a])
-            who = actor.name if actor else "the top level of sign-off"
+            who = _decider(ctx, a)
             where = "" if plan == t.to else f" (by way of {_q(t.to)})"
             yield Issue(
                 (a, plan),

@@ -55,6 +55,8 @@ def test_rule_case(case: dict) -> None:
     assert len(result.findings) == len(expected), "a finding is reported twice"
     for finding in result.findings:
         assert finding.message and finding.severity == load_catalogue().get(case["rule"]).severity
+    if "message" in case:  # words the finding's message must contain
+        assert any(case["message"] in f.message for f in result.findings), result.findings
 
 
 def test_every_rule_has_a_firing_and_a_quiet_case() -> None:
