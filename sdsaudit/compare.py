@@ -35,9 +35,11 @@ import graphviz
 from markupsafe import Markup
 
 from . import __version__
+from . import datafile as D
+from . import schema as S
 from .catalogue import Catalogue, load_catalogue
 from .engine import check_model
-from .errors import ModelError, Problem, UsageError
+from .errors import UsageError
 from .files import refuse_existing, write_set
 from .findings import BLOCKS, CheckResult, Finding
 from .graph import Context
@@ -1094,76 +1096,55 @@ def compare_paths(
 # --------------------------------------------------------------------------- check --baseline
 
 
-def read_baseline(path: str) -> list[dict[str, Any]]:
-    """The models of a ``report.json`` or ``check --format json`` file, checked for shape.
-
-    Raises :class:`~sdsaudit.errors.ModelError` (with line and column for bad JSON).
-    """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ModelError(
-            [
-                Problem(
-                    path,
-                    None,
-                    None,
-                    f"the baseline cannot be read ({reason}): give "
-                    "a report.json or a 'check --format json' "
-                    "file",
+BASELINE_FINDING = D.Open(
+    name="finding",
+    keys={
+        "rule": S.Key(S.Text(), required=True),
+        "steps": S.Key(S.ListOf(item=S.Text()), default=()),
+        "subject": S.Key(D.Nullable(spec=S.ListOf(item=S.Text())), default=()),
+    },
+)
+BASELINE = D.Open(
+    name="the baseline (a report.json or 'check --format json' file)",
+    description="what check --baseline reads; other keys are passed over",
+    keys={
+        "models": S.Key(
+            S.ListOf(
+                item=D.Open(
+                    name="a model of the baseline",
+                    keys={
+                        "path": S.Key(D.Nullable(spec=S.Text())),
+                        "council": S.Key(D.Nullable(spec=S.Text())),
+                        "findings": S.Key(S.ListOf(item=BASELINE_FINDING), required=True),
+                    },
                 )
-            ]
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelError(
-            [Problem(path, exc.lineno, exc.colno, f"the baseline is not valid JSON ({exc.msg})")]
-        ) from None
-    models = data.get("models") if isinstance(data, dict) else None
-    if not isinstance(models, list) or not all(
-        isinstance(m, dict) and isinstance(m.get("findings"), list) for m in models
-    ):
-        raise ModelError(
-            [
-                Problem(
-                    path,
-                    None,
-                    None,
-                    "the baseline has no 'models' list with "
-                    "'findings': give a report.json or a "
-                    "'check --format json' file",
-                )
-            ]
+            ),
+            required=True,
         )
-    for model in models:
-        for finding in model["findings"]:
-            if not (
-                isinstance(finding, dict)
-                and isinstance(finding.get("rule"), str)
-                and isinstance(finding.get("steps", []), list)
-            ):
-                raise ModelError(
-                    [
-                        Problem(
-                            path, None, None, "a finding in the baseline has no 'rule' or 'steps'"
-                        )
-                    ]
-                )
-    return models
+    },
+)
+
+
+def read_baseline(path: str) -> list[D.Entry]:
+    """The models of a ``report.json`` or ``check --format json`` file, checked for shape
+    (with :data:`BASELINE`; keys it does not need are passed over).
+
+    Raises :class:`~sdsaudit.errors.ModelError` with every problem: with line and column
+    for bad JSON, else with the path to the value (such as ``models[0].findings``).
+    """
+    return list(D.load_json(path, BASELINE, what="the baseline")["models"])
 
 
 def _baseline_finding(data: Mapping[str, Any]) -> Finding:
+    """The parts of a baseline finding that matching uses (rule, steps, subject)."""
     return Finding(
         rule=data["rule"],
-        slug=str(data.get("slug", "")),
-        severity=str(data.get("severity", "")),
-        blocks=tuple(data.get("blocks") or ()),
-        steps=tuple(str(s) for s in data.get("steps", ())),
-        message=str(data.get("message", "")),
-        subject=tuple(str(s) for s in data.get("subject") or ()),
-        waived=bool(data.get("waived")),
+        slug="",
+        severity="",
+        blocks=(),
+        steps=tuple(data["steps"]),
+        message="",
+        subject=tuple(data["subject"] or ()),
     )
 
 

@@ -70,6 +70,36 @@ def _problem_order(p: Problem) -> tuple:
     return (p.file, p.line or 0, p.column or 0, p.message)
 
 
+class ConfigError(SdsauditError):
+    """One of sdsaudit's own data files (``criteria/*.yaml``) is broken: not the user's input.
+
+    Carries every problem found, each with file, line and column, and ends with a line
+    saying whose file it is and what fixes it (reinstalling, or reporting the problem).
+    """
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
+        self._problems = tuple(sorted(set(problems), key=_problem_order))
+        super().__init__("\n".join(self.lines()))
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self._problems
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The data files with problems, in order."""
+        return tuple(dict.fromkeys(p.file for p in self._problems))
+
+    def lines(self) -> list[str]:
+        """Each problem, then what the user can do about a file they did not write."""
+        files = " and ".join(self.files) or "(unknown)"
+        return [str(p) for p in self._problems] + [
+            f"sdsaudit: error: this is a problem in sdsaudit's own data file {files}, not in "
+            "your input. If you edited that file, undo the change; otherwise reinstall "
+            "sdsaudit, and report the problem if reinstalling does not fix it."
+        ]
+
+
 class UsageError(SdsauditError):
     """A bad option, unknown rule id, refused overwrite or missing file."""
 

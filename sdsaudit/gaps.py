@@ -22,20 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
-from .catalogue import Catalogue, RuleInfo
-from .catalogue import _load as load_rule_file
+from .catalogue import Catalogue, RuleInfo, load_gap_rules, load_gap_thresholds
 from .engine import apply_waivers, run_rules
 from .findings import Finding, Issue, NotAssessable, RuleNote
 from .graph import Context
 from .model import Model
-from .resources import data_dir
-from .source import load_data, to_plain
 from .survey import Estimate, SurveySummary, pct
 from .vocab import OPTIONS
 from .words import number, quoted
@@ -334,18 +329,15 @@ class GapResult:
         }
 
 
-@cache
 def load_gap_catalogue(path: str | None = None) -> Catalogue:
-    """The gap rules' metadata (``criteria/gap.yaml`` unless ``path``)."""
-    return load_rule_file(str(Path(path) if path else data_dir("criteria") / "gap.yaml"))
+    """The gap rules' metadata (``criteria/gap.yaml`` unless ``path``), read once per process."""
+    return load_gap_rules(path)
 
 
-@cache
 def load_thresholds(path: str | None = None) -> Mapping[str, float]:
-    """Threshold name -> value, from the ``thresholds`` of ``criteria/gap.yaml``."""
-    root, _ = load_data(Path(path) if path else data_dir("criteria") / "gap.yaml")
-    data: dict[str, Any] = to_plain(root)  # type: ignore[assignment]
-    return {name: float(item["value"]) for name, item in data["thresholds"].items()}
+    """Threshold name -> value, from the ``thresholds`` of ``criteria/gap.yaml`` (the same
+    single read as :func:`load_gap_catalogue`)."""
+    return load_gap_thresholds(path)
 
 
 def check_gaps(

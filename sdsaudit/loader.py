@@ -83,7 +83,10 @@ class Located:
         return self.where.get(key, self.pos)
 
 
-class _Converter:
+class Converter:
+    """Converts YAML nodes with the definitions of :mod:`sdsaudit.schema`, collecting every
+    problem with its position. :mod:`sdsaudit.datafile` extends it for sdsaudit's own data."""
+
     def __init__(self, path: str):
         self.path = path
         self.problems: list[Problem] = []
@@ -376,7 +379,7 @@ def _default_rules() -> Collection[str]:
 def _build(
     root: Node, problems: list[Problem], path: str, known_rules: Collection[str] | None
 ) -> Model:
-    conv = _Converter(path)
+    conv = Converter(path)
     conv.problems.extend(problems)
     top = conv.convert(root, S.MODEL, "the model")
     model = None
@@ -390,7 +393,7 @@ def _build(
 
 
 def _assemble(
-    top: Located, conv: _Converter, path: str, known_rules: Collection[str]
+    top: Located, conv: Converter, path: str, known_rules: Collection[str]
 ) -> Model | None:
     err = conv.error
 
@@ -553,7 +556,7 @@ def _targets(rec: Any) -> Targets:
 
 def _step(
     rec: Located,
-    conv: _Converter,
+    conv: Converter,
     actors: dict[str, Actor],
     raw_actors: dict,
     auth_ids: list[str],

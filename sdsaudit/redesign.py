@@ -63,24 +63,6 @@ packages); every proposal that uses it says so, so the council can put its own f
 MAX_CHANGES = 60
 """A proposal never has more changes than this (each one is checked, so this bounds time)."""
 
-NOT_PROPOSED = {
-    "STRUCT": "the model has a structural error to correct by hand first",
-    "AUTH-02": "fewer sign-offs follows from the other changes; which ones to drop is the "
-    "council's decision",
-    "AUTH-04": "only the council can say what weekly limit to delegate",
-    "AUTH-05": "how a panel's concerns go back to the person without the panel rewriting "
-    "their plan is the council's decision",
-    "SEQ-06": "a review step has to be designed by the council",
-    "HAND-01": "fewer hand-offs means deciding which team does what",
-    "HAND-02": "ending the ping-pong means deciding which team does what",
-    "SIMPLE-02": "the time follows from the waits at each step; see the other changes",
-    "SIMPLE-03": "which forms to merge or drop is the council's decision",
-    "SIMPLE-04": "joining two assessments is a redesign of the assessment itself",
-    "CONTROL-02": "whether a restriction has a lawful reason is the council's decision",
-    "WAIVER": "a stale waiver is removed by hand",
-    "GAP": "survey evidence is not part of the model",
-}
-
 
 # --------------------------------------------------------------------------- what if
 
@@ -504,7 +486,9 @@ FIXERS: dict[str, Fixer] = {
     "SEQ-08": fix_review_interval,
     "SEQ-09": fix_dp_review_late,
 }
-"""Rule id to fixer, in the order findings are tried."""
+"""Rule id to fixer, in the order findings are tried. A rule is here exactly when its
+catalogue entry says ``fix: {proposed: ...}`` (tests check both ways); the others say
+``fix: {none: ...}``, the reason shown beside each finding the proposal leaves."""
 
 
 @dataclass(frozen=True)
@@ -606,19 +590,21 @@ def propose(
     patch = Patch(title, tuple(changes), description, "patch.yaml")
     outcome = scenario(model_text, patch, model_path=model_path, catalogue=catalogue)
     before, after = _counts(start), _counts(outcome.result)
-    left = tuple(LeftFinding(f, _why_left(f.rule)) for f in outcome.result.findings if f.counts)
+    left = tuple(
+        LeftFinding(f, _why_left(f.rule, catalogue)) for f in outcome.result.findings if f.counts
+    )
     # a kind of finding an earlier change brought in and a later one took away again
     # was not fixed: only what the whole patch reduces counts
     reduced = tuple(rule for rule in fixed if after[rule] < before[rule])
     return Proposal(outcome, reduced, dict(before), dict(after), left)
 
 
-def _why_left(rule: str) -> str:
-    if rule in NOT_PROPOSED:
-        return NOT_PROPOSED[rule]
-    family = rule.split("-")[0]
-    if family in NOT_PROPOSED:
-        return NOT_PROPOSED[family]
+def _why_left(rule: str, catalogue: Catalogue) -> str:
+    """Why a finding of ``rule`` is left to the council: the reason its catalogue entry
+    gives (``fix: {none: ...}``), or, for a rule with a fixer, that no change tried passed."""
+    info = next((r for r in catalogue.rules if r.id == rule), None)
+    if info is not None and info.fix is not None and not info.fix.proposed:
+        return info.fix.text
     if rule in FIXERS:
         return "every change tried for it made another finding worse"
     return "sdsaudit has no change to propose for it"

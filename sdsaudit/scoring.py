@@ -26,25 +26,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .errors import ModelError, Problem
+from . import datafile as D
+from . import schema as S
+from .catalogue import AT_MODES, POINTS, FindingWeight, load_catalogue, load_theme_file
 from .findings import BLOCKS, SEVERITIES, CheckResult, Finding
 from .graph import Context
-from .model import PERSON_LEVELS, Model, Step
-from .resources import data_dir
-from .source import Map, Node, Scalar, Seq, describe, parse_file
+from .model import DEFAULT_TARGETS, PERSON_LEVELS, Model, Step
 
 BLOCK_NAMES = {"heard": "heard", "simple": "simple", "in_control": "in control"}
 """How each building block is written for people."""
-
-AT_MODES = ("each", "last", "later", "none")
-"""Which of a finding's steps lose points: see ``criteria/weights.yaml``."""
 
 STATUSES = ("met", "partly met", "not met", "not assessed")
 """Making it Real theme statuses."""
@@ -72,20 +68,6 @@ class PersonWeight:
     points_per_level: int
     overall_points_per_level: int
     reason: str
-
-
-@dataclass(frozen=True)
-class FindingWeight:
-    """What one rule's findings cost (see ``findings:`` in ``criteria/weights.yaml``)."""
-
-    rule: str
-    at: str
-    step: Mapping[str, int]
-    overall: Mapping[str, int]
-    cap: Mapping[str, int]
-    reason: str
-    per_subject: bool = False
-    extra: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -164,102 +146,6 @@ class Weights:
         return next((p for p in self.person if p.kind == kind), None)
 
 
-class _Reader:
-    """Reads a data file's nodes into typed values, collecting every problem with its position."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.problems: list[Problem] = []
-
-    def fail(self, node: Node, message: str) -> None:
-        self.problems.append(Problem(self.path, node.pos.line, node.pos.column, message))
-
-    def map(
-        self,
-        node: Node | None,
-        where: str,
-        required: Collection[str] = (),
-        optional: Collection[str] = (),
-    ) -> dict[str, Node]:
-        if not isinstance(node, Map):
-            if node is not None:
-                self.fail(node, f"{where} must be a mapping, not {describe(node)}")
-            return {}
-        for key in required:
-            if key not in node.items:
-                self.fail(node, f"{where} lacks '{key}'")
-        if required or optional:
-            known = set(required) | set(optional)
-            for key, key_node in node.keys.items():
-                if key not in known:
-                    self.fail(
-                        key_node,
-                        f"unknown key '{key}' in {where}; expected one of "
-                        f"{', '.join(sorted(known))}",
-                    )
-        return dict(node.items)
-
-    def text(self, node: Node | None, where: str) -> str:
-        if isinstance(node, Scalar) and not node.is_null and node.value.strip():
-            return " ".join(node.value.split())
-        if node is not None:
-            self.fail(node, f"{where} must be plain-English text")
-        return ""
-
-    def word(self, node: Node | None, where: str, choices: Collection[str]) -> str:
-        value = self.text(node, where)
-        if value and value not in choices:
-            assert node is not None
-            self.fail(node, f"{where} is '{value}'; expected one of {', '.join(choices)}")
-        return value
-
-    def words(self, node: Node | None, where: str) -> tuple[str, ...]:
-        if not isinstance(node, Seq):
-            if node is not None:
-                self.fail(node, f"{where} must be a list")
-            return ()
-        return tuple(self.text(item, where) for item in node.items)
-
-    def number(self, node: Node | None, where: str, *, whole: bool) -> Fraction:
-        if isinstance(node, Scalar) and node.plain:
-            try:
-                value = Fraction(node.value)
-            except (ValueError, ZeroDivisionError):
-                value = None
-            if value is not None and value >= 0 and (not whole or value.denominator == 1):
-                return value
-        kind = "a whole number" if whole else "a number"
-        if node is not None:
-            self.fail(node, f"{where} must be {kind}, 0 or more")
-        return Fraction(0)
-
-    def points(self, node: Node | None, where: str) -> int:
-        return int(self.number(node, where, whole=True))
-
-    def flag(self, node: Node | None, where: str) -> bool:
-        if isinstance(node, Scalar) and node.plain and node.value in ("true", "false"):
-            return node.value == "true"
-        if node is not None:
-            self.fail(node, f"{where} must be true or false")
-        return False
-
-    def block_points(
-        self, node: Node | None, where: str, keys: Collection[str]
-    ) -> Mapping[str, int]:
-        items = self.map(node, where)
-        out = {}
-        for key, value in items.items():
-            if key not in keys:
-                assert isinstance(node, Map)
-                self.fail(
-                    node.keys[key],
-                    f"unknown key '{key}' in {where}; expected one of {', '.join(keys)}",
-                )
-                continue
-            out[key] = self.points(value, f"{where}.{key}")
-        return MappingProxyType(out)
-
-
 _STEP_KINDS_WITH_PERSON = (
     "assessment",
     "allocation",
@@ -276,201 +162,207 @@ _STEP_KINDS_WITH_PERSON = (
     "wait",
 )
 
+# The format of criteria/weights.yaml (read by sdsaudit.datafile).
+TEXT = D.Prose(fold=True)
+RATE = D.Exact(minimum=0, description="points per unit; may be a fraction")
+SIMPLE = S.Word(words=("simple",), vocabulary="building block for a step's own fields")
+
+
+def _part(name: str, points: str, spec: S.Spec) -> S.Record:
+    """One of the ``step_fields``: its block, its points and why."""
+    return S.Record(
+        name=f"step_fields.{name}",
+        keys={
+            "block": S.Key(SIMPLE, required=True),
+            points: S.Key(spec, required=True),
+            "reason": S.Key(TEXT, required=True),
+        },
+    )
+
+
+PERSON_WEIGHT = S.Record(
+    name="expected part",
+    keys={
+        "level": S.Key(S.Word(words=PERSON_LEVELS, vocabulary="person level"), required=True),
+        "points_per_level": S.Key(POINTS, required=True),
+        "overall_points_per_level": S.Key(POINTS, required=True),
+        "reason": S.Key(TEXT, required=True),
+    },
+)
+SEVERITY_POINTS = D.Table(key=S.Word(words=SEVERITIES, vocabulary="severity"), value=POINTS)
+METRIC_WEIGHT = S.Record(
+    name="metric",
+    keys={
+        "name": S.Key(TEXT, required=True),
+        "block": S.Key(S.Word(words=BLOCKS, vocabulary="building block"), required=True),
+        "rule": S.Key(D.Ref(ref="rule", vocabulary="rule")),
+        "target": S.Key(
+            D.NumberOr(
+                number=D.Exact(minimum=0),
+                word=S.Word(words=tuple(DEFAULT_TARGETS), vocabulary="target"),
+            ),
+            required=True,
+        ),
+        "points_per_unit": S.Key(RATE, required=True),
+        "cap": S.Key(POINTS, required=True),
+        "unit": S.Key(TEXT, required=True),
+        "reason": S.Key(TEXT, required=True),
+        "scale": S.Key(D.Exact(minimum=0), default=Fraction(1)),
+    },
+)
+NOT_STATED_WEIGHT = S.Record(
+    name="not_stated entry",
+    keys={
+        "rule": S.Key(D.Ref(ref="scored rule", vocabulary="rule with a score"), required=True),
+        "subject": S.Key(S.ListOf(item=TEXT), required=True),
+        "reason": S.Key(TEXT, required=True),
+    },
+)
+WEIGHTS_FILE = S.Record(
+    name="the weights file",
+    keys={
+        "version": S.Key(S.Number(minimum=1, maximum=1, integer=True), required=True),
+        "base": S.Key(
+            S.Record(
+                name="base",
+                keys={
+                    "points": S.Key(S.Number(minimum=0, maximum=100, integer=True), required=True),
+                    "reason": S.Key(TEXT, required=True),
+                },
+            ),
+            required=True,
+        ),
+        "waived_findings": S.Key(
+            S.Record(
+                name="waived_findings",
+                keys={
+                    "count": S.Key(S.Flag(), required=True),
+                    "reason": S.Key(TEXT, required=True),
+                },
+            ),
+            required=True,
+        ),
+        "person": S.Key(
+            S.Record(
+                name="person",
+                keys={
+                    "reason": S.Key(TEXT, required=True),
+                    "expected": S.Key(
+                        D.Table(
+                            key=S.Word(
+                                words=_STEP_KINDS_WITH_PERSON,
+                                vocabulary="kind of step where the person takes part",
+                            ),
+                            value=PERSON_WEIGHT,
+                        ),
+                        required=True,
+                    ),
+                },
+            ),
+            required=True,
+        ),
+        "step_fields": S.Key(
+            S.Record(
+                name="step_fields",
+                keys={
+                    "forms": S.Key(_part("forms", "points_per_form", POINTS), required=True),
+                    "days": S.Key(_part("days", "points_per_day", RATE), required=True),
+                    "handoff_in": S.Key(_part("handoff_in", "points", POINTS), required=True),
+                },
+            ),
+            required=True,
+        ),
+        "default_finding": S.Key(
+            S.Record(
+                name="default_finding",
+                keys={
+                    "at": S.Key(S.Word(words=AT_MODES, vocabulary="'at' mode"), required=True),
+                    "step": S.Key(SEVERITY_POINTS, required=True),
+                    "overall": S.Key(SEVERITY_POINTS, required=True),
+                    "cap": S.Key(POINTS, required=True),
+                    "reason": S.Key(TEXT, required=True),
+                },
+            ),
+            required=True,
+        ),
+        "metrics": S.Key(D.Table(value=METRIC_WEIGHT), required=True),
+        "not_stated": S.Key(
+            D.Table(
+                key=S.Word(words=_NOT_STATED_FIELDS, vocabulary="policy a model may leave out"),
+                value=NOT_STATED_WEIGHT,
+            ),
+            required=True,
+        ),
+    },
+)
+
 
 def load_weights(path: str | Path | None = None) -> Weights:
-    """Read and check the scoring weights (``criteria/weights.yaml`` by default).
+    """The scoring weights: ``criteria/weights.yaml`` (or ``path``), with each rule's
+    ``score`` from the catalogue. Read once per process.
 
-    Raises :class:`~sdsaudit.errors.ModelError` with every problem found, each with
+    Raises :class:`~sdsaudit.errors.ConfigError` with every problem found, each with
     its line and column.
     """
-    if path is None:
-        return _default_weights()
-    return _read_weights(str(path))
+    catalogue = load_catalogue()
+    refs = {
+        "rule": catalogue.ids,
+        "scored rule": tuple(r.id for r in catalogue.rules if r.score is not None),
+    }
+    return D.build(path or D.criteria_file("weights.yaml"), WEIGHTS_FILE, _weights, refs=refs)
 
 
-@cache
-def _default_weights() -> Weights:
-    return _read_weights(str(data_dir("criteria") / "weights.yaml"))
-
-
-def _read_weights(path: str) -> Weights:
-    doc = parse_file(path)
-    r = _Reader(path)
-    r.problems.extend(doc.problems)
-    top = r.map(
-        doc.root,
-        "the weights file",
-        required=(
-            "version",
-            "base",
-            "waived_findings",
-            "person",
-            "step_fields",
-            "findings",
-            "default_finding",
-            "metrics",
-            "not_stated",
-        ),
-    )
-    base = r.map(top.get("base"), "base", required=("points", "reason"))
-    waived = r.map(top.get("waived_findings"), "waived_findings", required=("count", "reason"))
-    r.text(waived.get("reason"), "waived_findings.reason")
-
-    person_top = r.map(top.get("person"), "person", required=("reason", "expected"))
-    expected = r.map(person_top.get("expected"), "person.expected")
-    person = []
-    for kind, node in expected.items():
-        where = f"person.expected.{kind}"
-        if kind not in _STEP_KINDS_WITH_PERSON:
-            r.fail(node, f"{where}: '{kind}' is not a kind of step where the person takes part")
-        item = r.map(
-            node,
-            where,
-            required=("level", "points_per_level", "overall_points_per_level", "reason"),
-        )
-        person.append(
+def _weights(values: D.Entry, reader: D.Reader) -> Weights:
+    fields, default = values["step_fields"], values["default_finding"]
+    return Weights(
+        base=values["base"]["points"],
+        count_waived=values["waived_findings"]["count"],
+        person=tuple(
             PersonWeight(
                 kind=kind,
-                level=r.word(item.get("level"), f"{where}.level", PERSON_LEVELS),
-                points_per_level=r.points(
-                    item.get("points_per_level"), f"{where}.points_per_level"
-                ),
-                overall_points_per_level=r.points(
-                    item.get("overall_points_per_level"), f"{where}.overall_points_per_level"
-                ),
-                reason=r.text(item.get("reason"), f"{where}.reason"),
+                level=p["level"],
+                points_per_level=p["points_per_level"],
+                overall_points_per_level=p["overall_points_per_level"],
+                reason=p["reason"],
             )
-        )
-
-    fields = r.map(top.get("step_fields"), "step_fields", required=("forms", "days", "handoff_in"))
-    forms = r.map(
-        fields.get("forms"), "step_fields.forms", required=("block", "points_per_form", "reason")
-    )
-    days = r.map(
-        fields.get("days"), "step_fields.days", required=("block", "points_per_day", "reason")
-    )
-    handoff = r.map(
-        fields.get("handoff_in"), "step_fields.handoff_in", required=("block", "points", "reason")
-    )
-    for name, item in (("forms", forms), ("days", days), ("handoff_in", handoff)):
-        r.word(item.get("block"), f"step_fields.{name}.block", ("simple",))
-        r.text(item.get("reason"), f"step_fields.{name}.reason")
-
-    findings = {}
-    for rule, node in r.map(top.get("findings"), "findings").items():
-        where = f"findings.{rule}"
-        item = r.map(
-            node,
-            where,
-            required=("at", "step", "overall", "reason"),
-            optional=("cap", "per_subject", "extra"),
-        )
-        findings[rule] = FindingWeight(
-            rule=rule,
-            at=r.word(item.get("at"), f"{where}.at", AT_MODES),
-            step=r.block_points(item.get("step"), f"{where}.step", BLOCKS),
-            overall=r.block_points(item.get("overall"), f"{where}.overall", BLOCKS),
-            cap=r.block_points(item.get("cap"), f"{where}.cap", BLOCKS),
-            per_subject=r.flag(item.get("per_subject"), f"{where}.per_subject")
-            if "per_subject" in item
-            else False,
-            extra=_extra(r, item.get("extra"), f"{where}.extra"),
-            reason=r.text(item.get("reason"), f"{where}.reason"),
-        )
-
-    d = r.map(
-        top.get("default_finding"),
-        "default_finding",
-        required=("at", "step", "overall", "cap", "reason"),
-    )
-    default = DefaultFindingWeight(
-        at=r.word(d.get("at"), "default_finding.at", AT_MODES),
-        step=r.block_points(d.get("step"), "default_finding.step", SEVERITIES),
-        overall=r.block_points(d.get("overall"), "default_finding.overall", SEVERITIES),
-        cap=r.points(d.get("cap"), "default_finding.cap"),
-        reason=r.text(d.get("reason"), "default_finding.reason"),
-    )
-
-    metrics = []
-    for key, node in r.map(top.get("metrics"), "metrics").items():
-        where = f"metrics.{key}"
-        item = r.map(
-            node,
-            where,
-            optional=("rule", "scale"),
-            required=("name", "block", "target", "points_per_unit", "cap", "unit", "reason"),
-        )
-        target_node = item.get("target")
-        target: str | Fraction
-        if isinstance(target_node, Scalar) and target_node.value.startswith("max_"):
-            target = r.word(
-                target_node,
-                f"{where}.target",
-                ("max_handoffs", "max_approvals", "max_days_to_support", "max_forms"),
-            )
-        else:
-            target = r.number(target_node, f"{where}.target", whole=False)
-        metrics.append(
+            for kind, p in values["person"]["expected"].items()
+        ),
+        forms_points=fields["forms"]["points_per_form"],
+        days_rate=fields["days"]["points_per_day"],
+        handoff_points=fields["handoff_in"]["points"],
+        findings=MappingProxyType(
+            {r.id: r.score for r in load_catalogue().rules if r.score is not None}
+        ),
+        default_finding=DefaultFindingWeight(
+            at=default["at"],
+            step=MappingProxyType(dict(default["step"])),
+            overall=MappingProxyType(dict(default["overall"])),
+            cap=default["cap"],
+            reason=default["reason"],
+        ),
+        metrics=tuple(
             MetricWeight(
                 key=key,
-                name=r.text(item.get("name"), f"{where}.name"),
-                block=r.word(item.get("block"), f"{where}.block", BLOCKS),
-                target=target,
-                points_per_unit=r.number(
-                    item.get("points_per_unit"), f"{where}.points_per_unit", whole=False
-                ),
-                cap=r.points(item.get("cap"), f"{where}.cap"),
-                unit=r.text(item.get("unit"), f"{where}.unit"),
-                reason=r.text(item.get("reason"), f"{where}.reason"),
-                rule=r.text(item.get("rule"), f"{where}.rule") if "rule" in item else None,
-                scale=r.number(item.get("scale"), f"{where}.scale", whole=False)
-                if "scale" in item
-                else Fraction(1),
+                name=m["name"],
+                block=m["block"],
+                target=m["target"],
+                points_per_unit=m["points_per_unit"],
+                cap=m["cap"],
+                unit=m["unit"],
+                reason=m["reason"],
+                rule=m["rule"],
+                scale=m["scale"],
             )
-        )
-
-    not_stated = []
-    for key, node in r.map(top.get("not_stated"), "not_stated").items():
-        where = f"not_stated.{key}"
-        if key not in _NOT_STATED_FIELDS:
-            r.fail(node, f"{where}: expected one of {', '.join(_NOT_STATED_FIELDS)}")
-        item = r.map(node, where, required=("rule", "subject", "reason"))
-        not_stated.append(
-            NotStatedWeight(
-                field=key,
-                rule=r.text(item.get("rule"), f"{where}.rule"),
-                subject=r.words(item.get("subject"), f"{where}.subject"),
-                reason=r.text(item.get("reason"), f"{where}.reason"),
-            )
-        )
-        named = item.get("rule")
-        if isinstance(named, Scalar) and named.value not in findings:
-            r.fail(named, f"{where}.rule names a rule with no weights under findings")
-
-    weights = Weights(
-        base=r.points(base.get("points"), "base.points"),
-        count_waived=r.flag(waived.get("count"), "waived_findings.count"),
-        person=tuple(person),
-        forms_points=r.points(forms.get("points_per_form"), "step_fields.forms.points_per_form"),
-        days_rate=r.number(
-            days.get("points_per_day"), "step_fields.days.points_per_day", whole=False
+            for key, m in values["metrics"].items()
         ),
-        handoff_points=r.points(handoff.get("points"), "step_fields.handoff_in.points"),
-        findings=MappingProxyType(findings),
-        default_finding=default,
-        metrics=tuple(metrics),
-        not_stated=tuple(not_stated),
-        path=path,
+        not_stated=tuple(
+            NotStatedWeight(
+                field=key, rule=n["rule"], subject=tuple(n["subject"]), reason=n["reason"]
+            )
+            for key, n in values["not_stated"].items()
+        ),
+        path=reader.path,
     )
-    if weights.base > 100:
-        r.fail(base.get("points") or doc.root, "base.points must be 100 or less")
-    if r.problems:
-        raise ModelError(r.problems)
-    return weights
-
-
-def _extra(r: _Reader, node: Node | None, where: str) -> Mapping[str, int]:
-    return MappingProxyType({k: r.points(v, f"{where}.{k}") for k, v in r.map(node, where).items()})
 
 
 # --------------------------------------------------------------------------- themes
@@ -487,40 +379,19 @@ class Theme:
 
 
 def load_themes(path: str | Path | None = None) -> tuple[Theme, ...]:
-    """Read the Making it Real themes (``criteria/themes.yaml`` by default)."""
-    if path is None:
-        return _default_themes()
-    return _read_themes(str(path))
-
-
-@cache
-def _default_themes() -> tuple[Theme, ...]:
-    return _read_themes(str(data_dir("criteria") / "themes.yaml"))
-
-
-def _read_themes(path: str) -> tuple[Theme, ...]:
-    doc = parse_file(path)
-    r = _Reader(path)
-    r.problems.extend(doc.problems)
-    top = r.map(doc.root, "the themes file", required=("version", "themes"))
-    themes: list[Theme] = []
-    node = top.get("themes")
-    for item_node in node.items if isinstance(node, Seq) else []:
-        item = r.map(item_node, "a theme", required=("id", "name", "gists", "rules"))
-        theme = Theme(
-            id=r.text(item.get("id"), "theme id"),
-            name=r.text(item.get("name"), "theme name"),
-            gists=r.words(item.get("gists"), "theme gists"),
-            rules=r.words(item.get("rules"), "theme rules"),
+    """The Making it Real themes (``criteria/themes.yaml`` by default), each with its
+    rules: the core rules that name it in their ``themes``, in catalogue order."""
+    values = load_theme_file(path)
+    rules = load_catalogue().rules
+    return tuple(
+        Theme(
+            id=theme["id"],
+            name=theme["name"],
+            gists=tuple(theme["gists"]),
+            rules=tuple(r.id for r in rules if theme["id"] in r.themes),
         )
-        if theme.id in {t.id for t in themes}:
-            r.fail(item_node, f"theme {theme.id} is listed twice")
-        themes.append(theme)
-    if not themes and not r.problems:
-        r.fail(doc.root, "the themes file lists no themes")
-    if r.problems:
-        raise ModelError(r.problems)
-    return tuple(themes)
+        for theme in values["themes"]
+    )
 
 
 # --------------------------------------------------------------------------- results

@@ -25,14 +25,14 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NoReturn
 
+from . import datafile as D
+from . import schema as S
 from .errors import ModelError, Problem
+from .findings import BLOCKS
 from .loader import did_you_mean
-from .resources import data_dir
-from .source import load_data, to_plain
 from .stats import odds_ratio, wilson_interval
 
 MIN_GROUP = 10
@@ -151,12 +151,84 @@ class SurveySpec:
         return self.vocabularies[vocabulary].get(value, value)
 
 
-@cache
+# The format of criteria/survey.yaml (read by sdsaudit.datafile).
+
+VOCABULARIES = ("group", "budget_option", "views", "knew", "yes_no", "ease", "helper", "outcome")
+"""The vocabularies the survey columns use (``vocabularies`` in ``criteria/survey.yaml``)."""
+
+DERIVED_INDICATORS = (
+    "heard",
+    "easy_overall",
+    "simple",
+    "spend_pa_or_community",
+    "in_control",
+    "good_outcome",
+)
+"""Indicators worked out in code from several answers (the others count one column)."""
+
+_SHARE = S.Number(minimum=0, maximum=1, description="a share, from 0 to 1")
+_LABELS = D.Table(value=D.Prose(), min_items=1, description="value: plain-English label")
+NATIONAL_FIGURE = S.Record(
+    name="national figure",
+    keys={
+        "id": S.Key(S.ID, default=""),
+        "statement": S.Key(D.Prose(), required=True),
+        "figure": S.Key(S.Number(minimum=0), required=True),
+        "indicator": S.Key(D.Nullable(spec=S.ID)),
+        "source": S.Key(D.Prose(), required=True),
+        "year": S.Key(D.Nullable(spec=S.Number(minimum=1900, maximum=2100, integer=True))),
+        "note": S.Key(D.Prose(fold=True), default=""),
+    },
+)
+INDICATOR = S.Record(
+    name="indicator",
+    keys={
+        "id": S.Key(S.ID, required=True),
+        "block": S.Key(D.Nullable(spec=S.Word(words=BLOCKS, vocabulary="building block"))),
+        "label": S.Key(D.Prose(), required=True),
+        "derived": S.Key(S.Flag(), default=False),
+        "definition": S.Key(D.Prose(fold=True), default=""),
+        "column": S.Key(S.ID),
+        "yes": S.Key(S.ListOf(item=D.Prose(), unique=True), default=()),
+    },
+)
+SURVEY_FILE = S.Record(
+    name="the survey file",
+    keys={
+        "min_group": S.Key(S.Number(minimum=1, integer=True), default=MIN_GROUP),
+        "easy_overall_below": S.Key(S.Number(minimum=1, maximum=4), required=True),
+        "good_outcome_min_share_better": S.Key(_SHARE, required=True),
+        "good_outcome_min_areas": S.Key(S.Number(minimum=0, integer=True), required=True),
+        "vocabularies": S.Key(
+            S.Record(
+                name="vocabularies",
+                keys={name: S.Key(_LABELS, required=True) for name in VOCABULARIES},
+            ),
+            required=True,
+        ),
+        "process_parts": S.Key(_LABELS, required=True),
+        "spending": S.Key(_LABELS, required=True),
+        "life_areas": S.Key(_LABELS, required=True),
+        "national": S.Key(D.Records(item=NATIONAL_FIGURE, unique_keys=("id",)), default=()),
+        "national_odds": S.Key(D.Table(value=NATIONAL_FIGURE), default=MappingProxyType({})),
+        "indicators": S.Key(
+            D.Records(item=INDICATOR, unique_keys=("id",), min_items=1), required=True
+        ),
+        "outcome_factors": S.Key(S.ListOf(item=S.ID, unique=True), required=True),
+    },
+)
+
+
 def load_spec(path: str | None = None) -> SurveySpec:
-    """Read ``criteria/survey.yaml`` (or ``path``) into a :class:`SurveySpec`."""
-    file = Path(path) if path else data_dir("criteria") / "survey.yaml"
-    root, _ = load_data(file)
-    data: dict[str, Any] = to_plain(root)  # type: ignore[assignment]
+    """Read ``criteria/survey.yaml`` (or ``path``) into a :class:`SurveySpec`, once per process.
+
+    Raises :class:`~sdsaudit.errors.ConfigError` with every problem found, each with its
+    line and column.
+    """
+    return D.build(path or D.criteria_file("survey.yaml"), SURVEY_FILE, _survey_spec)
+
+
+def _survey_spec(data: D.Entry, reader: D.Reader) -> SurveySpec:
     vocab = {name: dict(values) for name, values in data["vocabularies"].items()}
     parts, spending, areas = data["process_parts"], data["spending"], data["life_areas"]
     columns = [
@@ -175,14 +247,15 @@ def load_spec(path: str | None = None) -> SurveySpec:
         *(Column(name, "choice", "outcome") for name in areas),
         Column("comment", "free", optional=True),
     ]
+    _check_spec(data, {c.name: c for c in columns}, reader)
     indicators = [
         IndicatorDef(
             id=item["id"],
-            block=item.get("block"),
+            block=item["block"],
             label=item["label"],
-            definition=" ".join((item.get("definition") or "").split()),
-            column=item.get("column"),
-            yes=frozenset(item.get("yes") or ()),
+            definition=item["definition"],
+            column=item["column"],
+            yes=frozenset(item["yes"]),
         )
         for item in data["indicators"]
     ]
@@ -214,15 +287,15 @@ def load_spec(path: str | None = None) -> SurveySpec:
                 ind.id, ind.block, ind.label, ind_definition, ind.column, ind.yes
             )
 
-    def national(item: dict[str, Any]) -> NationalFigure:
+    def national(item: D.Entry) -> NationalFigure:
         return NationalFigure(
-            id=item.get("id", ""),
+            id=item["id"],
             statement=item["statement"],
             figure=float(item["figure"]),
-            indicator=item.get("indicator"),
+            indicator=item["indicator"],
             source=item["source"],
-            year=int(item["year"]) if item.get("year") else None,
-            note=" ".join((item.get("note") or "").split()),
+            year=item["year"] or None,
+            note=item["note"],
         )
 
     return SurveySpec(
@@ -234,12 +307,83 @@ def load_spec(path: str | None = None) -> SurveySpec:
         indicators=tuple(indicators),
         outcome_factors=tuple(data["outcome_factors"]),
         national=tuple(national(item) for item in data["national"]),
-        national_odds={k: national(v) for k, v in (data.get("national_odds") or {}).items()},
-        min_group=int(data.get("min_group", MIN_GROUP)),
+        national_odds={k: national(v) for k, v in data["national_odds"].items()},
+        min_group=data["min_group"],
         easy_overall_below=float(data["easy_overall_below"]),
         good_outcome_min_share_better=float(data["good_outcome_min_share_better"]),
-        good_outcome_min_areas=int(data["good_outcome_min_areas"]),
+        good_outcome_min_areas=data["good_outcome_min_areas"],
     )
+
+
+def _check_spec(data: D.Entry, columns: Mapping[str, Column], reader: D.Reader) -> None:
+    """What the declarations cannot say: the indicators name real columns and values, the
+    code's own indicators are all declared, and the factors and national figures name
+    indicators."""
+    ease = set(data["vocabularies"]["ease"]) - set(_EASE_SCORE) - {_NA}
+    if ease:
+        reader.fail(
+            data["vocabularies"].at("ease"),
+            f"the ease vocabulary has {', '.join(sorted(ease))}, which sdsaudit cannot score; "
+            f"use {', '.join(_EASE_SCORE)} and {_NA}",
+        )
+    ids = {item["id"] for item in data["indicators"]}
+    ids |= {f"easy_{p}" for p in data["process_parts"]} | {
+        f"better_{a}" for a in data["life_areas"]
+    }
+    for item in data["indicators"]:
+        _check_indicator(item, columns, data["vocabularies"], reader)
+    missing = [i for i in DERIVED_INDICATORS if i not in ids]
+    if missing:
+        reader.fail(
+            data.at("indicators"),
+            f"the indicators sdsaudit works out are not all declared: add {', '.join(missing)}",
+        )
+    factors = data["outcome_factors"]
+    for factor, pos in zip(factors, factors.positions, strict=True):
+        if factor not in ids:
+            reader.fail(
+                pos, f"the outcome factor '{factor}' is not an indicator{did_you_mean(factor, ids)}"
+            )
+    figures = [*data["national"], *data["national_odds"].values()]
+    for figure in figures:
+        if figure["indicator"] is not None and figure["indicator"] not in ids:
+            reader.fail(
+                figure.at("indicator"),
+                f"the national figure's indicator '{figure['indicator']}' is not an indicator"
+                f"{did_you_mean(figure['indicator'], ids)}",
+            )
+
+
+def _check_indicator(
+    item: D.Entry, columns: Mapping[str, Column], vocabularies: D.Entry, reader: D.Reader
+) -> None:
+    if item["derived"]:
+        if item["id"] not in DERIVED_INDICATORS:
+            reader.fail(
+                item.at("id"),
+                f"'{item['id']}' is marked derived, but sdsaudit works out only "
+                f"{', '.join(DERIVED_INDICATORS)}: give it a column and yes values instead",
+            )
+        return
+    column = columns.get(item["column"] or "")
+    if column is None or column.kind != "choice" or column.vocabulary is None:
+        choices = [c.name for c in columns.values() if c.kind == "choice"]
+        reader.fail(
+            item.at("column"),
+            f"indicator '{item['id']}' needs a column with one answer per respondent"
+            f"{did_you_mean(item['column'] or '', choices)}; or mark it derived: true",
+        )
+        return
+    allowed = vocabularies[column.vocabulary]
+    for value in item["yes"]:
+        if value not in allowed:
+            reader.fail(
+                item.at("yes"),
+                f"'{value}' is not a value of {column.name} ({', '.join(allowed)})"
+                f"{did_you_mean(value, allowed)}",
+            )
+    if not item["yes"]:
+        reader.fail(item.pos, f"indicator '{item['id']}' has no yes values: give at least one")
 
 
 # --------------------------------------------------------------------------- reading

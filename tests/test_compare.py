@@ -383,7 +383,7 @@ def test_a_bad_baseline_is_an_error_with_a_position(tmp_path):
     shape = tmp_path / "shape.json"
     shape.write_text('{"sdsaudit_version": "0.1.0"}')
     wrong = runner.invoke(main, ["check", str(NEW_2026), "--baseline", str(shape)])
-    assert wrong.exit_code == 2 and "no 'models' list" in wrong.output
+    assert wrong.exit_code == 2 and "missing the required key 'models'" in wrong.output
 
 
 def test_report_json_works_as_a_baseline(tmp_path):

@@ -10,12 +10,13 @@ from collections import Counter
 import pytest
 from click.testing import CliRunner
 
+from sdsaudit.catalogue import load_catalogue
 from sdsaudit.cli import main
 from sdsaudit.compare import match_findings
 from sdsaudit.engine import check_model
 from sdsaudit.loader import load_model_text
 from sdsaudit.patch import apply_patch_text, dump_patch, parse_patch
-from sdsaudit.redesign import propose, scenario
+from sdsaudit.redesign import FIXERS, propose, scenario
 from tests.browser import axe_violations, format_violations
 
 from .models import EXAMPLE, ROOT, shipped_models
@@ -235,3 +236,14 @@ def test_the_redesign_examples_are_current(tmp_path, monkeypatch, args, folder, 
             f"{shipped} is out of date: run scripts/update-examples.sh and review the diff"
         )
     load_model_text((tmp_path / "to-be.yaml").read_text(), "to-be.yaml")
+
+
+def test_every_rule_that_says_fix_proposed_has_a_fixer_and_no_other_rule_has_one():
+    catalogue = load_catalogue()
+    proposed = {r.id for r in catalogue.rules if r.fix is not None and r.fix.proposed}
+    assert proposed == set(FIXERS), (
+        "a rule with 'fix: {proposed: ...}' in criteria/rules.yaml needs a fixer in "
+        "redesign.FIXERS, and a rule with a fixer needs 'fix: {proposed: ...}'"
+    )
+    for rule in catalogue.rules:
+        assert rule.fix is not None and rule.fix.text, rule.id

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from sdsaudit.cli import main
 from sdsaudit.engine import check_model
-from sdsaudit.errors import ModelError
+from sdsaudit.errors import ConfigError
 from sdsaudit.findings import BLOCKS, CheckResult, Finding
 from sdsaudit.loader import load_model, load_model_text
 from sdsaudit.scoring import ScoreReport, Scores, load_weights, score_model, score_table
@@ -391,28 +391,6 @@ def test_the_worked_example_in_the_docs_matches_the_code():
     ]
 
 
-def test_the_rule_table_in_the_docs_matches_the_weights():
-    weights = load_weights()
-    text = DOC.read_text(encoding="utf-8")
-    rows = []
-    for line in text.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if re.fullmatch(r"[A-Z]+-\d\d", cells[0]) and len(cells) == 6:
-            rows.append((cells[0], *cells[2:]))
-    assert {r[0] for r in rows} == set(weights.findings)
-
-    def parse(cell: str) -> dict[str, int]:
-        found = re.findall(r"(heard|simple|in control) (\d+)", cell)
-        return {b.replace(" ", "_"): int(n) for b, n in found}
-
-    for rule, at, step_cell, overall_cell, cap_cell in rows:
-        w = weights.findings[rule]
-        assert at == w.at, rule
-        assert parse(step_cell) == dict(w.step), rule
-        assert parse(overall_cell) == dict(w.overall), rule
-        assert parse(cap_cell) == dict(w.cap), rule
-
-
 # --------------------------------------------------------------------------- weights file
 
 
@@ -432,17 +410,15 @@ def test_the_shipped_weights_are_complete():
 def test_a_bad_weights_file_reports_every_problem_with_its_line(tmp_path):
     text = (ROOT / "criteria" / "weights.yaml").read_text(encoding="utf-8")
     text = text.replace("points_per_form: 5", "points_per_form: five")
-    text = text.replace(
-        "    at: last\n    step: {simple: 10}", "    at: final\n    step: {simple: 10}"
-    )
+    text = text.replace("default_finding:\n  at: each", "default_finding:\n  at: final")
     text = text.replace("  points: 100\n", "  points: 100\n  colour: red\n")
     path = tmp_path / "weights.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ModelError) as caught:
+    with pytest.raises(ConfigError) as caught:
         load_weights(path)
     messages = [p.message for p in caught.value.problems]
-    assert any("points_per_form must be a whole number" in m for m in messages)
-    assert any("'final'" in m for m in messages)
+    assert any("'points_per_form' should be a whole number" in m for m in messages)
+    assert any("'final' is not a known 'at' mode" in m for m in messages)
     assert any("unknown key 'colour'" in m for m in messages)
     assert all(p.line for p in caught.value.problems)
 

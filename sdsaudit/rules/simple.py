@@ -70,6 +70,4 @@ def form_burden(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
 def repeated_assessment(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     """SIMPLE-04: some route passes more than one ``assessment`` step (``max_assessments``,
     default 1); names the assessments on one such route."""
-    yield from _over_target(
-        ctx.assessments, opts.get("max_assessments", 1), "assessments", "assessed at"
-    )
+    yield from _over_target(ctx.assessments, opts["max_assessments"], "assessments", "assessed at")
