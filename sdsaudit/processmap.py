@@ -17,6 +17,7 @@ import html
 import re
 import shutil
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -301,6 +302,19 @@ def _problems_words(count: int) -> str:
     return f"{count} problem{'' if count == 1 else 's'} here"
 
 
+def days_words(model: Model, step: Step, view: str = "findings") -> str:
+    """The time a case spends at ``step`` as the map and the map in words show it:
+    ``21 days`` (easy read: ``Takes 21 days``), or empty when the step states none.
+
+    Support and end steps show none: the days to support stop at them, so their own
+    days are not part of the wait the map is meant to show."""
+    if step.days <= 0 or mark_of(model, step) in ("support", "end"):
+        return ""
+    number = f"{step.days:.2f}".rstrip("0").rstrip(".")
+    words = f"{number} day{'' if step.days == 1 else 's'}"
+    return f"Takes {words}" if view == "easy-read" else words
+
+
 def build_map(
     model: Model, result: CheckResult | None = None, view: str = "findings"
 ) -> graphviz.Digraph:
@@ -354,6 +368,7 @@ def build_map(
 
     people = set(person_actor_ids(model))
     used_marks: dict[str, None] = {}
+    used_days = False
     wrap = 22 if easy else 26
     lane_wrap = 22 if easy else 28  # long team names take two lines, not the map's width
     for index, (actor_id, steps) in enumerate(lanes(model), start=1):
@@ -385,12 +400,18 @@ def build_map(
                 style = _node_style(mark)
                 lines = _wrap(step.name, wrap)
                 extra = ""
+                days = days_words(model, step, view)
+                if days:
+                    # italic beside the bold problem numbers; upright in easy read, where
+                    # "2 problems here" is the italic line
+                    used_days = True
+                    extra += f"<BR/>{esc(days)}" if easy else f"<BR/><I>{esc(days)}</I>"
                 numbers = badges.get(step.id, [])
                 if numbers and easy:
-                    extra = f"<BR/><I>{esc(_problems_words(len(numbers)))}</I>"
+                    extra += f"<BR/><I>{esc(_problems_words(len(numbers)))}</I>"
                 elif numbers:
                     colour = PALETTE["badge"]
-                    extra = f'<BR/><FONT COLOR="{colour}"><B>{_badges(numbers)}</B></FONT>'
+                    extra += f'<BR/><FONT COLOR="{colour}"><B>{_badges(numbers)}</B></FONT>'
                 lane.node(
                     step.id,
                     label=_label(lines, extra=extra),
@@ -446,12 +467,13 @@ def build_map(
         bool(badges),
         easy,
         bool(people),
+        used_days,
     )
     return graph
 
 
 def _key_notes(
-    rework: bool, shares: bool, badges: bool, easy: bool, person_lane: bool
+    rework: bool, shares: bool, badges: bool, easy: bool, person_lane: bool, days: bool = False
 ) -> list[tuple[str, str, str]]:
     """The key's lines for marks that are not shapes: (sample, its words, sample style)."""
     notes = []
@@ -469,6 +491,10 @@ def _key_notes(
         notes.append(("[3]", "[3]: problem number 3, explained in the report", "badge"))
     elif badges:
         notes.append(("2 problems here", "the report explains them", "easy_badge"))
+    if days and easy:
+        notes.append(("Takes 21 days", "how long you usually wait at this step", "text"))
+    elif days:
+        notes.append(("21 days", "Days: the usual time a case spends at the step", "days"))
     return notes
 
 
@@ -481,13 +507,17 @@ def _legend(
     badges: bool,
     easy: bool,
     person_lane: bool,
+    days: bool = False,
 ) -> None:
     """A compact key explaining every mark the map uses.
 
     Each shape is drawn as it is on the map with its meaning inside, two to a row;
-    the other marks (the person's lane, arrows, percentages, problem numbers)
+    the other marks (the person's lane, arrows, percentages, problem numbers, days)
     follow in one table, two to a row, each with a small sample beside its words,
     so the key stays narrow and its text lines up.
+
+    The key's first row shares a rank with the start, so the key sits beside the top
+    of the process rather than above it: the first screenful of a map shows steps.
     """
     words = EASY_WORDS if easy else KIND_WORDS
     order = [m for m in KIND_WORDS if m in marks]
@@ -525,15 +555,16 @@ def _legend(
             previous = f"__key_{row[0]}"
         key.node(
             "__key_notes",
-            label=_notes_table(_key_notes(rework, shares, badges, easy, person_lane), easy),
+            label=_notes_table(_key_notes(rework, shares, badges, easy, person_lane, days), easy),
             shape="plain",
         )
         if previous:
             key.edge(previous, "__key_notes", style="invis")
-    # The key sits above the start, so it is read first; the edge only orders the
-    # ranks (weight 0), so the key does not drag the start sideways.
+        first = f"__key_{rows[0][0]}" if rows else "__key_notes"
+    # Beside the process, level with the start: the rows of the key take the ranks of the
+    # first steps, where a process (narrow at its start) leaves room.
     if start:
-        graph.edge("__key_notes", "__start", style="invis", weight="0")
+        graph.body.append(f"\t{{rank=same; __start; {first}}}\n")
 
 
 def _notes_table(notes: list[tuple[str, str, str]], easy: bool) -> str:
@@ -556,7 +587,7 @@ def _notes_table(notes: list[tuple[str, str, str]], easy: bool) -> str:
             if kind in ("rework", "badge"):
                 colour = PALETTE["rework"] if kind == "rework" else PALETTE["badge"]
                 body = f"<B>{body}</B>"
-            elif kind == "easy_badge":
+            elif kind in ("easy_badge", "days"):
                 body = f"<I>{body}</I>"
             cell = f'<TD ALIGN="CENTER"><FONT COLOR="{colour}">{body}</FONT></TD>'
         cells.append(f'{cell}<TD ALIGN="LEFT" BALIGN="LEFT">{text}<BR ALIGN="LEFT"/></TD>')
@@ -591,6 +622,8 @@ class OutlineStep:
     findings: tuple[int, ...]
     arrows: tuple[OutlineArrow, ...]
     is_start: bool = False
+    days: str = ""
+    """The time at the step as the map shows it (``21 days``), or empty."""
 
 
 @dataclass(frozen=True)
@@ -633,6 +666,7 @@ def map_outline(
                     findings=tuple(badges.get(step.id, ())),
                     arrows=arrows,
                     is_start=step.id == model.start,
+                    days=days_words(model, step),
                 )
             )
         out.append(
@@ -655,6 +689,8 @@ def map_text(model: Model, result: CheckResult | None = None, view: str = "findi
             tags = [step.kind_words]
             if step.is_start:
                 tags.insert(0, "start")
+            if step.days:
+                tags.append(step.days)
             head = f"- {step.name} ({'; '.join(tags)})"
             if step.findings:
                 head += ". Problems " + ", ".join(str(n) for n in step.findings)
@@ -735,6 +771,15 @@ def render_map(
 
 
 def _run_dot(graph: graphviz.Digraph, fmt: str, *, timeout: float, max_nodes: int) -> bytes:
+    """Lay out and draw ``graph`` in ``fmt``; raises :class:`MapUnavailable`.
+
+    A map from :func:`build_map` has its key beside the top of the process, on the side
+    dot chooses. While there is time left, the key is also tried on the other side
+    (:func:`key_before_lanes`) and above the process (:func:`key_above`), and the smallest
+    drawing is kept (least area, then narrowest): beside, the key takes the room a
+    process leaves next to its first steps; above, when something (such as the
+    stock-take's wider key) would make the map wider than it saves in height. All tries
+    share ``timeout``; if a later one fails or runs out of time, the best so far stands."""
     nodes = count_nodes(graph)
     if nodes > max_nodes:
         raise MapUnavailable(
@@ -746,10 +791,34 @@ def _run_dot(graph: graphviz.Digraph, fmt: str, *, timeout: float, max_nodes: in
         raise MapUnavailable(
             "the graphviz program 'dot' is not installed (apt-get install graphviz)"
         )
+    started = time.monotonic()
+    best = _dot(exe, graph.source, fmt, timeout)
+    once = time.monotonic() - started
+    best_size = _smallness(drawn_size(best, fmt))
+    for other in (key_before_lanes(graph), key_above(graph)):
+        remaining = timeout - (time.monotonic() - started)
+        if other is None or best_size is None or remaining < 2 * once:
+            continue
+        try:
+            data = _dot(exe, other.source, fmt, remaining)
+        except MapUnavailable:
+            break
+        size = _smallness(drawn_size(data, fmt))
+        if size is not None and size < best_size:
+            best, best_size = data, size
+    return best
+
+
+def _smallness(size: tuple[float, float] | None) -> tuple[float, float] | None:
+    """How big a drawing is, for choosing the smallest: its area, then its width."""
+    return None if size is None else (round(size[0] * size[1]), size[0])
+
+
+def _dot(exe: str, source: str, fmt: str, timeout: float) -> bytes:
     try:
         done = subprocess.run(
             [exe, f"-T{fmt}"],
-            input=graph.source.encode("utf-8"),
+            input=source.encode("utf-8"),
             capture_output=True,
             timeout=timeout,
             check=False,
@@ -764,6 +833,57 @@ def _run_dot(graph: graphviz.Digraph, fmt: str, *, timeout: float, max_nodes: in
         )
         raise MapUnavailable(f"'dot' failed: {detail}")
     return done.stdout
+
+
+def key_before_lanes(graph: graphviz.Digraph) -> graphviz.Digraph | None:
+    """A copy of a map from :func:`build_map` with its key stated before the lanes, which
+    makes dot put the key on the other side of the process; ``None`` when the graph has
+    no key beside the start, or no lanes."""
+    body = list(graph.body)
+    head = "\tsubgraph cluster_legend {\n"
+    if head not in body or not any(line.startswith("\t{rank=same; __start;") for line in body):
+        return None
+    begin = body.index(head)
+    end = body.index("\t}\n", begin) + 1
+    key = body[begin:end]
+    del body[begin:end]
+    lanes = [i for i, line in enumerate(body) if line.startswith("\tsubgraph cluster_lane_")]
+    if not lanes:
+        return None
+    body[lanes[0] : lanes[0]] = key
+    other = graph.copy()
+    other.body = body
+    return other
+
+
+def key_above(graph: graphviz.Digraph) -> graphviz.Digraph | None:
+    """A copy of a map from :func:`build_map` with its key above the process instead of
+    beside the start (the key's last row ranked before the start, nothing tied to it);
+    ``None`` when the graph has no key beside the start."""
+    body = list(graph.body)
+    tied = [i for i, line in enumerate(body) if line.startswith("\t{rank=same; __start;")]
+    if not tied or "\tsubgraph cluster_legend {\n" not in body:
+        return None
+    body[tied[0]] = "\t__key_notes -> __start [style=invis weight=0]\n"
+    other = graph.copy()
+    other.body = body
+    return other
+
+
+_SVG_SIZE = re.compile(rb'<svg\s[^>]*?width="([\d.]+)pt"\s+height="([\d.]+)pt"')
+_PDF_SIZE = re.compile(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]")
+
+
+def drawn_size(data: bytes, fmt: str) -> tuple[float, float] | None:
+    """(width, height) of a drawing in ``svg``, ``png`` or ``pdf``, or ``None`` if unknown.
+
+    Units are the format's own (points, or pixels for PNG): sizes compare only within
+    one format."""
+    if fmt == "png" and data.startswith(b"\x89PNG") and len(data) >= 24:
+        return float(int.from_bytes(data[16:20], "big")), float(int.from_bytes(data[20:24], "big"))
+    match = _SVG_SIZE if fmt == "svg" else _PDF_SIZE if fmt == "pdf" else None
+    found = match.search(data) if match else None
+    return (float(found.group(1)), float(found.group(2))) if found else None
 
 
 # ----------------------------------------------------------------------------- accessible SVG

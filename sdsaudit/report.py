@@ -20,7 +20,7 @@ from markupsafe import Markup
 from . import __version__
 from .catalogue import Catalogue, RuleInfo
 from .findings import BLOCKS, CheckResult, Finding
-from .model import Model
+from .model import Model, Step
 from .processmap import (
     DEFAULT_MAX_NODES,
     DEFAULT_TIMEOUT,
@@ -28,6 +28,7 @@ from .processmap import (
     NumberedFinding,
     OutlineLane,
     clean,
+    lane_of,
     map_outline,
     map_svg,
     map_text,
@@ -349,7 +350,7 @@ def _step_names(model: Model, ids: Sequence[str]) -> tuple[str, ...]:
     return tuple(clean(model.step(i).name) if i in model.step_by_id else i for i in ids)
 
 
-_QUOTED = re.compile(r"""(["'])([A-Za-z0-9_.-]+)\1""")
+_QUOTED = re.compile(r"""(["'])([A-Za-z0-9_.-]+)\1(?: \(([^()]*)\))?""")
 
 
 def readable(model: Model, text: str) -> str:
@@ -357,20 +358,33 @@ def readable(model: Model, text: str) -> str:
 
     Messages and score reasons quote steps by id (``"sign_off"``), which is exact
     but not how people talk; the report shows the name ("Team manager signs off
-    plan and budget") instead. The JSON keeps the ids.
+    plan and budget") instead. The JSON keeps the ids. A name in brackets after the
+    id that says the same as the step's name (``"panel_review" (Funding panel)``)
+    is dropped, so the report does not say it twice.
     """
 
     def name(match: re.Match[str]) -> str:
-        quote, key = match.groups()
-        if key in model.step_by_id:
-            return f"{quote}{clean(model.step(key).name)}{quote}"
-        return match.group(0)
+        quote, key, after = match.groups()
+        if key not in model.step_by_id:
+            return match.group(0)
+        shown = clean(model.step(key).name)
+        same = after is not None and clean(after).casefold() == shown.casefold()
+        rest = "" if after is None or same else f" ({after})"
+        return f"{quote}{shown}{quote}{rest}"
 
     return _capital(_QUOTED.sub(name, text))
 
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def _team(model: Model, step: Step) -> str:
+    """The team a step belongs to, as the map draws it: its actor's lane, or for a step with
+    no actor (support in place, an end) the person's own lane."""
+    lane = lane_of(model, step)
+    actor = model.actors.get(lane) if lane else None
+    return clean(actor.name) if actor else "No team named"
 
 
 def _finding_view(model: Model, item: NumberedFinding, catalogue: Catalogue | None) -> FindingView:
@@ -630,7 +644,7 @@ def build_view(
         StepRow(
             id=s.id,
             name=clean(s.name),
-            team=clean(model.actors[s.actor].name) if s.actor in model.actors else "",
+            team=_team(model, s),
             heard=rating(per_step.get(s.id, {}).get("heard")),
             simple=rating(per_step.get(s.id, {}).get("simple")),
             in_control=rating(per_step.get(s.id, {}).get("in_control")),

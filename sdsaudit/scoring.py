@@ -900,10 +900,13 @@ def _metric_reason(model: Model, m: MetricWeight, value: Any) -> Reason | None:
     points = min(m.cap, math.floor(excess * m.points_per_unit))
     if points <= 0:
         return None
+    # Over a target of 0 the excess is the figure itself: "2.64, over the expected 0",
+    # not "2.64, 2.64 percentage points over the expected 0".
+    over = f"over {whose}" if target == 0 else f"{_plural(excess, m.unit)} over {whose}"
     return Reason(
         m.block,
         -points,
-        f"{name}: {_fmt(figure)}, {_plural(excess, m.unit)} over {whose} "
+        f"{name}: {_fmt(figure)}, {over} "
         f"({_fmt(m.points_per_unit)} per {m.unit}, rounded down, at most {m.cap}){rule}",
         "figure",
         rule=m.rule,

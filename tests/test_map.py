@@ -470,9 +470,10 @@ def test_map_text_lane_by_lane(example):
         "Funding panel:",
         "Financial assessment team:",
     ]
-    assert "- First contact (start; step)" in text
+    assert "- First contact (start; step; 2 days)" in text
     assert (
-        "- Team manager signs off plan and budget (approval: someone signs off). Problems 1" in text
+        "- Team manager signs off plan and budget (approval: someone signs off; 7 days). "
+        "Problems 1" in text
     )
     assert "  - next: Support planning (sent back, when plan sent back, 20%)" in text
     assert "  - next: Indicative budget worked out and shared (when eligible, 85%)" in text
