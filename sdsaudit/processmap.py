@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import html
 import re
+import resource
 import shutil
 import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import graphviz
 
@@ -332,7 +335,7 @@ def build_map(
     badges = numbers_by_step(numbered)
     font_size = "18" if easy else "11"
 
-    graph = graphviz.Digraph(name="process_map")
+    graph = Drawing(name="process_map")
     graph.attr(
         rankdir="TB",
         newrank="true",
@@ -705,21 +708,28 @@ def map_text(model: Model, result: CheckResult | None = None, view: str = "findi
 
 # ----------------------------------------------------------------------------- drawing
 
-_NODE_LINE = re.compile(r'^\s*(?:"(?:[^"\\]|\\.)*"|[A-Za-z0-9_]+)\s*(?:\[|$)')
+
+class Drawing(graphviz.Digraph):
+    """A Digraph that counts the nodes added to it and to its subgraphs, so the node cap
+    is checked on the graph itself and never on DOT text (which ids can imitate)."""
+
+    nodes_added = 0
+
+    def node(self, name: str, *args: Any, **kwargs: Any) -> None:
+        self.nodes_added += 1
+        super().node(name, *args, **kwargs)
+
+    def subgraph(self, graph: Any = None, **kwargs: Any) -> Any:
+        if graph is not None:
+            self.nodes_added += getattr(graph, "nodes_added", 0)
+        return super().subgraph(graph, **kwargs)
 
 
 def count_nodes(graph: graphviz.Digraph) -> int:
-    """How many node statements the graph holds (keys included)."""
-    count = 0
-    for line in graph.source.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(("graph ", "node ", "edge ", "subgraph", "digraph", "}", "{")):
-            continue
-        if "->" in stripped:
-            continue
-        if _NODE_LINE.match(stripped):
-            count += 1
-    return count
+    """How many nodes the graph holds (keys included). A graph not built as a
+    :class:`Drawing` is counted as having more nodes than any cap."""
+    count = getattr(graph, "nodes_added", None)
+    return sys.maxsize if count is None else int(count)
 
 
 def format_of(path: str | Path) -> str:
@@ -814,6 +824,15 @@ def _smallness(size: tuple[float, float] | None) -> tuple[float, float] | None:
     return None if size is None else (round(size[0] * size[1]), size[0])
 
 
+DOT_MEMORY = 768 * 1024 * 1024
+"""The most memory ``dot`` may take (address space); past it, the map is left out and
+the report shows the map in words."""
+
+
+def _limit_memory() -> None:  # pragma: no cover - runs in the child before exec
+    resource.setrlimit(resource.RLIMIT_AS, (DOT_MEMORY, DOT_MEMORY))
+
+
 def _dot(exe: str, source: str, fmt: str, timeout: float) -> bytes:
     try:
         done = subprocess.run(
@@ -822,11 +841,17 @@ def _dot(exe: str, source: str, fmt: str, timeout: float) -> bytes:
             capture_output=True,
             timeout=timeout,
             check=False,
+            preexec_fn=_limit_memory,  # noqa: PLW1509 - no threads start dot
         )
     except subprocess.TimeoutExpired:
         raise MapUnavailable(f"laying it out took longer than {timeout:g} seconds") from None
     except OSError as exc:
         raise MapUnavailable(f"'dot' could not be run ({exc.strerror or exc})") from None
+    if done.returncode < 0 or b"out of memory" in done.stderr.lower():
+        raise MapUnavailable(
+            f"'dot' stopped: laying it out may need more than the {DOT_MEMORY // 2**20} MB "
+            "of memory it is allowed"
+        )
     if done.returncode != 0 or not done.stdout:
         detail = (
             clean(done.stderr.decode("utf-8", "replace"))[:200] or f"exit code {done.returncode}"

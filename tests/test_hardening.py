@@ -5,6 +5,7 @@ reproduction. Every command must end with exit 0, 1 or 2 and a plain message, ne
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -322,3 +323,50 @@ def test_a_kind_brought_in_and_taken_away_again_is_not_counted_as_fixed(tmp_path
     )
     fixed = json.loads((tmp_path / "out" / "redesign.json").read_text(encoding="utf-8"))["fixed"]
     assert set(fixed) == {"SEQ-01"}
+
+
+# ---------------------------------------------------------------- 1. the map's box cap
+
+
+def _chain_model(n: int, prefix: str = "s") -> str:
+    """A valid model: a chain of ``n`` assessment steps with ids ``<prefix><i>``."""
+    steps = [
+        f"  - {{id: {prefix}{i}, name: Step {i}, kind: assessment, actor: team, days: 1, "
+        f"next: [{f'{prefix}{i + 1}' if i + 1 < n else 'done'}]}}"
+        for i in range(n)
+    ]
+    return (
+        "sdsaudit: 1\ncouncil: Chain Council\ntitle: A long chain\nas_of: 2026-04-01\n"
+        "actors: {person: {name: Person, kind: person}, team: {name: Team, kind: council}}\n"
+        f"start: {prefix}0\nsteps:\n" + "\n".join(steps) + "\n"
+        "  - {id: done, name: Support, kind: support, next: [r]}\n"
+        "  - {id: r, name: Review, kind: review, actor: team, next: [done]}\n"
+    )
+
+
+@pytest.mark.parametrize("prefix", ["subgraph_", "digraph_", "node_", "edge_", "graph_"])
+def test_ids_that_look_like_dot_keywords_still_count_as_boxes(tmp_path: Path, prefix: str) -> None:
+    model = tmp_path / "m.yaml"
+    model.write_text(_chain_model(400, prefix), encoding="utf-8")
+    start = subprocess.Popen(
+        [sys.executable, "-m", "sdsaudit", "map", str(model), "-o", str(tmp_path / "m.svg")],
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(start.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 2
+    assert start.stderr is not None and b"more than the 250" in start.stderr.read()
+    assert usage.ru_maxrss < 500_000  # KB: no layout was attempted
+
+
+def test_dot_runs_under_a_memory_limit() -> None:
+    import resource
+
+    from sdsaudit import processmap
+
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child only reports its limit
+        processmap._limit_memory()
+        os._exit(0 if resource.getrlimit(resource.RLIMIT_AS)[0] == processmap.DOT_MEMORY else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert processmap.DOT_MEMORY <= 1 << 30
