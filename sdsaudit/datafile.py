@@ -230,10 +230,8 @@ class Reader(Converter):
         if isinstance(node, Scalar) and node.is_null:
             if isinstance(spec, Nullable):
                 return None
-            if isinstance(spec, S.ListOf):
-                return Items(node.pos)
-            if isinstance(spec, Table):
-                return Entry({}, node.pos, {})
+            if isinstance(spec, (S.ListOf, Table)):
+                return self.convert(node, spec, f"'{key}'")
             return self.error(
                 node.pos, f"'{key}' in {owner} has no value: give one or delete the line"
             )

@@ -4,16 +4,17 @@ Every score starts at a base (100) and loses points for what the process asks of
 the person. Each loss is a :class:`Reason` (block, points, plain-English text, and
 the rule id or model field behind it), and the reasons of a score always add up
 to it exactly: the base is a reason of its own, and when the losses go below 0 a
-last ``floor`` reason gives back the excess. The weights are data in
-``criteria/weights.yaml``; this module only applies them. The method, with a
-worked example, is in ``docs/scoring.md``.
+last ``floor`` reason gives back the excess. The weights are data: each rule's in
+its catalogue entry (``score`` in ``criteria/rules.yaml``), the rest in
+``criteria/weights.yaml``, whose format is declared here (:data:`WEIGHTS_FILE`); this
+module only applies them. The method, with a worked example, is in ``docs/scoring.md``.
 
 * A **step** score uses the step's own fields (the person's part, forms, days,
   hand-offs arriving) and the findings that name the step.
 * The **overall** score uses every finding once, the lowest part the person has
   at each kind of step that matters, and the figures (metrics) the checks report.
-* Each Making it Real theme (``criteria/themes.yaml``) gets a status from the
-  rules mapped to it.
+* Each Making it Real theme (``criteria/themes.yaml``) gets a status from its
+  rules: the rules that name it in their ``themes``.
 
 Scores are monotone (``docs/rules.md``): removing a finding's cause never lowers a
 score, and raising ``person`` at a step never lowers its heard score. Every
@@ -123,7 +124,7 @@ class NotStatedWeight:
 
 @dataclass(frozen=True)
 class Weights:
-    """All scoring weights, as read from ``criteria/weights.yaml``."""
+    """All scoring weights: ``criteria/weights.yaml`` and each rule's ``score``."""
 
     base: int
     count_waived: bool

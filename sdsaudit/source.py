@@ -22,7 +22,6 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO
 
 import yaml
@@ -488,25 +487,7 @@ def _explain(exc: yaml.MarkedYAMLError, path: str) -> Problem:
     )
 
 
-# --------------------------------------------------------------------------- plain data
-
-
-def to_plain(node: Node) -> object:
-    """The tree as plain Python (text scalars), for data files such as ``criteria/``."""
-    if isinstance(node, Map):
-        return {k: to_plain(v) for k, v in node.items.items()}
-    if isinstance(node, Seq):
-        return [to_plain(v) for v in node.items]
-    assert isinstance(node, Scalar)
-    return None if node.is_null else node.value
-
-
-def load_data(path: Path) -> tuple[Map, list[Problem]]:
-    """Parse one of sdsaudit's own YAML data files (criteria), raising on any problem."""
-    doc = parse_file(str(path))
-    if doc.problems:
-        raise ModelError(doc.problems)
-    return doc.root, doc.problems  # type: ignore[return-value]
+# --------------------------------------------------------------------------- writing
 
 
 def dump(data: object) -> str:

@@ -24,7 +24,7 @@ import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, NoReturn
 
@@ -229,9 +229,32 @@ def load_spec(path: str | None = None) -> SurveySpec:
 
 
 def _survey_spec(data: D.Entry, reader: D.Reader) -> SurveySpec:
-    vocab = {name: dict(values) for name, values in data["vocabularies"].items()}
     parts, spending, areas = data["process_parts"], data["spending"], data["life_areas"]
-    columns = [
+    columns = _columns(parts, spending, areas)
+    _check_spec(data, {c.name: c for c in columns}, reader)
+    return SurveySpec(
+        columns=columns,
+        vocabularies={name: dict(values) for name, values in data["vocabularies"].items()},
+        process_parts=dict(parts),
+        spending=dict(spending),
+        life_areas=dict(areas),
+        indicators=_indicators(data["indicators"], parts, areas),
+        outcome_factors=tuple(data["outcome_factors"]),
+        national=tuple(_national(item) for item in data["national"]),
+        national_odds={k: _national(v) for k, v in data["national_odds"].items()},
+        min_group=data["min_group"],
+        easy_overall_below=float(data["easy_overall_below"]),
+        good_outcome_min_share_better=float(data["good_outcome_min_share_better"]),
+        good_outcome_min_areas=data["good_outcome_min_areas"],
+    )
+
+
+def _columns(
+    parts: Mapping[str, str], spending: Mapping[str, str], areas: Mapping[str, str]
+) -> tuple[Column, ...]:
+    """The survey format: fixed columns, then one per part of the process, spending and
+    life area named in ``criteria/survey.yaml``."""
+    return (
         Column("respondent_id", "id"),
         Column("council", "text"),
         Column("survey_date", "date"),
@@ -246,8 +269,15 @@ def _survey_spec(data: D.Entry, reader: D.Reader) -> SurveySpec:
         *(Column(name, "choice", "yes_no") for name in spending),
         *(Column(name, "choice", "outcome") for name in areas),
         Column("comment", "free", optional=True),
-    ]
-    _check_spec(data, {c.name: c for c in columns}, reader)
+    )
+
+
+def _indicators(
+    items: list[D.Entry], parts: Mapping[str, str], areas: Mapping[str, str]
+) -> tuple[IndicatorDef, ...]:
+    """The declared indicators, then ``easy_<part>`` for each part of the process and
+    ``better_<area>`` for each life area; one counting a column without a definition
+    of its own is given one saying what it counts."""
     indicators = [
         IndicatorDef(
             id=item["id"],
@@ -257,61 +287,41 @@ def _survey_spec(data: D.Entry, reader: D.Reader) -> SurveySpec:
             column=item["column"],
             yes=frozenset(item["yes"]),
         )
-        for item in data["indicators"]
+        for item in items
     ]
-    for part, label in parts.items():
-        indicators.append(
-            IndicatorDef(
-                f"easy_{part}",
-                "simple",
-                f"{label}: easy",
-                "",
-                part,
-                frozenset({"very_easy", "easy"}),
-            )
+    indicators += [
+        IndicatorDef(
+            f"easy_{part}", "simple", f"{label}: easy", "", part, frozenset({"very_easy", "easy"})
         )
-    for area, label in areas.items():
-        indicators.append(
-            IndicatorDef(
-                f"better_{area}", None, f"{label}: better", "", area, frozenset({"better"})
-            )
-        )
-    for ind in indicators:
-        if not ind.definition and ind.column:
-            yes = " or ".join(f'"{v}"' for v in sorted(ind.yes))
-            ind_definition = (
-                f"Share answering {yes} to {ind.column}, of those who answered it "
-                "(blank and not applicable left out)."
-            )
-            indicators[indicators.index(ind)] = IndicatorDef(
-                ind.id, ind.block, ind.label, ind_definition, ind.column, ind.yes
-            )
+        for part, label in parts.items()
+    ]
+    indicators += [
+        IndicatorDef(f"better_{area}", None, f"{label}: better", "", area, frozenset({"better"}))
+        for area, label in areas.items()
+    ]
+    return tuple(_defined(ind) for ind in indicators)
 
-    def national(item: D.Entry) -> NationalFigure:
-        return NationalFigure(
-            id=item["id"],
-            statement=item["statement"],
-            figure=float(item["figure"]),
-            indicator=item["indicator"],
-            source=item["source"],
-            year=item["year"] or None,
-            note=item["note"],
-        )
 
-    return SurveySpec(
-        columns=tuple(columns),
-        vocabularies=vocab,
-        process_parts=dict(parts),
-        spending=dict(spending),
-        life_areas=dict(areas),
-        indicators=tuple(indicators),
-        outcome_factors=tuple(data["outcome_factors"]),
-        national=tuple(national(item) for item in data["national"]),
-        national_odds={k: national(v) for k, v in data["national_odds"].items()},
-        min_group=data["min_group"],
-        easy_overall_below=float(data["easy_overall_below"]),
-        good_outcome_min_share_better=float(data["good_outcome_min_share_better"]),
-        good_outcome_min_areas=data["good_outcome_min_areas"],
+def _defined(ind: IndicatorDef) -> IndicatorDef:
+    if ind.definition or not ind.column:
+        return ind
+    yes = " or ".join(f'"{v}"' for v in sorted(ind.yes))
+    return replace(
+        ind,
+        definition=f"Share answering {yes} to {ind.column}, of those who answered it "
+        "(blank and not applicable left out).",
+    )
+
+
+def _national(item: D.Entry) -> NationalFigure:
+    return NationalFigure(
+        id=item["id"],
+        statement=item["statement"],
+        figure=float(item["figure"]),
+        indicator=item["indicator"],
+        source=item["source"],
+        year=item["year"] or None,
+        note=item["note"],
     )
 
 

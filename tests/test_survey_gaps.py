@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from sdsaudit.catalogue import load_catalogue
+from sdsaudit import datafile as D
+from sdsaudit.catalogue import GAP_FILE, load_catalogue, theme_ids
 from sdsaudit.gaps import GAP_RULES, check_gaps, load_gap_catalogue, load_thresholds
 from sdsaudit.loader import load_model, load_model_text
-from sdsaudit.source import load_data, to_plain
 from sdsaudit.stats import wilson_interval
 from sdsaudit.survey import Count, Estimate, Indicator, SurveySummary, load_spec
 
@@ -182,18 +182,17 @@ def test_catalogue_and_code_match_one_to_one():
 
 
 def test_gap_themes_are_making_it_real_themes():
-    root, _ = load_data(ROOT / "criteria" / "themes.yaml")
-    themes = {t["id"] for t in to_plain(root)["themes"]}
+    themes = set(theme_ids())
     for rule in load_gap_catalogue().rules:
         assert rule.themes and set(rule.themes) <= themes
 
 
 def test_every_threshold_has_a_rationale_and_is_used():
-    root, _ = load_data(ROOT / "criteria" / "gap.yaml")
-    data = to_plain(root)["thresholds"]
-    used = {t for rule in data.values() for t in rule["rules"]}
+    data = D.load(ROOT / "criteria" / "gap.yaml", GAP_FILE, refs={"theme": theme_ids()})
+    thresholds = data["thresholds"]
+    used = {t for rule in thresholds.values() for t in rule["rules"]}
     assert used == set(GAP_RULES)
-    for name, item in data.items():
+    for name, item in thresholds.items():
         assert len(item["rationale"].split()) > 15, name
         assert 0 < float(item["value"]) < 1
-    assert set(load_thresholds()) == set(data)
+    assert set(load_thresholds()) == set(thresholds)
