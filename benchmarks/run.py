@@ -38,8 +38,8 @@ from generate import chain, chain_like_ladder, ladder  # noqa: E402
 WORKER = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-from sdsaudit.engine import check_model
-from sdsaudit.loader import load_model
+from sdsaudit.analysis.engine import check_model
+from sdsaudit.model.loader import load_model
 import yaml
 t1 = time.perf_counter()
 path, repeats = sys.argv[1], int(sys.argv[2])
@@ -125,7 +125,7 @@ def main() -> None:
         )
         print("  * every rework loop goes back to the start: one component of 4,998 steps")
         print("  ratio = (load + check) / PyYAML C loader parse of the same file;")
-        print(f"  import of sdsaudit.engine and the loader: {m['import_s']:.3f} s")
+        print(f"  import of sdsaudit.analysis.engine and the loader: {m['import_s']:.3f} s")
 
         best, median = whole_process(write("p50.yaml", chain(50)), runs)
         print(

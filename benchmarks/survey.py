@@ -4,7 +4,7 @@
     python benchmarks/survey.py 1000 50000   # chosen sizes
 
 Each survey is generated first (examples/survey/generate.py, seed 7; not timed), then
-read, checked and summarised by :func:`sdsaudit.survey.read_survey` in a fresh
+read, checked and summarised by :func:`sdsaudit.survey.reader.read_survey` in a fresh
 subprocess, so each size's memory is its own. For each size it prints:
 
 * ``seconds``: wall time of ``read_survey`` (best of three runs);
@@ -34,7 +34,7 @@ SIZES = (1_000, 10_000, 100_000)
 
 WORKER = r"""
 import json, resource, sys, time, tracemalloc
-from sdsaudit.survey import read_survey
+from sdsaudit.survey.reader import read_survey
 path = sys.argv[1]
 best = None
 for _ in range(3):

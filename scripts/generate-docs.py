@@ -8,7 +8,7 @@ Each table sits between two marker comments in the Markdown file::
 
 and is generated from ``criteria/rules.yaml`` (each rule's ``score`` and ``fix``),
 ``criteria/weights.yaml`` (which figures stand in for a rule) and the order of
-``sdsaudit.redesign.FIXERS``. Run it after changing a rule's score or fix:
+``sdsaudit.stocktake.redesign.FIXERS``. Run it after changing a rule's score or fix:
 
     python scripts/generate-docs.py           # rewrite the docs
     python scripts/generate-docs.py --check   # exit 1 if they are out of date (the tests do this)
@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sdsaudit.catalogue import Catalogue, RuleInfo, load_catalogue  # noqa: E402
-from sdsaudit.redesign import FIXERS  # noqa: E402
-from sdsaudit.scoring import load_weights  # noqa: E402
+from sdsaudit.model.catalogue import Catalogue, RuleInfo, load_catalogue  # noqa: E402
+from sdsaudit.scoring.scores import load_weights  # noqa: E402
+from sdsaudit.stocktake.redesign import FIXERS  # noqa: E402
 
 COMMAND = "python scripts/generate-docs.py"
 MARKER = re.compile(

@@ -4,11 +4,10 @@ The public API (``import sdsaudit``) is in :mod:`sdsaudit.api`; the most used
 names are re-exported here.
 """
 
-__version__ = "0.1.0"
-
 from .errors import ModelError, Problem, SdsauditError, UsageError  # noqa: E402
-from .loader import load_model, load_model_text  # noqa: E402
-from .model import Model, Step  # noqa: E402
+from .model.loader import load_model, load_model_text  # noqa: E402
+from .model.objects import Model, Step  # noqa: E402
+from .version import __version__
 
 __all__ = [
     "__version__",
@@ -31,22 +30,20 @@ __all__ = [
 ]
 
 _LAZY = {
-    "check_model": "engine",
-    "exit_code": "engine",
-    "check_models": "checks",
-    "load_catalogue": "catalogue",
-    "CheckResult": "findings",
-    "Finding": "findings",
+    "check_model": "analysis.engine",
+    "exit_code": "analysis.engine",
+    "check_models": "render.check_output",
+    "load_catalogue": "model.catalogue",
+    "CheckResult": "analysis.findings",
+    "Finding": "analysis.findings",
+    "SurveySummary": "survey.reader",
+    "read_survey": "survey.reader",
 }
-"""Names loaded on first use (the engine pulls in networkx)."""
+"""Names loaded on first use, so commands that never need them start faster (the engine
+pulls in networkx, the survey reader its statistics)."""
 
 
 def __getattr__(name: str):
-    # Survey names load on first use, so commands that never read a survey start faster.
-    if name in ("SurveySummary", "read_survey"):
-        from . import survey
-
-        return getattr(survey, name)
     if name in _LAZY:
         import importlib
 

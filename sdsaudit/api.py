@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from .errors import ModelError
 from .files import write_atomic, write_set
-from .loader import load_model, load_models
+from .model.loader import load_model, load_models
+from .model.source import DEFAULT_MAX_BYTES
 from .resources import data_dir
-from .source import DEFAULT_MAX_BYTES
 
 
 def validate_models(paths: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[str]:
@@ -35,7 +35,7 @@ def write_starter(path: str, *, force: bool = False) -> Path:
 
 
 if TYPE_CHECKING:  # scoring pulls in networkx; import it only when a score is asked for
-    from .scoring import ScoreReport
+    from .scoring.scores import ScoreReport
 
 
 def score_path(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ScoreReport:
@@ -45,8 +45,8 @@ def score_path(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ScoreReport:
     per step and overall, each with the reasons that rebuild it, and the Making it
     Real theme statuses. Every rule is run and waivers are applied, as ``check`` does.
     """
-    from .engine import check_model
-    from .scoring import score_model
+    from .analysis.engine import check_model
+    from .scoring.scores import score_model
 
     model = load_model(path, max_bytes=max_bytes)
     return score_model(model, check_model(model))
@@ -56,8 +56,8 @@ def score_output(path: str, *, fmt: str = "text", max_bytes: int = DEFAULT_MAX_B
     """What ``sdsaudit score`` prints: a fixed-width table (``text``) or ``json``."""
     import json
 
-    from . import __version__
-    from .scoring import score_table
+    from .scoring.scores import score_table
+    from .version import __version__
 
     report = score_path(path, max_bytes=max_bytes)
     if fmt == "json":
@@ -67,7 +67,7 @@ def score_output(path: str, *, fmt: str = "text", max_bytes: int = DEFAULT_MAX_B
 
 # --------------------------------------------------------------------------- check and rules
 # They live in sdsaudit.checks, which the command line imports on its own to start fast.
-from .checks import (  # noqa: E402, F401  (re-exported)
+from .render.check_output import (  # noqa: E402, F401  (re-exported)
     check_json,
     check_models,
     check_sarif,
@@ -146,12 +146,12 @@ def write_reports(
     and a visible note; ``map.svg`` is then not written, a warning is returned,
     and the exit code is unchanged. The exit code is ``check``'s for ``fail_on``.
     """
-    from .catalogue import load_catalogue
-    from .engine import check_model, exit_code
+    from .analysis.engine import check_model, exit_code
     from .files import refuse_existing
-    from .processmap import DEFAULT_MAX_NODES, DEFAULT_TIMEOUT
-    from .report import render_report
-    from .scoring import score_model
+    from .model.catalogue import load_catalogue
+    from .render.map import DEFAULT_MAX_NODES, DEFAULT_TIMEOUT
+    from .render.report import render_report
+    from .scoring.scores import score_model
 
     models = load_models(paths, max_bytes=max_bytes)
     folders = report_folders(paths, out_dir)
@@ -160,7 +160,7 @@ def write_reports(
     catalogue = load_catalogue()
     summary = None
     if survey is not None:
-        from .survey import read_survey
+        from .survey.reader import read_survey
 
         summary = read_survey(survey, min_group=min_group)
     results, rendered, warnings = [], [], []
@@ -169,7 +169,7 @@ def write_reports(
         scores = score_model(model, result)
         shown, known, experience = result, catalogue, None
         if summary is not None:
-            from .experience import with_experience
+            from .survey.experience import with_experience
 
             shown, known, experience = with_experience(model, result, summary, catalogue)
         files = render_report(
@@ -217,9 +217,9 @@ def map_output(
     its suffix (``.svg``, ``.png``, ``.pdf``, ``.dot``). Refuses an existing file unless
     ``force``. Raises :class:`~sdsaudit.processmap.MapUnavailable` (an
     :class:`~sdsaudit.errors.SdsauditError`) when ``dot`` cannot draw it."""
-    from .engine import check_model
+    from .analysis.engine import check_model
     from .files import refuse_existing
-    from .processmap import build_map, format_of, map_description, map_svg, map_title, render_map
+    from .render.map import build_map, format_of, map_description, map_svg, map_title, render_map
 
     target = Path(out)
     fmt = format_of(target)
@@ -242,15 +242,15 @@ def map_output(
 # because they pull in rendering, which the quicker commands do not need.
 
 _ELSEWHERE = {
-    "compare_paths": "compare",
-    "compare_models": "compare",
-    "new_since_baseline": "compare",
-    "write_benchmark": "benchmark",
-    "benchmark_models": "benchmark",
-    "whatif": "redesign",
-    "redesign": "redesign",
-    "load_patch": "patch",
-    "apply_patch_file": "patch",
+    "compare_paths": "stocktake.compare",
+    "compare_models": "stocktake.compare",
+    "new_since_baseline": "stocktake.compare",
+    "write_benchmark": "stocktake.benchmark",
+    "benchmark_models": "stocktake.benchmark",
+    "whatif": "stocktake.redesign",
+    "redesign": "stocktake.redesign",
+    "load_patch": "stocktake.patch",
+    "apply_patch_file": "stocktake.patch",
 }
 
 
@@ -296,13 +296,13 @@ def write_survey(
     The exit code is 1 when an unwaived gap finding is at or above ``fail_on``
     (``error``, ``warning``, ``info`` or ``never``), 2 when a gap rule failed, else 0.
     """
-    from . import __version__
-    from .engine import FAIL_ON, exit_code
+    from .analysis.engine import FAIL_ON, exit_code
     from .errors import UsageError
-    from .experience import render_survey, survey_text
     from .files import refuse_existing
-    from .gaps import check_gaps
-    from .survey import read_survey
+    from .survey.experience import render_survey, survey_text
+    from .survey.gaps import check_gaps
+    from .survey.reader import read_survey
+    from .version import __version__
 
     if min_group is not None and min_group < 1:
         raise UsageError(f"--min-group must be at least 1, not {min_group}")

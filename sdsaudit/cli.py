@@ -12,9 +12,9 @@ import traceback
 
 import click
 
-from . import __version__
 from .errors import EXIT_ERROR, EXIT_OK, SdsauditError
-from .source import DEFAULT_MAX_BYTES
+from .model.source import DEFAULT_MAX_BYTES
+from .version import __version__
 
 
 class _Group(click.Group):
@@ -82,7 +82,7 @@ def validate(models: tuple[str, ...]) -> None:
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of the process-model format."""
-    from .schema import json_schema
+    from .model.schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
 
@@ -159,8 +159,8 @@ def check(
     baseline: str | None,
 ) -> None:
     """Run the rules on MODELS ('-' reads standard input) and report the findings."""
-    from . import checks as api
-    from .engine import exit_code
+    from .analysis.engine import exit_code
+    from .render import check_output as api
 
     results = api.check_models(
         models, select=select, ignore=ignore, use_waivers=not no_waivers, max_bytes=_max_bytes()
@@ -170,7 +170,7 @@ def check(
     for line in api.rule_error_lines(results):
         click.echo(line, err=True)
     if baseline:
-        from .compare import new_since_baseline
+        from .stocktake.compare import new_since_baseline
 
         run = new_since_baseline(results, baseline)
         click.echo(run.summary(baseline), err=True)
@@ -182,7 +182,7 @@ def check(
 @click.argument("rule_id", required=False, metavar="[ID]")
 def rules(rule_id: str | None) -> None:
     """List the rule catalogue, or explain one rule (by id or slug)."""
-    from .checks import rules_text
+    from .render.check_output import rules_text
 
     click.echo(rules_text(rule_id))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from sdsaudit.api import write_reports
-from sdsaudit.processmap import PALETTE
+from sdsaudit.render.map import PALETTE
 from sdsaudit.resources import data_dir
 from tests.browser import (
     _use_session,

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sdsaudit.benchmark import (
+from sdsaudit.cli import main
+from sdsaudit.model.loader import load_model, load_model_text
+from sdsaudit.stocktake.benchmark import (
     benchmark_models,
     letters,
     rank,
@@ -20,8 +22,6 @@ from sdsaudit.benchmark import (
     render_benchmark,
     summarise,
 )
-from sdsaudit.cli import main
-from sdsaudit.loader import load_model, load_model_text
 from tests.browser import axe_violations, format_violations, max_horizontal_overflow
 
 from .models import ROOT

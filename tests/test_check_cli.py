@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from sdsaudit import rules as rules_module
-from sdsaudit.catalogue import load_catalogue
+from sdsaudit.analysis import rules as rules_module
 from sdsaudit.cli import main
+from sdsaudit.model.catalogue import load_catalogue
 
 from .models import ROOT
 from .rules.helpers import model_text

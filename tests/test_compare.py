@@ -8,8 +8,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from sdsaudit.analysis.findings import Finding
 from sdsaudit.cli import main
-from sdsaudit.compare import (
+from sdsaudit.model.loader import load_model_text
+from sdsaudit.stocktake.compare import (
     Delta,
     compare_models,
     delta_words,
@@ -17,8 +19,6 @@ from sdsaudit.compare import (
     match_findings,
     render_comparison,
 )
-from sdsaudit.findings import Finding
-from sdsaudit.loader import load_model_text
 
 from .models import ROOT
 from .test_patch import MODEL
@@ -250,7 +250,7 @@ def test_json_is_the_dataclass_and_is_stable():
 
 
 def test_exampleshire_stocktake():
-    from sdsaudit.compare import compare_files
+    from sdsaudit.stocktake.compare import compare_files
 
     c, _ = compare_files(str(OLD_2025), str(NEW_2026))
     assert [s.id for s in c.steps_added] == ["indicative_budget", "arrange"]
@@ -266,7 +266,7 @@ def test_exampleshire_stocktake():
 
 
 def test_newest_first_is_put_in_date_order():
-    from sdsaudit.compare import compare_files
+    from sdsaudit.stocktake.compare import compare_files
 
     c, _ = compare_files(str(NEW_2026), str(OLD_2025))
     assert (c.old.as_of, c.new.as_of) == ("2025-04-01", "2026-04-01")

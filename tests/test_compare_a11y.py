@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sdsaudit.compare import compare_files, render_comparison
+from sdsaudit.stocktake.compare import compare_files, render_comparison
 from tests.browser import axe_violations, format_violations, max_horizontal_overflow
 
 from .models import ROOT

@@ -18,16 +18,16 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from sdsaudit import datafile as D
 from sdsaudit import resources
-from sdsaudit import schema as S
-from sdsaudit.catalogue import load_catalogue, load_gap_rules, waivable_rule_ids
 from sdsaudit.cli import main
-from sdsaudit.compare import read_baseline
 from sdsaudit.errors import ConfigError, ModelError
-from sdsaudit.gaps import load_gap_catalogue, load_thresholds
-from sdsaudit.scoring import load_themes, load_weights
-from sdsaudit.survey import load_spec
+from sdsaudit.model import datafile as D
+from sdsaudit.model import schema as S
+from sdsaudit.model.catalogue import load_catalogue, load_gap_rules, waivable_rule_ids
+from sdsaudit.scoring.scores import load_themes, load_weights
+from sdsaudit.stocktake.compare import read_baseline
+from sdsaudit.survey.gaps import load_gap_catalogue, load_thresholds
+from sdsaudit.survey.reader import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 CRITERIA = ROOT / "criteria"

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from sdsaudit import load_model
-from sdsaudit.engine import check_model, exit_code
-from sdsaudit.findings import Issue
-from sdsaudit.rules import RULES
+from sdsaudit.analysis.engine import check_model, exit_code
+from sdsaudit.analysis.findings import Issue
+from sdsaudit.analysis.rules import RULES
 
 from .models import ROOT, shipped_models
 from .rules.helpers import build_model
@@ -241,7 +241,7 @@ def test_every_shipped_model_checks_without_rule_errors(path) -> None:
 def test_models_built_in_code_with_broken_references_do_not_crash_rules() -> None:
     from dataclasses import replace
 
-    from sdsaudit.model import Transition
+    from sdsaudit.model.objects import Transition
 
     model = build_model(STEPS)
     odd_steps = tuple(

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import networkx as nx
 
-from sdsaudit.graph import Context, reach_avoiding, solve_chain, transition_shares
+from sdsaudit.analysis.graph import Context, reach_avoiding, solve_chain, transition_shares
 
 from .rules.helpers import build_model
 
@@ -267,7 +267,7 @@ def test_shares_without_a_value_split_what_is_left() -> None:
 def test_benchmark_models_are_valid_and_the_ladder_has_2_to_the_k_routes() -> None:
     import importlib.util
 
-    from sdsaudit.loader import load_model_text
+    from sdsaudit.model.loader import load_model_text
 
     from .models import ROOT
 

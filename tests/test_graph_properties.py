@@ -12,7 +12,7 @@ import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdsaudit.graph import Context, transition_shares
+from sdsaudit.analysis.graph import Context, transition_shares
 
 from .rules.helpers import build_model
 

@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sdsaudit.errors import ModelError, UsageError
-from sdsaudit.render import md_block, md_inline
-from sdsaudit.source import read_bytes
+from sdsaudit.model.source import read_bytes
+from sdsaudit.render.jinja import md_block, md_inline
 
 from .models import ROOT
 
@@ -361,7 +361,7 @@ def test_ids_that_look_like_dot_keywords_still_count_as_boxes(tmp_path: Path, pr
 def test_dot_runs_under_a_memory_limit() -> None:
     import resource
 
-    from sdsaudit import processmap
+    from sdsaudit.render import map as processmap
 
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child only reports its limit

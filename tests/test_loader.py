@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sdsaudit.errors import ModelError
-from sdsaudit.loader import load_model, load_model_text
+from sdsaudit.model.loader import load_model, load_model_text
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "exampleshire" / "process.yaml"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sdsaudit.findings import CheckResult, Finding
-from sdsaudit.loader import load_model_text
-from sdsaudit.processmap import (
+from sdsaudit.analysis.findings import CheckResult, Finding
+from sdsaudit.model.loader import load_model_text
+from sdsaudit.render.map import (
     PALETTE,
     build_map,
     clean,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sdsaudit.loader import load_model_text
-from sdsaudit.processmap import (
+from sdsaudit.model.loader import load_model_text
+from sdsaudit.render.map import (
     SVG_NS,
     MapUnavailable,
     accessible_svg,

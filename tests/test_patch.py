@@ -8,8 +8,8 @@ import textwrap
 import pytest
 
 from sdsaudit.errors import ModelError
-from sdsaudit.loader import load_model_text
-from sdsaudit.patch import (
+from sdsaudit.model.loader import load_model_text
+from sdsaudit.stocktake.patch import (
     OPERATIONS,
     Patch,
     apply_patch_file,

@@ -7,11 +7,11 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sdsaudit import schema as S
 from sdsaudit.errors import ModelError
-from sdsaudit.loader import load_model_text
-from sdsaudit.model import PERSON_LEVELS, Model
-from sdsaudit.source import dump
+from sdsaudit.model import schema as S
+from sdsaudit.model.loader import load_model_text
+from sdsaudit.model.objects import PERSON_LEVELS, Model
+from sdsaudit.model.source import dump
 
 ids = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
 names = st.text(

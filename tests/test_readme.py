@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sdsaudit.loader import load_model_text
+from sdsaudit.model.loader import load_model_text
 
 from .models import ROOT
 
@@ -130,7 +130,7 @@ def test_readme_redesign_figures_match_the_generated_example():
 
 
 def test_readme_python_score_example_is_true():
-    block = re.search(r"```python\n(import sdsaudit\nfrom sdsaudit.engine.*?)```", README, re.S)
+    block = re.search(r"```python\n(import sdsaudit\nfrom sdsaudit.scoring.*?)```", README, re.S)
     assert block
     code, _, expected = block.group(1).strip().rpartition("   # ")
     names: dict = {}

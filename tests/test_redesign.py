@@ -10,13 +10,13 @@ from collections import Counter
 import pytest
 from click.testing import CliRunner
 
-from sdsaudit.catalogue import load_catalogue
+from sdsaudit.analysis.engine import check_model
 from sdsaudit.cli import main
-from sdsaudit.compare import match_findings
-from sdsaudit.engine import check_model
-from sdsaudit.loader import load_model_text
-from sdsaudit.patch import apply_patch_text, dump_patch, parse_patch
-from sdsaudit.redesign import FIXERS, propose, scenario
+from sdsaudit.model.catalogue import load_catalogue
+from sdsaudit.model.loader import load_model_text
+from sdsaudit.stocktake.compare import match_findings
+from sdsaudit.stocktake.patch import apply_patch_text, dump_patch, parse_patch
+from sdsaudit.stocktake.redesign import FIXERS, propose, scenario
 from tests.browser import axe_violations, format_violations
 
 from .models import EXAMPLE, ROOT, shipped_models

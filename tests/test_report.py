@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from sdsaudit.analysis.engine import check_model
+from sdsaudit.analysis.findings import CheckResult, Finding
 from sdsaudit.api import REPORT_FILES, map_output, report_folders, write_reports
-from sdsaudit.catalogue import load_catalogue
 from sdsaudit.cli import main
-from sdsaudit.engine import check_model
 from sdsaudit.errors import UsageError
-from sdsaudit.findings import CheckResult, Finding
-from sdsaudit.loader import load_model
-from sdsaudit.processmap import number_findings
-from sdsaudit.render import markdown_html, md_block, md_inline
-from sdsaudit.report import build_view, problem_points, rating, render_report
-from sdsaudit.scoring import score_model
+from sdsaudit.model.catalogue import load_catalogue
+from sdsaudit.model.loader import load_model
+from sdsaudit.render.jinja import markdown_html, md_block, md_inline
+from sdsaudit.render.map import number_findings
+from sdsaudit.render.report import build_view, problem_points, rating, render_report
+from sdsaudit.scoring.scores import score_model
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "exampleshire" / "process.yaml"

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from sdsaudit.analysis.engine import check_model
 from sdsaudit.api import write_reports
-from sdsaudit.catalogue import load_catalogue
-from sdsaudit.engine import check_model
-from sdsaudit.loader import load_model
-from sdsaudit.processmap import (
+from sdsaudit.model.catalogue import load_catalogue
+from sdsaudit.model.loader import load_model
+from sdsaudit.render.map import (
     build_map,
     days_words,
     drawn_size,
@@ -26,8 +26,8 @@ from sdsaudit.processmap import (
     map_outline,
     render_map,
 )
-from sdsaudit.report import build_view, readable
-from sdsaudit.scoring import score_model
+from sdsaudit.render.report import build_view, readable
+from sdsaudit.scoring.scores import score_model
 from tests.browser import _use_session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +89,7 @@ def test_days_words(example):
 
 def test_map_in_words_gives_the_days(example):
     model, result, scores = example
-    from sdsaudit.report import render_report
+    from sdsaudit.render.report import render_report
 
     files = render_report(model, result, scores, load_catalogue())
     assert "<strong>Needs assessment</strong> (step; 21 days)." in files.html

@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 
 from sdsaudit import load_model
-from sdsaudit.engine import check_model
-from sdsaudit.graph import Context
-from sdsaudit.loader import load_model_text
-from sdsaudit.redesign import propose
-from sdsaudit.rules import RULES
-from sdsaudit.scoring import score_model
+from sdsaudit.analysis.engine import check_model
+from sdsaudit.analysis.graph import Context
+from sdsaudit.analysis.rules import RULES
+from sdsaudit.model.loader import load_model_text
+from sdsaudit.scoring.scores import score_model
+from sdsaudit.stocktake.redesign import propose
 
 from .models import ROOT
 from .rules.helpers import model_text

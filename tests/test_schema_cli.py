@@ -16,8 +16,8 @@ import yaml
 from click.testing import CliRunner
 
 from sdsaudit.cli import main
-from sdsaudit.loader import load_model
-from sdsaudit.schema import json_schema
+from sdsaudit.model.loader import load_model
+from sdsaudit.model.schema import json_schema
 
 from .models import EXAMPLE, ROOT, shipped_models
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from sdsaudit.analysis.engine import check_model
+from sdsaudit.analysis.findings import BLOCKS, CheckResult, Finding
 from sdsaudit.cli import main
-from sdsaudit.engine import check_model
 from sdsaudit.errors import ConfigError
-from sdsaudit.findings import BLOCKS, CheckResult, Finding
-from sdsaudit.loader import load_model, load_model_text
-from sdsaudit.scoring import ScoreReport, Scores, load_weights, score_model, score_table
+from sdsaudit.model.loader import load_model, load_model_text
+from sdsaudit.scoring.scores import ScoreReport, Scores, load_weights, score_model, score_table
 
 from .models import shipped_models
 
@@ -396,7 +396,7 @@ def test_the_worked_example_in_the_docs_matches_the_code():
 
 def test_the_shipped_weights_are_complete():
     weights = load_weights()
-    from sdsaudit.catalogue import load_catalogue
+    from sdsaudit.model.catalogue import load_catalogue
 
     catalogue = load_catalogue()
     assert set(weights.findings) == set(catalogue.ids)

@@ -19,12 +19,12 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sdsaudit.engine import check_model
-from sdsaudit.findings import BLOCKS, CheckResult, Finding
-from sdsaudit.loader import load_model_text
-from sdsaudit.model import PERSON_LEVELS
-from sdsaudit.scoring import ScoreReport, score_model
-from sdsaudit.source import dump
+from sdsaudit.analysis.engine import check_model
+from sdsaudit.analysis.findings import BLOCKS, CheckResult, Finding
+from sdsaudit.model.loader import load_model_text
+from sdsaudit.model.objects import PERSON_LEVELS
+from sdsaudit.model.source import dump
+from sdsaudit.scoring.scores import ScoreReport, score_model
 
 KINDS = (
     "contact",

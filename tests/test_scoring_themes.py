@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from sdsaudit.catalogue import load_catalogue
-from sdsaudit.engine import check_model
-from sdsaudit.findings import CheckResult, Finding, RuleNote
-from sdsaudit.loader import load_model
-from sdsaudit.scoring import Theme, load_themes, score_model, theme_status
+from sdsaudit.analysis.engine import check_model
+from sdsaudit.analysis.findings import CheckResult, Finding, RuleNote
+from sdsaudit.model.catalogue import load_catalogue
+from sdsaudit.model.loader import load_model
+from sdsaudit.scoring.scores import Theme, load_themes, score_model, theme_status
 
 from .test_scoring import EXAMPLE, LEAN, TRADITIONAL
 

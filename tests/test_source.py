@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sdsaudit.errors import ModelError
-from sdsaudit.source import parse_file, parse_text
+from sdsaudit.model.source import parse_file, parse_text
 
 
 def problem(text: str | bytes, tmp_path: Path, **kw) -> str:

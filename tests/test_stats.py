@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from sdsaudit.stats import Z95, odds_ratio, wilson_interval
+from sdsaudit.survey.statistics import Z95, odds_ratio, wilson_interval
 
 
 def test_z95_is_the_two_sided_95_percent_point():

@@ -208,10 +208,10 @@ def test_report_without_survey_has_no_experience(in_repo, tmp_path):
 
 
 def test_experience_view_serialises_to_json(in_repo):
-    from sdsaudit.experience import build_experience
-    from sdsaudit.gaps import check_gaps
-    from sdsaudit.loader import load_model
-    from sdsaudit.survey import read_survey
+    from sdsaudit.model.loader import load_model
+    from sdsaudit.survey.experience import build_experience
+    from sdsaudit.survey.gaps import check_gaps
+    from sdsaudit.survey.reader import read_survey
 
     summary = read_survey(SURVEY)
     view = build_experience(summary, check_gaps(load_model(MODEL), summary))

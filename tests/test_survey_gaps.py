@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from sdsaudit import datafile as D
-from sdsaudit.catalogue import GAP_FILE, load_catalogue, theme_ids
-from sdsaudit.gaps import GAP_RULES, check_gaps, load_gap_catalogue, load_thresholds
-from sdsaudit.loader import load_model, load_model_text
-from sdsaudit.stats import wilson_interval
-from sdsaudit.survey import Count, Estimate, Indicator, SurveySummary, load_spec
+from sdsaudit.model import datafile as D
+from sdsaudit.model.catalogue import GAP_FILE, load_catalogue, theme_ids
+from sdsaudit.model.loader import load_model, load_model_text
+from sdsaudit.survey.gaps import GAP_RULES, check_gaps, load_gap_catalogue, load_thresholds
+from sdsaudit.survey.reader import Count, Estimate, Indicator, SurveySummary, load_spec
+from sdsaudit.survey.statistics import wilson_interval
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLESHIRE = ROOT / "examples" / "exampleshire" / "process.yaml"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sdsaudit.errors import ModelError
-from sdsaudit.survey import MAX_PROBLEMS, SurveyError, load_spec, read_survey, tally_survey
+from sdsaudit.survey.reader import MAX_PROBLEMS, SurveyError, load_spec, read_survey, tally_survey
 
 SPEC = load_spec()
 COLUMNS = [c.name for c in SPEC.columns]

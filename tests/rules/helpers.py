@@ -6,8 +6,8 @@ from typing import Any
 
 import yaml
 
-from sdsaudit.loader import load_model_text
-from sdsaudit.model import Model
+from sdsaudit.model.loader import load_model_text
+from sdsaudit.model.objects import Model
 
 HEADER = """sdsaudit: 1
 council: Test Council

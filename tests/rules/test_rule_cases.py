@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sdsaudit.catalogue import load_catalogue, theme_ids
-from sdsaudit.engine import ENGINE_RULES, check_model
-from sdsaudit.findings import SEVERITIES
-from sdsaudit.rules import FAMILIES, RULES, rule_functions
+from sdsaudit.analysis.engine import ENGINE_RULES, check_model
+from sdsaudit.analysis.findings import SEVERITIES
+from sdsaudit.analysis.rules import FAMILIES, RULES, rule_functions
+from sdsaudit.model.catalogue import load_catalogue, theme_ids
 
 from .helpers import build_model
 
@@ -101,7 +101,7 @@ def test_catalogue_entries_are_complete() -> None:
 def test_catalogue_defaults_for_the_targets_equal_the_formats() -> None:
     # A model's targets (defaults from the format) override these options, so the two
     # copies of each default must agree, or the catalogue's would silently never apply.
-    from sdsaudit.model import DEFAULT_TARGETS
+    from sdsaudit.model.objects import DEFAULT_TARGETS
 
     seen = set()
     for rule in load_catalogue().rules:

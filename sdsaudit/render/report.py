@@ -1,0 +1,764 @@
+"""Reports: a prepared view-model, rendered to HTML and Markdown, plus the JSON.
+
+:func:`build_view` turns a model, its :class:`~sdsaudit.findings.CheckResult`
+and its scores into plain dataclasses holding every word the report shows, so
+the templates (``templates/report.html.j2``, ``templates/report.md.j2``) hold
+only loops and ifs. :func:`render_report` renders all three files; nothing
+here writes to disk (see :func:`sdsaudit.api.write_reports`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from markupsafe import Markup
+
+from ..analysis.findings import BLOCKS, CheckResult, Finding
+from ..model.catalogue import Catalogue, RuleInfo
+from ..model.objects import Model, Step
+from ..version import __version__
+from .jinja import render
+from .map import (
+    DEFAULT_MAX_NODES,
+    DEFAULT_TIMEOUT,
+    MapUnavailable,
+    NumberedFinding,
+    OutlineLane,
+    clean,
+    lane_of,
+    map_outline,
+    map_svg,
+    map_text,
+    number_findings,
+)
+
+
+class HasAsDict(Protocol):
+    """Anything with the score report's serialiser (``ScoreReport``)."""
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+BLOCK_NAMES = {"heard": "Heard", "simple": "Simple", "in_control": "In control"}
+BLOCK_MEANINGS = {
+    "heard": "The person's views are fully included, above all when the budget is set and "
+    "support is planned.",
+    "simple": "The process is easy: few steps, sign-offs and forms, and the person knows the "
+    "amount of their budget.",
+    "in_control": "The person decides how the money is spent and managed, with few restrictions.",
+}
+EASY_BLOCKS = {
+    "heard": "Do people listen to you?",
+    "simple": "Is it easy to get your support?",
+    "in_control": "Do you decide how to spend your money?",
+}
+EASY_ANSWERS = {
+    "good": "Yes, mostly.",
+    "needs work": "Sometimes. This needs to get better.",
+    "poor": "Not often. This needs to get much better.",
+}
+"""The easy read answer to each building block's question, by the score's word."""
+SEVERITY_WORDS = {"error": "serious problem", "warning": "problem", "info": "worth a look"}
+SEVERITY_MEANINGS = {
+    "error": "A serious problem: the process as written cannot work.",
+    "warning": "A problem: it goes against the evidence of what helps.",
+    "info": "Worth a look: a prompt for discussion.",
+}
+THEME_STATUS_WORDS = {
+    "met": "met",
+    "partly met": "partly met",
+    "not met": "not met",
+    "not assessed": "not assessed",
+}
+
+METRIC_LABELS = {
+    "steps": "Steps in the process",
+    "approvals_max": "Most sign-offs on one route to support",
+    "handoffs_max": "Most hand-offs between teams on one route",
+    "forms_max": "Most forms the person fills in on one route",
+    "assessments_max": "Most assessments on one route",
+    "expected_days_to_support": "Typical days from first contact to support (average)",
+    "worst_days_to_support": "Longest route to support, in days",
+    "share_reaching_support": "Share of people who reach support",
+    "share_withdrawing": "Share of people who give up before support",
+}
+METRIC_TARGETS = {
+    "approvals_max": "max_approvals",
+    "handoffs_max": "max_handoffs",
+    "forms_max": "max_forms",
+    "expected_days_to_support": "max_days_to_support",
+}
+
+SOURCES = (
+    "In Control and Lancaster University, POET national surveys of personal budget holders "
+    "(2011, 2013, 2014) and the embedded POET report (2017).",
+    "Think Local Act Personal (TLAP) and Sitra, Self-Directed Support: Reducing process, "
+    "increasing choice and control (2013).",
+    "Think Local Act Personal, Making it Real (2018).",
+    "Think Local Act Personal, Re-thinking support planning (2011) and Delivering care and "
+    "support planning (2015).",
+    "Care Act 2014 and the Care and Support Statutory Guidance; Care and Support (Eligibility "
+    "Criteria) Regulations 2015; Care and Support (Direct Payments) Regulations 2014.",
+    "Social Care (Self-directed Support) (Scotland) Act 2013 and the Scottish SDS Framework of "
+    "Standards.",
+)
+
+TOP_PROBLEMS = 5
+"""How many problems the summary at a glance names."""
+
+TOP_NOTES = {
+    "error": "a serious problem: the process as written cannot work",
+    "info": "worth a look",
+}
+"""Said after a main problem's title; an ordinary problem (a warning) needs no word."""
+
+WEIGHED_KINDS = ("finding", "figure", "cap")
+"""Score reasons that count towards a problem's weight: the points its findings take off,
+the points its figure over target takes off, and the points a rule's cap gives back."""
+
+
+# ----------------------------------------------------------------------------- view-model
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A 0-100 score with its word: colour is never the only signal."""
+
+    score: int | None
+    word: str
+    css: str
+
+    @property
+    def text(self) -> str:
+        return "not scored" if self.score is None else f"{self.score} out of 100, {self.word}"
+
+    @property
+    def short(self) -> str:
+        """For table cells: ``72 (needs work)``."""
+        return "not scored" if self.score is None else f"{self.score} ({self.word})"
+
+
+def rating(score: float | None) -> Rating:
+    """The word for a score: 75 and over good, 50 to 74 needs work, under 50 poor."""
+    if score is None:
+        return Rating(None, "not scored", "none")
+    value = int(round(score))
+    if value >= 75:
+        return Rating(value, "good", "good")
+    if value >= 50:
+        return Rating(value, "needs work", "fair")
+    return Rating(value, "poor", "poor")
+
+
+@dataclass(frozen=True)
+class BlockScore:
+    """One building block in the summary."""
+
+    block: str
+    name: str
+    meaning: str
+    easy: str
+    rating: Rating
+
+
+@dataclass(frozen=True)
+class FindingView:
+    """One numbered finding, with everything the report says about it."""
+
+    number: int
+    rule: str
+    slug: str
+    title: str
+    severity: str
+    severity_word: str
+    severity_meaning: str
+    block: str
+    block_names: str
+    steps: tuple[str, ...]
+    message: str
+    rationale: str
+    evidence: str
+    recommendation: str
+    question: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class TopProblem:
+    """One of the main problems in the summary: a rule's findings, with where they happen.
+
+    ``points`` is the problem's measured weight: the score points its findings take off,
+    over every block, step and the whole process (waived findings left out)."""
+
+    rule: str
+    title: str
+    severity: str
+    severity_word: str
+    note: str
+    numbers: tuple[int, ...]
+    places: tuple[str, ...]
+    whole_process: bool
+    points: int
+
+
+@dataclass(frozen=True)
+class FindingGroup:
+    """The findings listed under one building block."""
+
+    block: str
+    name: str
+    meaning: str
+    findings: tuple[FindingView, ...]
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One row of the per-step score table."""
+
+    id: str
+    name: str
+    team: str
+    heard: Rating
+    simple: Rating
+    in_control: Rating
+    reasons: tuple[str, ...]
+    note: str
+    findings: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ThemeRow:
+    """One Making it Real theme and its status."""
+
+    id: str
+    name: str
+    status: str
+    css: str
+    rules: tuple[str, ...]
+    explanation: str = ""
+    problems: tuple[int, ...] = ()
+    """Numbers of the problems (not waived) behind the status."""
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """One measure with a plain-English label."""
+
+    key: str
+    label: str
+    value: str
+    target: str
+    against_target: str = ""
+    """``over the target``, ``within the target``, or empty when there is no target."""
+
+
+@dataclass(frozen=True)
+class WaiverRow:
+    """An accepted finding and why it was accepted."""
+
+    rule: str
+    title: str
+    step: str
+    reason: str
+    waived: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question for the co-production group, and the findings it comes from."""
+
+    text: str
+    rule: str
+    numbers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class MapView:
+    """The map (SVG text, or ``None`` with the reason) and its text alternative."""
+
+    svg: str | None
+    unavailable: str | None
+    title: str
+    lanes: tuple[OutlineLane, ...]
+    text: str
+    whole_process: tuple[int, ...]
+    orientation: str = "portrait"
+    """The printed page that fits the map best: ``portrait`` or ``landscape``."""
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    """A rule that could not be assessed or that failed."""
+
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """Everything a report template shows, already in words."""
+
+    council: str
+    title: str
+    as_of: str
+    path: str
+    description: str
+    version: str
+    view: str
+    blocks: tuple[BlockScore, ...]
+    top_problems: tuple[TopProblem, ...]
+    finding_count: int
+    map: MapView
+    groups: tuple[FindingGroup, ...]
+    steps: tuple[StepRow, ...]
+    themes: tuple[ThemeRow, ...]
+    metrics: tuple[MetricRow, ...]
+    waivers: tuple[WaiverRow, ...]
+    questions: tuple[Question, ...]
+    easy_read: tuple[str, ...]
+    easy_problems: tuple[str, ...]
+    not_assessed: tuple[NoteRow, ...]
+    rule_errors: tuple[NoteRow, ...]
+    rules_run: int
+    sources: tuple[str, ...]
+    evidence: tuple[str, ...]
+    scored: bool
+    experience: Any = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    step_notes: bool = False
+    """Whether any step has a note (the step table leaves the column out otherwise)."""
+
+
+def _rule(catalogue: Catalogue | None, finding: Finding) -> RuleInfo | None:
+    if catalogue is None:
+        return None
+    for info in catalogue.rules:
+        if info.id == finding.rule:
+            return info
+    return None
+
+
+def _text(value: str | None) -> str:
+    return "" if not value or value.strip().upper() == "TODO" else value.strip()
+
+
+def _step_names(model: Model, ids: Sequence[str]) -> tuple[str, ...]:
+    return tuple(clean(model.step(i).name) if i in model.step_by_id else i for i in ids)
+
+
+_QUOTED = re.compile(r"""(["'])([A-Za-z0-9_.-]+)\1(?: \(([^()]*)\))?""")
+
+
+def readable(model: Model, text: str) -> str:
+    """``text`` with each quoted step id replaced by the step's name, first letter capital.
+
+    Messages and score reasons quote steps by id (``"sign_off"``), which is exact
+    but not how people talk; the report shows the name ("Team manager signs off
+    plan and budget") instead. The JSON keeps the ids. A name in brackets after the
+    id that says the same as the step's name (``"panel_review" (Funding panel)``)
+    is dropped, so the report does not say it twice.
+    """
+
+    def name(match: re.Match[str]) -> str:
+        quote, key, after = match.groups()
+        if key not in model.step_by_id:
+            return match.group(0)
+        shown = clean(model.step(key).name)
+        same = after is not None and clean(after).casefold() == shown.casefold()
+        rest = "" if after is None or same else f" ({after})"
+        return f"{quote}{shown}{quote}{rest}"
+
+    return _capital(_QUOTED.sub(name, text))
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _team(model: Model, step: Step) -> str:
+    """The team a step belongs to, as the map draws it: its actor's lane, or for a step with
+    no actor (support in place, an end) the person's own lane."""
+    lane = lane_of(model, step)
+    actor = model.actors.get(lane) if lane else None
+    return clean(actor.name) if actor else "No team named"
+
+
+def _finding_view(model: Model, item: NumberedFinding, catalogue: Catalogue | None) -> FindingView:
+    f = item.finding
+    info = _rule(catalogue, f)
+    return FindingView(
+        number=item.number,
+        rule=f.rule,
+        slug=f.slug,
+        title=_text(info.title if info else "") or f.slug.replace("-", " ").capitalize(),
+        severity=f.severity,
+        severity_word=SEVERITY_WORDS.get(f.severity, f.severity),
+        severity_meaning=SEVERITY_MEANINGS.get(f.severity, f.severity),
+        block=item.block,
+        block_names=", ".join(BLOCK_NAMES.get(b, b) for b in BLOCKS if b in f.blocks),
+        steps=_step_names(model, f.steps),
+        message=readable(model, f.message),
+        rationale=_text(info.rationale if info else ""),
+        evidence=_text(info.evidence if info else ""),
+        recommendation=_text(info.recommendation if info else ""),
+        question=_text(info.question if info else ""),
+        line=f.line,
+    )
+
+
+def _score_dict(scores: HasAsDict | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if scores is None:
+        return None
+    return dict(scores) if isinstance(scores, Mapping) else scores.as_dict()
+
+
+def _reason_lines(model: Model, reasons: Sequence[Any]) -> list[str]:
+    """Score reasons as ``Heard -20: text`` lines, leaving out the starting scores."""
+    lines = []
+    for reason in reasons:
+        if isinstance(reason, Mapping):
+            if reason.get("kind") == "base":
+                continue
+            block = BLOCK_NAMES.get(reason.get("block", ""), reason.get("block", ""))
+            text = readable(model, str(reason["text"]))
+            lines.append(f"{block} {reason['points']:+d}: {text}".strip())
+        else:
+            lines.append(str(reason))
+    return lines
+
+
+def _metric_value(key: str, value: Any) -> str:
+    if value is None:
+        return "not known (no route, or a loop with no 'sent back' mark)"
+    if key.startswith("share_"):
+        return f"{value * 100:.0f}%"
+    if isinstance(value, float):
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _metrics(model: Model, metrics: Mapping[str, Any]) -> tuple[MetricRow, ...]:
+    ordered = [k for k in METRIC_LABELS if k in metrics] + sorted(
+        k for k in metrics if k not in METRIC_LABELS
+    )
+    rows = []
+    for key in ordered:
+        target_key = METRIC_TARGETS.get(key)
+        limit = getattr(model.targets, target_key) if target_key else None
+        value = metrics[key]
+        against = ""
+        if limit is not None and isinstance(value, (int, float)):
+            against = "over the target" if value > limit else "within the target"
+        rows.append(
+            MetricRow(
+                key=key,
+                label=METRIC_LABELS.get(key, key.replace("_", " ").capitalize()),
+                value=_metric_value(key, value),
+                target=f"at most {_metric_value('', limit)}" if limit is not None else "",
+                against_target=against,
+            )
+        )
+    return tuple(rows)
+
+
+def _waivers(
+    model: Model, result: CheckResult, catalogue: Catalogue | None
+) -> tuple[WaiverRow, ...]:
+    rows = []
+    for waiver in model.waivers:
+        waived = tuple(
+            readable(model, f.message)
+            for f in result.findings
+            if f.waived
+            and f.rule == waiver.rule
+            and (waiver.step is None or waiver.step in f.steps)
+        )
+        info = _rule(catalogue, Finding(waiver.rule, "", "", (), (), ""))
+        rows.append(
+            WaiverRow(
+                rule=waiver.rule,
+                title=_text(info.title) if info else "",
+                step=clean(model.step(waiver.step).name)
+                if waiver.step and waiver.step in model.step_by_id
+                else "",
+                reason=waiver.reason,
+                waived=waived,
+            )
+        )
+    return tuple(rows)
+
+
+def _questions(views: Sequence[FindingView]) -> tuple[Question, ...]:
+    by_rule: dict[str, tuple[str, list[int]]] = {}
+    for view in views:
+        if view.question:
+            by_rule.setdefault(view.rule, (view.question, []))[1].append(view.number)
+    return tuple(Question(text, rule, tuple(nums)) for rule, (text, nums) in by_rule.items())
+
+
+def _easy_read(
+    model: Model, views: Sequence[FindingView], blocks: Sequence[BlockScore], scored: bool
+) -> tuple[str, ...]:
+    count = len(views)
+    lines = [
+        f"This report is about how {clean(model.council)} helps people get a personal budget.",
+        f"We looked at {len(model.steps)} steps, from the first contact to getting support.",
+        "We found no problems."
+        if count == 0
+        else f"We found {count} problem{'s' if count != 1 else ''}.",
+    ]
+    if scored:
+        for block in blocks:
+            answer = EASY_ANSWERS.get(block.rating.word, f"{block.rating.word}.")
+            lines.append(f"{block.easy} {answer}")
+    lines.append("The map shows each step. A number on a step is a problem we found.")
+    lines.append("Talk about the questions in this report with your group.")
+    return tuple(lines)
+
+
+def problem_points(scores: HasAsDict | Mapping[str, Any] | None) -> dict[str, int]:
+    """Points each rule takes off the scores: overall and every step, all three blocks.
+
+    Counts the reasons of kind ``finding`` and ``figure`` that name the rule, less
+    the points its cap gives back; waived findings are left out. A score's floor
+    (points given back so it does not go below 0) belongs to no rule and is not
+    shared out. Without scores every rule weighs 0.
+    """
+    data = _score_dict(scores) or {}
+    reasons = list(data.get("overall_reasons", ()))
+    for row in data.get("steps", ()):
+        reasons.extend(row.get("reasons", ()))
+    points: dict[str, int] = {}
+    for reason in reasons:
+        rule = reason.get("rule")
+        if rule and reason.get("kind") in WEIGHED_KINDS and not reason.get("waived"):
+            points[rule] = points.get(rule, 0) - int(reason["points"])
+    return points
+
+
+def _top_problems(
+    views: Sequence[FindingView], points: Mapping[str, int]
+) -> tuple[TopProblem, ...]:
+    """The main problems: one per rule, heaviest first (points taken off the scores),
+    then the most serious, then the lowest problem number."""
+    rank = {"error": 0, "warning": 1, "info": 2}
+    by_rule: dict[str, list[FindingView]] = {}
+    for view in views:
+        by_rule.setdefault(view.rule, []).append(view)
+    problems = []
+    for rule, found in by_rule.items():
+        worst = min(found, key=lambda v: (rank.get(v.severity, 3), v.number))
+        places = tuple(dict.fromkeys(step for v in found for step in v.steps))
+        problems.append(
+            TopProblem(
+                rule=rule,
+                title=worst.title,
+                severity=worst.severity,
+                severity_word=worst.severity_word,
+                note=TOP_NOTES.get(worst.severity, ""),
+                numbers=tuple(v.number for v in found),
+                places=places,
+                whole_process=any(not v.steps for v in found),
+                points=max(points.get(rule, 0), 0),
+            )
+        )
+    problems.sort(key=lambda p: (-p.points, rank.get(p.severity, 3), p.numbers[0]))
+    return tuple(problems[:TOP_PROBLEMS])
+
+
+def _map_view(
+    model: Model, result: CheckResult, view: str, *, timeout: float, max_nodes: int, draw: bool
+) -> MapView:
+    outline = map_outline(model, result, view)
+    numbered = number_findings(result) if view != "plain" else ()
+    whole = tuple(n.number for n in numbered if not n.finding.steps)
+    svg, unavailable = None, None
+    if draw:
+        try:
+            svg = map_svg(model, result, view, timeout=timeout, max_nodes=max_nodes)
+        except MapUnavailable as exc:
+            unavailable = exc.reason
+    else:
+        unavailable = "drawing was switched off"
+    return MapView(
+        svg=svg,
+        unavailable=unavailable,
+        title=f"Process map of {clean(model.council)}",
+        lanes=outline,
+        text=map_text(model, result, view),
+        whole_process=whole,
+        orientation=_orientation(svg),
+    )
+
+
+def _orientation(svg: str | None) -> str:
+    """``landscape`` for a map wider than tall, else ``portrait`` (from the SVG's size)."""
+    size = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"[^>]*\sheight="([\d.]+)pt"', svg or "")
+    if size and float(size.group(1)) > float(size.group(2)):
+        return "landscape"
+    return "portrait"
+
+
+def build_view(
+    model: Model,
+    result: CheckResult,
+    scores: HasAsDict | Mapping[str, Any] | None = None,
+    catalogue: Catalogue | None = None,
+    *,
+    view: str = "findings",
+    timeout: float = DEFAULT_TIMEOUT,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    draw_map: bool = True,
+    experience: Any = None,
+) -> ReportView:
+    """Everything the report shows, in words, for one model.
+
+    ``scores`` is a ``ScoreReport`` (or its ``as_dict()``); without it the
+    score sections say "not scored". The map is drawn here; when it cannot be,
+    ``map.unavailable`` says why and the text version stands in.
+    """
+    numbered = number_findings(result)
+    views = tuple(_finding_view(model, item, catalogue) for item in numbered)
+    groups = tuple(
+        FindingGroup(b, BLOCK_NAMES[b], BLOCK_MEANINGS[b], tuple(v for v in views if v.block == b))
+        for b in BLOCKS
+    )
+    data = _score_dict(scores)
+    overall = (data or {}).get("overall", {})
+    blocks = tuple(
+        BlockScore(b, BLOCK_NAMES[b], BLOCK_MEANINGS[b], EASY_BLOCKS[b], rating(overall.get(b)))
+        for b in BLOCKS
+    )
+    per_step = {row["id"]: row for row in (data or {}).get("steps", [])}
+    numbers_at: dict[str, list[int]] = {}
+    for item in numbered:
+        for step_id in dict.fromkeys(item.finding.steps):
+            numbers_at.setdefault(step_id, []).append(item.number)
+    from .map import step_order
+
+    steps = tuple(
+        StepRow(
+            id=s.id,
+            name=clean(s.name),
+            team=_team(model, s),
+            heard=rating(per_step.get(s.id, {}).get("heard")),
+            simple=rating(per_step.get(s.id, {}).get("simple")),
+            in_control=rating(per_step.get(s.id, {}).get("in_control")),
+            reasons=tuple(_reason_lines(model, per_step.get(s.id, {}).get("reasons", ()))),
+            note=s.note or "",
+            findings=tuple(numbers_at.get(s.id, ())),
+        )
+        for s in step_order(model)
+    )
+    themes = tuple(
+        ThemeRow(
+            id=t["theme"],
+            name=t.get("name") or t["theme"],
+            status=THEME_STATUS_WORDS.get(t["status"], t["status"]),
+            css=str(t["status"]).replace(" ", "-"),
+            rules=tuple(t.get("rules", ())),
+            explanation=_capital(t.get("explanation", "")),
+            problems=tuple(v.number for v in views if v.rule in t.get("fired", ())),
+        )
+        for t in (data or {}).get("themes", [])
+    )
+    evidence = tuple(dict.fromkeys(v.evidence for v in views if v.evidence))
+    top = _top_problems(views, problem_points(data))
+    return ReportView(
+        council=clean(model.council),
+        title=clean(model.title),
+        as_of=str(model.as_of),
+        path=result.path,
+        description=model.description or "",
+        version=__version__,
+        view=view,
+        blocks=blocks,
+        top_problems=top,
+        finding_count=len(views),
+        map=_map_view(model, result, view, timeout=timeout, max_nodes=max_nodes, draw=draw_map),
+        groups=groups,
+        steps=steps,
+        themes=themes,
+        metrics=_metrics(model, result.metrics),
+        waivers=_waivers(model, result, catalogue),
+        questions=_questions(views),
+        easy_read=_easy_read(model, views, blocks, data is not None),
+        easy_problems=tuple(p.title for p in top),
+        not_assessed=tuple(
+            NoteRow(n.rule, n.message) for n in result.notes if n.kind == "not_assessable"
+        ),
+        rule_errors=tuple(NoteRow(n.rule, n.message) for n in result.rule_errors),
+        rules_run=len(catalogue.rules) if catalogue else 0,
+        sources=SOURCES,
+        evidence=evidence,
+        scored=data is not None,
+        experience=experience,
+        step_notes=any(row.note for row in steps),
+    )
+
+
+# ----------------------------------------------------------------------------- output
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """The text of each report file for one model (``svg`` is ``None`` when the
+    map could not be drawn, and ``map_note`` then says why)."""
+
+    html: str
+    markdown: str
+    json: str
+    svg: str | None
+    map_note: str | None
+
+
+def report_json(result: CheckResult, scores: HasAsDict | Mapping[str, Any] | None) -> str:
+    """``report.json``: the ``check --format json`` document for one model, plus ``scores``."""
+    entry = result.as_dict()
+    entry["scores"] = _score_dict(scores)
+    document = {"sdsaudit_version": __version__, "models": [entry]}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_report(
+    model: Model,
+    result: CheckResult,
+    scores: HasAsDict | Mapping[str, Any] | None = None,
+    catalogue: Catalogue | None = None,
+    *,
+    view: str = "findings",
+    timeout: float = DEFAULT_TIMEOUT,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    draw_map: bool = True,
+    experience: Any = None,
+) -> ReportFiles:
+    """Render report.html, report.md, report.json and map.svg for one model (in memory)."""
+    report = build_view(
+        model,
+        result,
+        scores,
+        catalogue,
+        view=view,
+        timeout=timeout,
+        max_nodes=max_nodes,
+        draw_map=draw_map,
+        experience=experience,
+    )
+    inline_svg = None
+    if report.map.svg is not None:
+        # In HTML the parser puts <svg> in the SVG namespace itself; dropping the
+        # attribute keeps the page free of any URL.
+        inline_svg = Markup(report.map.svg.replace(' xmlns="http://www.w3.org/2000/svg"', "", 1))
+    html = render("report.html.j2", report=report, inline_svg=inline_svg)
+    markdown = render("report.md.j2", report=report)
+    return ReportFiles(
+        html=html,
+        markdown=markdown,
+        json=report_json(result, scores),
+        svg=report.map.svg,
+        map_note=report.map.unavailable,
+    )

@@ -1,0 +1,415 @@
+"""Rhetoric-reality gap rules (``GAP-nn``): the process on paper beside the process as lived.
+
+A process model says what a council intends; survey answers say what people
+experienced. Each gap rule is one small pure function taking the prepared
+model (:class:`~sdsaudit.graph.Context`), the survey summary (small groups
+already hidden) and the thresholds from ``criteria/gap.yaml``. It yields:
+
+* one :class:`Beside` saying what the model claims (or that it makes no such
+  claim) and which survey figure it is set against;
+* a :class:`~sdsaudit.findings.NotAssessable` when that figure is hidden
+  because too few people answered;
+* an :class:`~sdsaudit.findings.Issue` when the model claims something and the
+  whole 95% interval of the survey figure lies on the wrong side of the
+  threshold.
+
+:func:`check_gaps` runs them, stamps each finding's id, slug, severity and
+blocks from ``criteria/gap.yaml`` (a rule cannot label itself) and applies the
+model's waivers. Rule metadata is data; only the logic is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from ..analysis.engine import apply_waivers, run_rules
+from ..analysis.findings import Finding, Issue, NotAssessable, RuleNote
+from ..analysis.graph import Context
+from ..model.catalogue import Catalogue, RuleInfo, load_gap_rules, load_gap_thresholds
+from ..model.objects import Model
+from ..vocab import OPTIONS
+from ..words import number, quoted
+from .reader import Estimate, SurveySummary, pct
+
+STATUSES = ("gap", "unclear", "consistent", "no claim", "not assessable")
+"""What a gap check can conclude, as reports show it."""
+
+
+@dataclass(frozen=True)
+class Beside:
+    """What a gap rule sets side by side: the model's claim and a survey figure.
+
+    ``claim`` is ``None`` when the model makes no such claim. ``direction`` is
+    ``min`` (the figure should be at least ``threshold``) or ``max`` (at most).
+    """
+
+    claim: str | None
+    steps: tuple[str, ...]
+    indicator: str
+    label: str
+    estimate: Estimate
+    threshold: float
+    direction: str
+
+
+Result = Beside | Issue | NotAssessable
+GapRule = Callable[[Context, SurveySummary, Mapping[str, float]], Iterator[Result]]
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+def budget_told_but_not_known(
+    ctx: Context, survey: SurveySummary, thresholds: Mapping[str, float]
+) -> Iterator[Result]:
+    """GAP-01: the model tells an indicative or final budget before every planning step,
+    yet few respondents knew their amount when planning."""
+    planning = [p for p in ctx.of_kind("planning") if p in ctx.reachable]
+    tellers = [
+        s.id for s in ctx.model.steps if {"indicative_budget", "final_budget"} & set(s.tells)
+    ]
+    early = ctx.reachable_from_start_avoiding(tellers)
+    told = bool(planning) and all(p in tellers or p not in early for p in planning)
+    # The steps that tell it on the way to planning (not, say, a final budget after it).
+    before = {
+        t
+        for t in tellers
+        if t in ctx.reachable and (t in planning or set(planning) & nx.descendants(ctx.routes, t))
+    }
+    steps = tuple(ctx.ordered(before)) if told else ()
+    claim = (
+        f"the model tells the person their budget at {quoted(steps)}, before planning"
+        if told
+        else None
+    )
+    yield from _compare(
+        claim,
+        steps,
+        survey,
+        "knew_amount",
+        thresholds["knew_amount_min"],
+        "min",
+        "knew their budget amount when planning",
+    )
+
+
+def leads_on_paper_only(
+    ctx: Context, survey: SurveySummary, thresholds: Mapping[str, float]
+) -> Iterator[Result]:
+    """GAP-02: the person leads every planning step, yet few say their views were fully
+    included in planning."""
+    planning = [p for p in ctx.of_kind("planning") if p in ctx.reachable]
+    leads = bool(planning) and all(ctx.steps[p].person == "leads" for p in planning)
+    steps = tuple(planning) if leads else ()
+    claim = f"the person leads planning at {quoted(steps)}" if leads else None
+    yield from _compare(
+        claim,
+        steps,
+        survey,
+        "views_planning_fully",
+        thresholds["views_fully_min"],
+        "min",
+        "said their views were fully included in planning",
+    )
+
+
+def options_on_paper_only(
+    ctx: Context, survey: SurveySummary, thresholds: Mapping[str, float]
+) -> Iterator[Result]:
+    """GAP-03: the model offers all four budget options, yet nearly every budget is
+    council-managed."""
+    offered = ctx.model.options is not None and set(OPTIONS) <= set(ctx.model.options)
+    claim = (
+        "the model offers a direct payment, an individual service fund, a council-managed "
+        "budget and a mix"
+        if offered
+        else None
+    )
+    yield from _compare(
+        claim,
+        (),
+        survey,
+        "council_managed",
+        thresholds["council_managed_max"],
+        "max",
+        "have a council-managed budget",
+    )
+
+
+def information_given_but_hard_to_get(
+    ctx: Context, survey: SurveySummary, thresholds: Mapping[str, float]
+) -> Iterator[Result]:
+    """GAP-04: the first step tells the process and the charging rules, yet few found
+    getting information and advice easy."""
+    first = ctx.steps.get(ctx.model.start)
+    told = first is not None and {"process", "charging_rules"} <= set(first.tells)
+    steps = (first.id,) if told and first else ()
+    claim = (
+        f"the model explains the process and the charging rules at the first step, {quoted(steps)}"
+        if told
+        else None
+    )
+    yield from _compare(
+        claim,
+        steps,
+        survey,
+        "easy_ease_information",
+        thresholds["information_easy_min"],
+        "min",
+        "found getting information and advice easy",
+    )
+
+
+def light_approval_heavy_experience(
+    ctx: Context, survey: SurveySummary, thresholds: Mapping[str, float]
+) -> Iterator[Result]:
+    """GAP-05: no route must pass a funding panel and no route passes more approvals than
+    the target, yet few found getting the plan agreed easy."""
+    supports = [s for s in ctx.support_steps if s in ctx.reachable]
+    approvals = ctx.of_kind("approval")
+    top = ctx.model.authorities[-1].id if len(ctx.model.authorities) >= 2 else None
+    panels = [
+        a
+        for a in approvals
+        if ctx.actor_kind(a) == "panel" or (top is not None and ctx.steps[a].authority == top)
+    ]
+    avoiding = ctx.reachable_from_start_avoiding(panels)
+    limit = ctx.model.targets.max_approvals
+    light = (
+        any(s in avoiding for s in supports)  # AUTH-01 would not fire
+        and not ctx.approvals.exceeds(limit)
+    )  # nor would AUTH-02
+    steps = tuple(a for a in approvals if a in ctx.reachable) if light else ()
+    claim = None
+    if light:
+        claim = (
+            f"in the model no route has to pass a funding panel and none passes more than "
+            f"{number(limit)} sign-off" + (f" ({quoted(steps)})" if steps else "")
+        )
+    yield from _compare(
+        claim,
+        steps,
+        survey,
+        "easy_ease_agreeing_plan",
+        thresholds["agreeing_easy_min"],
+        "min",
+        "found getting the plan agreed easy",
+    )
+
+
+def flexible_on_paper_only(
+    ctx: Context, survey: SurveySummary, thresholds: Mapping[str, float]
+) -> Iterator[Result]:
+    """GAP-06: policy allows personal assistants and community activities, yet few spend
+    on either."""
+    uses = set(ctx.model.policies.allowed_uses or ())
+    allowed = "personal_assistants" in uses and bool({"community_activities", "leisure"} & uses)
+    claim = (
+        "the council's policy allows spending on personal assistants and community activities"
+        if allowed
+        else None
+    )
+    yield from _compare(
+        claim,
+        (),
+        survey,
+        "spend_pa_or_community",
+        thresholds["pa_or_community_min"],
+        "min",
+        "spend on personal assistants or community and leisure activities",
+    )
+
+
+GAP_RULES: dict[str, GapRule] = {
+    "GAP-01": budget_told_but_not_known,
+    "GAP-02": leads_on_paper_only,
+    "GAP-03": options_on_paper_only,
+    "GAP-04": information_given_but_hard_to_get,
+    "GAP-05": light_approval_heavy_experience,
+    "GAP-06": flexible_on_paper_only,
+}
+"""Rule id -> function; must match ``criteria/gap.yaml`` one to one."""
+
+
+def _compare(
+    claim: str | None,
+    steps: tuple[str, ...],
+    survey: SurveySummary,
+    indicator: str,
+    threshold: float,
+    direction: str,
+    what: str,
+) -> Iterator[Result]:
+    """The decision every gap rule shares (see ``criteria/gap.yaml``)."""
+    estimate = survey.overall(indicator)
+    yield Beside(
+        claim, steps, indicator, survey.indicator(indicator).label, estimate, threshold, direction
+    )
+    if claim is None:
+        return
+    if not estimate.shown:
+        yield NotAssessable(f"too few respondents answered to show the share who {what}")
+        return
+    assert estimate.low is not None and estimate.high is not None
+    wrong = estimate.high < threshold if direction == "min" else estimate.low > threshold
+    if wrong:
+        compared = "only " if direction == "min" else ""
+        side = "at least" if direction == "min" else "at most"
+        yield Issue(
+            steps,
+            f"{claim[0].upper()}{claim[1:]}, yet {compared}{pct(estimate.share)} "
+            f"of respondents {what} (95% interval {pct(estimate.low)} to "
+            f"{pct(estimate.high)}, {estimate.total:,} people); a process that "
+            f"works as written should give {side} {pct(threshold)}.",
+            subject=(indicator,),
+        )
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass(frozen=True)
+class GapCheck:
+    """One gap rule's conclusion, as the side-by-side table shows it."""
+
+    rule: str
+    title: str
+    status: str
+    claim: str | None
+    indicator: str
+    label: str
+    estimate: Estimate
+    threshold: float
+    direction: str
+    finding: Finding | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "title": self.title,
+            "status": self.status,
+            "claim": self.claim,
+            "indicator": self.indicator,
+            "label": self.label,
+            "survey": self.estimate.as_dict(),
+            "threshold": self.threshold,
+            "direction": self.direction,
+            "finding": self.finding.as_dict() if self.finding else None,
+        }
+
+
+@dataclass(frozen=True)
+class GapResult:
+    """Everything the gap rules found for one model and one survey."""
+
+    model_path: str
+    council: str
+    findings: tuple[Finding, ...]
+    checks: tuple[GapCheck, ...]
+    notes: tuple[RuleNote, ...]
+    council_matches: bool
+
+    @property
+    def rule_errors(self) -> tuple[RuleNote, ...]:
+        return tuple(n for n in self.notes if n.kind == "rule_error")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model_path,
+            "council": self.council,
+            "council_in_survey": self.council_matches,
+            "findings": [f.as_dict() for f in self.findings],
+            "checks": [c.as_dict() for c in self.checks],
+            "not_assessed": [n.as_dict() for n in self.notes if n.kind == "not_assessable"],
+            "rule_errors": [n.as_dict() for n in self.rule_errors],
+        }
+
+
+def load_gap_catalogue(path: str | None = None) -> Catalogue:
+    """The gap rules' metadata (``criteria/gap.yaml`` unless ``path``), read once per process."""
+    return load_gap_rules(path)
+
+
+def load_thresholds(path: str | None = None) -> Mapping[str, float]:
+    """Threshold name -> value, from the ``thresholds`` of ``criteria/gap.yaml`` (the same
+    single read as :func:`load_gap_catalogue`)."""
+    return load_gap_thresholds(path)
+
+
+def check_gaps(
+    model: Model,
+    survey: SurveySummary,
+    *,
+    context: Context | None = None,
+    catalogue: Catalogue | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    registry: Mapping[str, GapRule] | None = None,
+    use_waivers: bool = True,
+) -> GapResult:
+    """Run every gap rule on ``model`` and ``survey``."""
+    ctx = context or Context(model)
+    catalogue = catalogue or load_gap_catalogue()
+    thresholds = load_thresholds() if thresholds is None else thresholds
+    registry = GAP_RULES if registry is None else registry
+    run = run_rules(
+        catalogue.rules, registry, lambda function, _: function(ctx, survey, thresholds), ctx
+    )
+    findings, notes = run.findings, run.notes
+    checks: list[GapCheck] = []
+    for info in catalogue.rules:
+        beside = next((r for r in run.others.get(info.id, ()) if isinstance(r, Beside)), None)
+        if beside is not None:
+            issues = [f for f in findings if f.rule == info.id]
+            checks.append(_check(info, beside, issues, info.id not in run.assessed))
+    if use_waivers:
+        findings, _ = apply_waivers(findings, model.waivers)
+        waived = {f.key: f for f in findings}
+        checks = [
+            c
+            if c.finding is None
+            else GapCheck(**{**c.__dict__, "finding": waived.get(c.finding.key, c.finding)})
+            for c in checks
+        ]
+    councils = {name for name, _ in survey.councils}
+    return GapResult(
+        model_path=model.path,
+        council=model.council,
+        findings=tuple(findings),
+        checks=tuple(checks),
+        notes=tuple(notes),
+        council_matches=model.council in councils,
+    )
+
+
+def _check(info: RuleInfo, beside: Beside, issues: list[Finding], not_assessable: bool) -> GapCheck:
+    est = beside.estimate
+    if beside.claim is None:
+        status = "no claim"
+    elif not_assessable or not est.shown:
+        status = "not assessable"
+    elif issues:
+        status = "gap"
+    else:
+        assert est.share is not None
+        wrong_point = (
+            est.share < beside.threshold
+            if beside.direction == "min"
+            else est.share > beside.threshold
+        )
+        status = "unclear" if wrong_point else "consistent"
+    return GapCheck(
+        rule=info.id,
+        title=info.title,
+        status=status,
+        claim=beside.claim,
+        indicator=beside.indicator,
+        label=beside.label,
+        estimate=est,
+        threshold=beside.threshold,
+        direction=beside.direction,
+        finding=issues[0] if issues else None,
+    )
