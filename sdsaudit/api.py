@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # scoring pulls in networkx; import it only when a score is a
 def score_path(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ScoreReport:
     """Load, check and score the model at ``path`` (``-`` for standard input).
 
-    Returns a :class:`~sdsaudit.scoring.ScoreReport`: heard, simple and in control
+    Returns a :class:`~sdsaudit.scoring.scores.ScoreReport`: heard, simple and in control
     per step and overall, each with the reasons that rebuild it, and the Making it
     Real theme statuses. Every rule is run and waivers are applied, as ``check`` does.
     """
@@ -66,7 +66,7 @@ def score_output(path: str, *, fmt: str = "text", max_bytes: int = DEFAULT_MAX_B
 
 
 # --------------------------------------------------------------------------- check and rules
-# They live in sdsaudit.checks, which the command line imports on its own to start fast.
+# They live in sdsaudit.render.check_output, which the command line imports on its own to start fast.
 from .render.check_output import (  # noqa: E402, F401  (re-exported)
     check_json,
     check_models,
@@ -215,7 +215,7 @@ def map_output(
 ) -> Path:
     """Draw the process map of the model at ``path`` into ``out``; the format follows
     its suffix (``.svg``, ``.png``, ``.pdf``, ``.dot``). Refuses an existing file unless
-    ``force``. Raises :class:`~sdsaudit.processmap.MapUnavailable` (an
+    ``force``. Raises :class:`~sdsaudit.render.map.MapUnavailable` (an
     :class:`~sdsaudit.errors.SdsauditError`) when ``dot`` cannot draw it."""
     from .analysis.engine import check_model
     from .files import refuse_existing

@@ -61,7 +61,7 @@ def check_model(
     :class:`~sdsaudit.errors.UsageError`). With ``use_waivers=False`` no finding is
     waived. ``registry`` (id -> function) defaults to each catalogue rule's function
     (:func:`sdsaudit.rules.registry`);
-    ``context`` lets a caller share one prepared :class:`~sdsaudit.graph.Context`.
+    ``context`` lets a caller share one prepared :class:`~sdsaudit.analysis.graph.Context`.
     """
     catalogue = catalogue or load_catalogue()
     registry = rule_registry(catalogue.rules) if registry is None else registry

@@ -1,6 +1,6 @@
 """Graph analyses of a process model: pure functions and one prepared context.
 
-Everything here works on networkx graphs built from a :class:`~sdsaudit.model.Model`
+Everything here works on networkx graphs built from a :class:`~sdsaudit.model.objects.Model`
 and never enumerates routes (a council model can have exponentially many):
 
 * reachability "avoiding S" is a breadth-first search on the graph with the

@@ -6,7 +6,7 @@ options the rule reads (with their defaults), what a finding costs in the scores
 (``score``) and whether ``sdsaudit redesign`` proposes a change for it (``fix``). The
 logic of each rule lives in :mod:`sdsaudit.rules`. This module declares the format of
 ``rules.yaml``, ``gap.yaml`` (the GAP rules and their thresholds) and ``themes.yaml``,
-reads them with :mod:`sdsaudit.datafile` and builds the typed objects.
+reads them with :mod:`sdsaudit.model.datafile` and builds the typed objects.
 """
 
 from __future__ import annotations

@@ -3,13 +3,13 @@
 sdsaudit's own data (``criteria/*.yaml``: the rule catalogues, the scoring weights,
 the Making it Real themes, the survey format, the GAP thresholds) and the baselines
 a user gives ``check --baseline`` are all read here, by one converter driven by
-declarations in the style of :mod:`sdsaudit.schema` (``Record``, ``Key``, ``Word``,
+declarations in the style of :mod:`sdsaudit.model.schema` (``Record``, ``Key``, ``Word``,
 ``Number`` ..., plus the few kinds below that data files need). Each file's
 declaration sits beside the objects built from it: ``catalogue.RULES_FILE``,
 ``scoring.WEIGHTS_FILE`` and ``THEMES_FILE``, ``survey.SURVEY_FILE``,
 ``compare.BASELINE``.
 
-Every file gets what a process model gets from :mod:`sdsaudit.loader`:
+Every file gets what a process model gets from :mod:`sdsaudit.model.loader`:
 
 * every problem at once, each with FILE:LINE:COL (JSON carries no positions, so a
   problem there names the path to the value instead, such as ``models[0].findings[2]``);

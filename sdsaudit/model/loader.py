@@ -1,8 +1,8 @@
 """Load a process model strictly: every problem, each with file, line and column.
 
-Conversion is driven by the definitions in :mod:`sdsaudit.schema`; the cross
+Conversion is driven by the definitions in :mod:`sdsaudit.model.schema`; the cross
 checks that a schema cannot express (references, shares, kind-specific keys)
-follow. Either a complete :class:`~sdsaudit.model.Model` comes back, or a
+follow. Either a complete :class:`~sdsaudit.model.objects.Model` comes back, or a
 :class:`~sdsaudit.errors.ModelError` carrying all the problems found.
 """
 
@@ -84,8 +84,8 @@ class Located:
 
 
 class Converter:
-    """Converts YAML nodes with the definitions of :mod:`sdsaudit.schema`, collecting every
-    problem with its position. :mod:`sdsaudit.datafile` extends it for sdsaudit's own data."""
+    """Converts YAML nodes with the definitions of :mod:`sdsaudit.model.schema`, collecting every
+    problem with its position. :mod:`sdsaudit.model.datafile` extends it for sdsaudit's own data."""
 
     def __init__(self, path: str):
         self.path = path

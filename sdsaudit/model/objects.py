@@ -2,7 +2,7 @@
 
 Each object keeps the position (file, line, column) where it was written, so
 findings and errors can point back at the YAML. Objects are built only by
-:mod:`sdsaudit.loader`; everything else reads them.
+:mod:`sdsaudit.model.loader`; everything else reads them.
 """
 
 from __future__ import annotations

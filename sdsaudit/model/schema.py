@@ -3,7 +3,7 @@ both the loader's checks and the JSON Schema that ``sdsaudit schema`` prints.
 
 The definitions are small immutable objects (``Text``, ``Number``, ``Words``,
 ``Record`` ...). :func:`json_schema` turns them into JSON Schema draft 2020-12;
-:mod:`sdsaudit.loader` converts YAML nodes with them.
+:mod:`sdsaudit.model.loader` converts YAML nodes with them.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Templates live in ``templates/`` (found with :func:`sdsaudit.resources.data_dir`).
 Every template is autoescaped for HTML and uses ``StrictUndefined``, so a
 missing value is an error, not an empty string. Templates get a prepared
-view-model (see :mod:`sdsaudit.report`) and hold only loops and ifs.
+view-model (see :mod:`sdsaudit.render.report`) and hold only loops and ifs.
 
 Text from a model can be hostile. Three filters keep it inert:
 

@@ -1,6 +1,6 @@
 """Reports: a prepared view-model, rendered to HTML and Markdown, plus the JSON.
 
-:func:`build_view` turns a model, its :class:`~sdsaudit.findings.CheckResult`
+:func:`build_view` turns a model, its :class:`~sdsaudit.analysis.findings.CheckResult`
 and its scores into plain dataclasses holding every word the report shows, so
 the templates (``templates/report.html.j2``, ``templates/report.md.j2``) hold
 only loops and ifs. :func:`render_report` renders all three files; nothing

@@ -163,7 +163,7 @@ _STEP_KINDS_WITH_PERSON = (
     "wait",
 )
 
-# The format of criteria/weights.yaml (read by sdsaudit.datafile).
+# The format of criteria/weights.yaml (read by sdsaudit.model.datafile).
 TEXT = D.Prose(fold=True)
 RATE = D.Exact(minimum=0, description="points per unit; may be a fraction")
 SIMPLE = S.Word(words=("simple",), vocabulary="building block for a step's own fields")

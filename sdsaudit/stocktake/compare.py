@@ -8,7 +8,7 @@ HTML and a map of the new model with the changed steps marked.
 
 Findings are matched year on year in three passes (see :func:`match_findings`):
 
-1. by rule, steps and subject (:attr:`~sdsaudit.findings.Finding.key`), exactly;
+1. by rule, steps and subject (:attr:`~sdsaudit.analysis.findings.Finding.key`), exactly;
 2. what is left, by rule and subject, when exactly one finding on each side is
    left with that rule and subject. This keeps a finding "persisting" when the
    steps it names were renamed, or when a rule that names one example route
@@ -776,7 +776,7 @@ def comparison_json(c: Comparison) -> str:
 def mark_steps(
     graph: graphviz.Digraph, model: Model, marks: Mapping[str, str], since: str = "the old model"
 ) -> None:
-    """Mark steps on a map built by :func:`sdsaudit.processmap.build_map`.
+    """Mark steps on a map built by :func:`sdsaudit.render.map.build_map`.
 
     ``marks`` maps step ids to a word (``Changed``, ``New``). The word goes above
     the step's name in bold and the outline is drawn thick, so the mark never
@@ -832,7 +832,7 @@ def comparison_map(
     since: str = "the old model",
 ) -> str:
     """The new model's map (no problem numbers) with new and changed steps marked, as
-    accessible SVG. Raises :class:`~sdsaudit.processmap.MapUnavailable`."""
+    accessible SVG. Raises :class:`~sdsaudit.render.map.MapUnavailable`."""
     graph = build_map(new, None, "plain")
     marks = changed_marks(c)
     mark_steps(graph, new, marks, since)

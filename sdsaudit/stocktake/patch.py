@@ -6,14 +6,14 @@ before anyone changes anything. The format is documented in ``docs/patches.md``.
 
 How a patch is applied:
 
-1. the patch is read strictly through :mod:`sdsaudit.source` (positions in every
+1. the patch is read strictly through :mod:`sdsaudit.model.source` (positions in every
    error, did-you-mean hints for unknown operations, keys and step ids);
 2. the model's YAML is read into plain data (mappings, lists and :class:`Raw`
    scalars that remember whether they were quoted) and each change edits it in
    order; a change that cannot apply is reported at its position and the others
    are still tried, so every problem is reported at once;
 3. the result is written as version-1 YAML with a comment on each changed step,
-   and validated by :func:`sdsaudit.loader.load_model_text`. A validation error
+   and validated by :func:`sdsaudit.model.loader.load_model_text`. A validation error
    of the result is reported against the patch: at the value the patch wrote,
    or at the change that touched the step where the error lies.
 
@@ -293,7 +293,7 @@ def _short(value: Value) -> str:
 
 
 def change(op: str, reason: str | None = None, **args: Any) -> Change:
-    """Build a change in code (as :mod:`sdsaudit.redesign` does).
+    """Build a change in code (as :mod:`sdsaudit.stocktake.redesign` does).
 
     Python strings become plain scalars, numbers stay numbers; ``from_`` may be
     used for the ``from`` key.

@@ -1,7 +1,7 @@
 """Redesign with a measured effect: what-if scenarios and proposed patches.
 
-:func:`whatif` applies a scenario patch (:mod:`sdsaudit.patch`) to a model and
-compares the as-is and to-be processes (:mod:`sdsaudit.compare`).
+:func:`whatif` applies a scenario patch (:mod:`sdsaudit.stocktake.patch`) to a model and
+compares the as-is and to-be processes (:mod:`sdsaudit.stocktake.compare`).
 
 :func:`propose` writes a patch for the findings it knows how to fix. It works
 greedily and checks every step: for each finding, in a fixed order of rules, it

@@ -1,7 +1,7 @@
 """The "Experience" view: survey evidence, ready for a template, and the survey files.
 
-:func:`build_experience` turns a :class:`~sdsaudit.survey.SurveySummary` (and,
-with a model, a :class:`~sdsaudit.gaps.GapResult`) into an
+:func:`build_experience` turns a :class:`~sdsaudit.survey.reader.SurveySummary` (and,
+with a model, a :class:`~sdsaudit.survey.gaps.GapResult`) into an
 :class:`ExperienceView`: everything already in words and every chart already
 laid out, so templates hold only loops and ifs. The same view feeds
 ``templates/_experience.html.j2`` and ``templates/_experience.md.j2``, which

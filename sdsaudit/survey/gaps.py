@@ -2,14 +2,14 @@
 
 A process model says what a council intends; survey answers say what people
 experienced. Each gap rule is one small pure function taking the prepared
-model (:class:`~sdsaudit.graph.Context`), the survey summary (small groups
+model (:class:`~sdsaudit.analysis.graph.Context`), the survey summary (small groups
 already hidden) and the thresholds from ``criteria/gap.yaml``. It yields:
 
 * one :class:`Beside` saying what the model claims (or that it makes no such
   claim) and which survey figure it is set against;
-* a :class:`~sdsaudit.findings.NotAssessable` when that figure is hidden
+* a :class:`~sdsaudit.analysis.findings.NotAssessable` when that figure is hidden
   because too few people answered;
-* an :class:`~sdsaudit.findings.Issue` when the model claims something and the
+* an :class:`~sdsaudit.analysis.findings.Issue` when the model claims something and the
   whole 95% interval of the survey figure lies on the wrong side of the
   threshold.
 

@@ -151,7 +151,7 @@ class SurveySpec:
         return self.vocabularies[vocabulary].get(value, value)
 
 
-# The format of criteria/survey.yaml (read by sdsaudit.datafile).
+# The format of criteria/survey.yaml (read by sdsaudit.model.datafile).
 
 VOCABULARIES = ("group", "budget_option", "views", "knew", "yes_no", "ease", "helper", "outcome")
 """The vocabularies the survey columns use (``vocabularies`` in ``criteria/survey.yaml``)."""

@@ -6,10 +6,10 @@ A rule's function lives in its family's module (``AUTH`` in :mod:`.auth`, ``SEQ`
 is the only list of rules: :func:`registry` finds each entry's function by its id's
 family and its slug.
 
-Each function takes the shared :class:`~sdsaudit.graph.Context` and the rule's
+Each function takes the shared :class:`~sdsaudit.analysis.graph.Context` and the rule's
 options (catalogue defaults, overridden by the model's ``targets``) and yields
-:class:`~sdsaudit.findings.Issue` (the steps it is about, in a stable order, and
-a message quoting the offender) or :class:`~sdsaudit.findings.NotAssessable`.
+:class:`~sdsaudit.analysis.findings.Issue` (the steps it is about, in a stable order, and
+a message quoting the offender) or :class:`~sdsaudit.analysis.findings.NotAssessable`.
 A rule never sets its own id or severity: the engine stamps them from
 ``criteria/rules.yaml``. The exact meaning of every rule is ``docs/rules.md``;
 the docstrings repeat it.
