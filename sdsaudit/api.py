@@ -242,9 +242,9 @@ def map_output(
 # because they pull in rendering, which the quicker commands do not need.
 
 _ELSEWHERE = {
-    "compare_paths": "stocktake.compare",
+    "compare_paths": "stocktake.compare_output",
     "compare_models": "stocktake.compare",
-    "new_since_baseline": "stocktake.compare",
+    "new_since_baseline": "stocktake.baseline",
     "write_benchmark": "stocktake.benchmark",
     "benchmark_models": "stocktake.benchmark",
     "whatif": "stocktake.redesign",

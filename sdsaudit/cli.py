@@ -170,7 +170,7 @@ def check(
     for line in api.rule_error_lines(results):
         click.echo(line, err=True)
     if baseline:
-        from .stocktake.compare import new_since_baseline
+        from .stocktake.baseline import new_since_baseline
 
         run = new_since_baseline(results, baseline)
         click.echo(run.summary(baseline), err=True)

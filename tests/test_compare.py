@@ -11,14 +11,8 @@ from click.testing import CliRunner
 from sdsaudit.analysis.findings import Finding
 from sdsaudit.cli import main
 from sdsaudit.model.loader import load_model_text
-from sdsaudit.stocktake.compare import (
-    Delta,
-    compare_models,
-    delta_words,
-    make_delta,
-    match_findings,
-    render_comparison,
-)
+from sdsaudit.stocktake.compare import Delta, compare_models, make_delta, match_findings
+from sdsaudit.stocktake.compare_output import delta_words, render_comparison
 
 from .models import ROOT
 from .test_patch import MODEL

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sdsaudit.stocktake.compare import compare_files, render_comparison
+from sdsaudit.stocktake.compare import compare_files
+from sdsaudit.stocktake.compare_output import render_comparison
 from tests.browser import axe_violations, format_violations, max_horizontal_overflow
 
 from .models import ROOT

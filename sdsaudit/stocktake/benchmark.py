@@ -50,7 +50,8 @@ from ..render.map import clean
 from ..render.report import BLOCK_NAMES
 from ..version import __version__
 from ..words import tidy
-from .compare import Assessed, assess, metric_label, number_words, write_outputs
+from .compare import Assessed, assess, metric_label
+from .compare_output import number_words, write_outputs
 
 # --------------------------------------------------------------------------- measures
 

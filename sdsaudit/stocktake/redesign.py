@@ -35,12 +35,10 @@ from ..model.objects import Model
 from ..model.source import DEFAULT_MAX_BYTES, decode, read_bytes
 from ..render.map import clean
 from ..words import tidy
-from .compare import (
-    Comparison,
+from .compare import Comparison, assess, compare_models
+from .compare_output import (
     ComparisonFiles,
     Framing,
-    assess,
-    compare_models,
     comparison_text,
     render_comparison,
     write_outputs,
