@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sdsaudit.model.catalogue import Catalogue, RuleInfo, load_catalogue  # noqa: E402
-from sdsaudit.scoring.scores import load_weights  # noqa: E402
+from sdsaudit.scoring.weights import load_weights  # noqa: E402
 from sdsaudit.stocktake.redesign import FIXERS  # noqa: E402
 
 COMMAND = "python scripts/generate-docs.py"

@@ -24,7 +24,8 @@ from sdsaudit.errors import ConfigError, ModelError
 from sdsaudit.model import datafile as D
 from sdsaudit.model import schema as S
 from sdsaudit.model.catalogue import load_catalogue, load_gap_rules, waivable_rule_ids
-from sdsaudit.scoring.scores import load_themes, load_weights
+from sdsaudit.scoring.themes import load_themes
+from sdsaudit.scoring.weights import load_weights
 from sdsaudit.stocktake.baseline import read_baseline
 from sdsaudit.survey.gaps import load_gap_catalogue, load_thresholds
 from sdsaudit.survey.reader import load_spec

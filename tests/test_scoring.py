@@ -14,7 +14,9 @@ from sdsaudit.analysis.findings import BLOCKS, CheckResult, Finding
 from sdsaudit.cli import main
 from sdsaudit.errors import ConfigError
 from sdsaudit.model.loader import load_model, load_model_text
-from sdsaudit.scoring.scores import ScoreReport, Scores, load_weights, score_model, score_table
+from sdsaudit.scoring.reasons import Scores
+from sdsaudit.scoring.scores import ScoreReport, score_model, score_table
+from sdsaudit.scoring.weights import load_weights
 
 from .models import shipped_models
 

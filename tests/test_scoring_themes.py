@@ -8,7 +8,8 @@ from sdsaudit.analysis.engine import check_model
 from sdsaudit.analysis.findings import CheckResult, Finding, RuleNote
 from sdsaudit.model.catalogue import load_catalogue
 from sdsaudit.model.loader import load_model
-from sdsaudit.scoring.scores import Theme, load_themes, score_model, theme_status
+from sdsaudit.scoring.scores import score_model
+from sdsaudit.scoring.themes import Theme, load_themes, theme_status
 
 from .test_scoring import EXAMPLE, LEAN, TRADITIONAL
 
