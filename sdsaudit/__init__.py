@@ -36,7 +36,7 @@ _LAZY = {
     "load_catalogue": "model.catalogue",
     "CheckResult": "analysis.findings",
     "Finding": "analysis.findings",
-    "SurveySummary": "survey.reader",
+    "SurveySummary": "survey.summary",
     "read_survey": "survey.reader",
 }
 """Names loaded on first use, so commands that never need them start faster (the engine

@@ -27,7 +27,10 @@ LAYERS: dict[str, int] = {
     # 1: reading
     "sdsaudit.model": 1,
     # 2: survey answers, read and summarised (no model analysis)
+    "sdsaudit.survey.spec": 2,
     "sdsaudit.survey.reader": 2,
+    "sdsaudit.survey.summary": 2,
+    "sdsaudit.survey.suppression": 2,
     "sdsaudit.survey.statistics": 2,
     # 3: the graph and the rules (GAP rules too)
     "sdsaudit.analysis": 3,

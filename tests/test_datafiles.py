@@ -28,7 +28,7 @@ from sdsaudit.scoring.themes import load_themes
 from sdsaudit.scoring.weights import load_weights
 from sdsaudit.stocktake.baseline import read_baseline
 from sdsaudit.survey.gaps import load_gap_catalogue, load_thresholds
-from sdsaudit.survey.reader import load_spec
+from sdsaudit.survey.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 CRITERIA = ROOT / "criteria"

@@ -10,8 +10,9 @@ from sdsaudit.model import datafile as D
 from sdsaudit.model.catalogue import GAP_FILE, load_catalogue, theme_ids
 from sdsaudit.model.loader import load_model, load_model_text
 from sdsaudit.survey.gaps import GAP_RULES, check_gaps, load_gap_catalogue, load_thresholds
-from sdsaudit.survey.reader import Count, Estimate, Indicator, SurveySummary, load_spec
+from sdsaudit.survey.spec import load_spec
 from sdsaudit.survey.statistics import wilson_interval
+from sdsaudit.survey.summary import Count, Estimate, Indicator, SurveySummary
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLESHIRE = ROOT / "examples" / "exampleshire" / "process.yaml"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from sdsaudit.errors import ModelError
-from sdsaudit.survey.reader import MAX_PROBLEMS, SurveyError, load_spec, read_survey, tally_survey
+from sdsaudit.survey.reader import MAX_PROBLEMS, SurveyError, read_survey, tally_survey
+from sdsaudit.survey.spec import load_spec
 
 SPEC = load_spec()
 COLUMNS = [c.name for c in SPEC.columns]

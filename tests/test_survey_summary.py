@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sdsaudit.survey.reader import hidden_cells, hidden_table, load_spec, read_survey
+from sdsaudit.survey.reader import read_survey
+from sdsaudit.survey.spec import load_spec
 from sdsaudit.survey.statistics import odds_ratio, wilson_interval
+from sdsaudit.survey.suppression import hidden_cells, hidden_table
 from tests.test_survey_read import base_row, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,6 @@
 """The "Experience" view: survey evidence, ready for a template, and the survey files.
 
-:func:`build_experience` turns a :class:`~sdsaudit.survey.reader.SurveySummary` (and,
+:func:`build_experience` turns a :class:`~sdsaudit.survey.summary.SurveySummary` (and,
 with a model, a :class:`~sdsaudit.survey.gaps.GapResult`) into an
 :class:`ExperienceView`: everything already in words and every chart already
 laid out, so templates hold only loops and ifs. The same view feeds
@@ -26,8 +26,8 @@ from ..model.catalogue import Catalogue
 from ..model.objects import Model
 from ..render.jinja import render
 from .gaps import GapResult, check_gaps, load_gap_catalogue
-from .reader import (
-    MIN_GROUP,
+from .spec import MIN_GROUP
+from .summary import (
     STATUS_TEXT,
     Cell,
     Count,

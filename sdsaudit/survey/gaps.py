@@ -33,7 +33,7 @@ from ..model.catalogue import Catalogue, RuleInfo, load_gap_rules, load_gap_thre
 from ..model.objects import Model
 from ..vocab import OPTIONS
 from ..words import number, quoted
-from .reader import Estimate, SurveySummary, pct
+from .summary import Estimate, SurveySummary, pct
 
 STATUSES = ("gap", "unclear", "consistent", "no claim", "not assessable")
 """What a gap check can conclude, as reports show it."""
