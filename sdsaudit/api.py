@@ -250,7 +250,7 @@ _ELSEWHERE = {
     "whatif": "stocktake.redesign",
     "redesign": "stocktake.redesign",
     "load_patch": "stocktake.patch",
-    "apply_patch_file": "stocktake.patch",
+    "apply_patch_file": "stocktake.patch_apply",
 }
 
 

@@ -9,15 +9,9 @@ import pytest
 
 from sdsaudit.errors import ModelError
 from sdsaudit.model.loader import load_model_text
-from sdsaudit.stocktake.patch import (
-    OPERATIONS,
-    Patch,
-    apply_patch_file,
-    apply_patch_text,
-    change,
-    dump_patch,
-    parse_patch,
-)
+from sdsaudit.stocktake.patch import OPERATIONS, Patch, change, parse_patch
+from sdsaudit.stocktake.patch_apply import apply_patch_file, apply_patch_text
+from sdsaudit.stocktake.patch_write import dump_patch
 
 from .models import EXAMPLE
 

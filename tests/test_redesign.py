@@ -15,7 +15,9 @@ from sdsaudit.cli import main
 from sdsaudit.model.catalogue import load_catalogue
 from sdsaudit.model.loader import load_model_text
 from sdsaudit.stocktake.compare import match_findings
-from sdsaudit.stocktake.patch import apply_patch_text, dump_patch, parse_patch
+from sdsaudit.stocktake.patch import parse_patch
+from sdsaudit.stocktake.patch_apply import apply_patch_text
+from sdsaudit.stocktake.patch_write import dump_patch
 from sdsaudit.stocktake.redesign import FIXERS, propose, scenario
 from tests.browser import axe_violations, format_violations
 

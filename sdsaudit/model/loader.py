@@ -53,6 +53,8 @@ _FLOAT = re.compile(r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _BOOL = {"true": True, "false": False}
 _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
+_Report = Callable[[Pos, str], object]
+"""How a problem is recorded (:meth:`Converter.error`)."""
 
 
 def did_you_mean(word: str, choices: Collection[str]) -> str:
@@ -396,59 +398,14 @@ def _assemble(
     top: Located, conv: Converter, path: str, known_rules: Collection[str]
 ) -> Model | None:
     err = conv.error
-
-    # actors
-    actors: dict[str, Actor] = {}
     raw_actors = top.get("actors") or {}
-    for actor_id, rec in raw_actors.items():
-        if isinstance(rec, Located) and rec.get("name") and rec.get("kind"):
-            actors[actor_id] = Actor(actor_id, rec.get("name"), rec.get("kind"), rec.pos)
-    if (
-        raw_actors
-        and top.get("actors") is not INVALID
-        and not any(a.kind == "person" for a in actors.values())
-        and len(actors) == len(raw_actors)
-    ):
-        err(
-            top.at("actors"),
-            "no actor is of kind 'person': add the person, e.g. "
-            "person: {name: The person and their family, kind: person}",
-        )
-
-    # authorities
-    authorities: list[Authority] = []
-    seen_auth: dict[str, Pos] = {}
-    for rec, _ in _items(top.get("authorities")):
-        if not isinstance(rec, Located) or rec.get("id") is None or rec.get("name") is None:
-            continue
-        aid = rec.get("id")
-        if aid in seen_auth:
-            err(
-                rec.at("id"),
-                f"authority id '{aid}' is used twice (first at line {seen_auth[aid].line}); ids must be unique",
-            )
-            continue
-        seen_auth[aid] = rec.at("id")
-        authorities.append(Authority(aid, rec.get("name"), rec.get("limit"), rec.pos))
-    auth_ids = [a.id for a in authorities]
-
-    # steps
+    actors = _actors(top, raw_actors, err)
+    authorities = _authorities(top, err)
     step_recs: list[Located] = [
         rec for rec, _ in _items(top.get("steps")) if isinstance(rec, Located)
     ]
-    step_ids: dict[str, Pos] = {}
-    for rec in step_recs:
-        sid = rec.get("id")
-        if sid is None:
-            continue
-        if sid in step_ids:
-            err(
-                rec.at("id"),
-                f"step id '{sid}' is used twice (first at line {step_ids[sid].line}); ids must be unique",
-            )
-        else:
-            step_ids[sid] = rec.at("id")
-
+    step_ids = _step_ids(step_recs, err)
+    auth_ids = [a.id for a in authorities]
     steps: list[Step] = []
     for rec in step_recs:
         step = _step(rec, conv, actors, raw_actors, auth_ids, step_ids)
@@ -465,15 +422,90 @@ def _assemble(
             "the model has approval steps but no 'authorities' list: add the levels of sign-off, "
             "lowest first, e.g. authorities: [{id: team_manager, name: Team manager, limit: 900}]",
         )
-
     start = top.get("start")
     if start is not None and step_ids and start not in step_ids:
         err(
             top.at("start"),
             f"start '{start}' is not the id of any step{did_you_mean(start, step_ids)}",
         )
+    waivers = _waivers(top, err, step_ids, known_rules)
+    if conv.problems:
+        return None
+    return Model(
+        council=top.get("council"),
+        title=top.get("title"),
+        as_of=top.get("as_of"),
+        start=start,
+        steps=tuple(steps),
+        actors=MappingProxyType(actors),
+        authorities=tuple(authorities),
+        options=_words(top.get("options")),
+        policies=_policies(top.get("policies")),
+        targets=_targets(top.get("targets")),
+        waivers=tuple(waivers),
+        description=top.get("description"),
+        version=top.get("sdsaudit"),
+        path=path,
+        pos=top.pos,
+    )
 
-    # waivers
+
+def _actors(top: Located, raw_actors: dict, err: _Report) -> dict[str, Actor]:
+    actors: dict[str, Actor] = {}
+    for actor_id, rec in raw_actors.items():
+        if isinstance(rec, Located) and rec.get("name") and rec.get("kind"):
+            actors[actor_id] = Actor(actor_id, rec.get("name"), rec.get("kind"), rec.pos)
+    if (
+        raw_actors
+        and top.get("actors") is not INVALID
+        and not any(a.kind == "person" for a in actors.values())
+        and len(actors) == len(raw_actors)
+    ):
+        err(
+            top.at("actors"),
+            "no actor is of kind 'person': add the person, e.g. "
+            "person: {name: The person and their family, kind: person}",
+        )
+    return actors
+
+
+def _authorities(top: Located, err: _Report) -> list[Authority]:
+    authorities: list[Authority] = []
+    seen_auth: dict[str, Pos] = {}
+    for rec, _ in _items(top.get("authorities")):
+        if not isinstance(rec, Located) or rec.get("id") is None or rec.get("name") is None:
+            continue
+        aid = rec.get("id")
+        if aid in seen_auth:
+            err(
+                rec.at("id"),
+                f"authority id '{aid}' is used twice (first at line {seen_auth[aid].line}); ids must be unique",
+            )
+            continue
+        seen_auth[aid] = rec.at("id")
+        authorities.append(Authority(aid, rec.get("name"), rec.get("limit"), rec.pos))
+    return authorities
+
+
+def _step_ids(step_recs: list[Located], err: _Report) -> dict[str, Pos]:
+    step_ids: dict[str, Pos] = {}
+    for rec in step_recs:
+        sid = rec.get("id")
+        if sid is None:
+            continue
+        if sid in step_ids:
+            err(
+                rec.at("id"),
+                f"step id '{sid}' is used twice (first at line {step_ids[sid].line}); ids must be unique",
+            )
+        else:
+            step_ids[sid] = rec.at("id")
+    return step_ids
+
+
+def _waivers(
+    top: Located, err: _Report, step_ids: dict[str, Pos], known_rules: Collection[str]
+) -> list[Waiver]:
     waivers: list[Waiver] = []
     for rec, _ in _items(top.get("waivers")):
         if not isinstance(rec, Located):
@@ -494,26 +526,7 @@ def _assemble(
             continue
         if rule is not None and reason is not None:
             waivers.append(Waiver(rule, reason, step, rec.pos))
-
-    if conv.problems:
-        return None
-    return Model(
-        council=top.get("council"),
-        title=top.get("title"),
-        as_of=top.get("as_of"),
-        start=start,
-        steps=tuple(steps),
-        actors=MappingProxyType(actors),
-        authorities=tuple(authorities),
-        options=_words(top.get("options")),
-        policies=_policies(top.get("policies")),
-        targets=_targets(top.get("targets")),
-        waivers=tuple(waivers),
-        description=top.get("description"),
-        version=top.get("sdsaudit"),
-        path=path,
-        pos=top.pos,
-    )
+    return waivers
 
 
 def _words(values: Any) -> tuple[str, ...] | None:
@@ -562,31 +575,11 @@ def _step(
     auth_ids: list[str],
     step_ids: dict[str, Pos],
 ) -> Step | None:
-    err: Callable[[Pos, str], object] = conv.error
+    err: _Report = conv.error
     sid, kind = rec.get("id"), rec.get("kind")
     label = f"step '{sid}'" if sid else "this step"
-    present = set(rec.where)
     if kind is not None:
-        for key, kinds in S.KIND_ONLY_KEYS.items():
-            if key in present and kind not in kinds:
-                err(
-                    rec.at(key),
-                    f"'{key}' belongs only on {' or '.join(kinds)} steps, but {label} is "
-                    f"{a_or_an(kind)} step: "
-                    f"remove it, or change the kind",
-                )
-        for key in S.KIND_REQUIRED_KEYS.get(kind, ()):
-            if key not in present:
-                err(rec.pos, f"{label} is {a_or_an(kind)} step, so it needs '{key}'")
-        if kind in S.NO_NEXT_KINDS and "next" in present:
-            err(
-                rec.at("next"),
-                f"{label} is an end step, so it cannot have 'next': remove it, or change the kind",
-            )
-        # A step without 'next' is read: it is a dead end, which rule STRUCT-02 reports
-        # (as an error finding, with the rest of the audit) rather than stopping the run.
-        if kind not in S.NO_ACTOR_KINDS and "actor" not in present:
-            err(rec.pos, f"{label} has no 'actor': say who does it (an id from 'actors')")
+        _check_kind_keys(rec, kind, label, err)
     actor = rec.get("actor")
     if actor is not None and actor not in raw_actors:
         err(
@@ -600,46 +593,8 @@ def _step(
             f"authority '{authority}' of {label} is not in 'authorities'"
             f"{did_you_mean(authority, auth_ids)}",
         )
-    transitions: list[Transition] = []
-    for value, pos in _items(rec.get("next")):
-        if isinstance(value, Located):
-            t = Transition(
-                value.get("to"),
-                value.get("when"),
-                value.get("share"),
-                bool(value.get("rework")),
-                value.pos,
-            )
-        else:
-            t = Transition(value, pos=pos)
-        if t.to is None:
-            continue
-        if step_ids and t.to not in step_ids:
-            err(
-                value.at("to") if isinstance(value, Located) else pos,
-                f"{label} goes next to '{t.to}', which is not the id of any step{did_you_mean(t.to, step_ids)}",
-            )
-        transitions.append(t)
-    shares = [t.share for t in transitions if t.share is not None]
-    if shares:
-        total = sum(shares)
-        if total > 1 + 1e-3:
-            err(
-                rec.at("next"),
-                f"the shares of the branches of {label} add up to {total:g}, more than 1: "
-                "they are proportions of cases and must not exceed 1 in total",
-            )
-        elif len(shares) == len(transitions) and abs(total - 1) > 1e-3:
-            err(
-                rec.at("next"),
-                f"every branch of {label} has a share, but they add up to {total:g}, not 1: "
-                "adjust them, or leave one branch without a share to take what is left",
-            )
-    targets_seen: dict[str, Pos] = {}
-    for t in transitions:
-        if t.to in targets_seen:
-            err(t.pos, f"{label} goes to '{t.to}' twice: merge the two branches into one")
-        targets_seen[t.to] = t.pos
+    transitions = _transitions(rec, label, step_ids, err)
+    _check_branches(rec, label, transitions, err)
     if any(v is INVALID for v in rec.values.values()) or any(
         rec.values.get(k) is None for k in ("id", "name", "kind")
     ):
@@ -663,3 +618,79 @@ def _step(
         next=tuple(transitions),
         pos=rec.pos,
     )
+
+
+def _check_kind_keys(rec: Located, kind: str, label: str, err: _Report) -> None:
+    """The keys a step of this kind must have, and those it must not."""
+    present = set(rec.where)
+    for key, kinds in S.KIND_ONLY_KEYS.items():
+        if key in present and kind not in kinds:
+            err(
+                rec.at(key),
+                f"'{key}' belongs only on {' or '.join(kinds)} steps, but {label} is "
+                f"{a_or_an(kind)} step: "
+                f"remove it, or change the kind",
+            )
+    for key in S.KIND_REQUIRED_KEYS.get(kind, ()):
+        if key not in present:
+            err(rec.pos, f"{label} is {a_or_an(kind)} step, so it needs '{key}'")
+    if kind in S.NO_NEXT_KINDS and "next" in present:
+        err(
+            rec.at("next"),
+            f"{label} is an end step, so it cannot have 'next': remove it, or change the kind",
+        )
+    # A step without 'next' is read: it is a dead end, which rule STRUCT-02 reports
+    # (as an error finding, with the rest of the audit) rather than stopping the run.
+    if kind not in S.NO_ACTOR_KINDS and "actor" not in present:
+        err(rec.pos, f"{label} has no 'actor': say who does it (an id from 'actors')")
+
+
+def _transitions(
+    rec: Located, label: str, step_ids: dict[str, Pos], err: _Report
+) -> list[Transition]:
+    """A step's branches, each checked to lead to a step of the model."""
+    transitions: list[Transition] = []
+    for value, pos in _items(rec.get("next")):
+        if isinstance(value, Located):
+            t = Transition(
+                value.get("to"),
+                value.get("when"),
+                value.get("share"),
+                bool(value.get("rework")),
+                value.pos,
+            )
+        else:
+            t = Transition(value, pos=pos)
+        if t.to is None:
+            continue
+        if step_ids and t.to not in step_ids:
+            err(
+                value.at("to") if isinstance(value, Located) else pos,
+                f"{label} goes next to '{t.to}', which is not the id of any step{did_you_mean(t.to, step_ids)}",
+            )
+        transitions.append(t)
+    return transitions
+
+
+def _check_branches(rec: Located, label: str, transitions: list[Transition], err: _Report) -> None:
+    """The shares of a step's branches add up, and no two branches go to the same step."""
+    shares = [t.share for t in transitions if t.share is not None]
+    if shares:
+        total = sum(shares)
+        if total > 1 + 1e-3:
+            err(
+                rec.at("next"),
+                f"the shares of the branches of {label} add up to {total:g}, more than 1: "
+                "they are proportions of cases and must not exceed 1 in total",
+            )
+        elif len(shares) == len(transitions) and abs(total - 1) > 1e-3:
+            err(
+                rec.at("next"),
+                f"every branch of {label} has a share, but they add up to {total:g}, not 1: "
+                "adjust them, or leave one branch without a share to take what is left",
+            )
+    targets_seen: dict[str, Pos] = {}
+    for t in transitions:
+        if t.to in targets_seen:
+            err(t.pos, f"{label} goes to '{t.to}' twice: merge the two branches into one")
+        targets_seen[t.to] = t.pos

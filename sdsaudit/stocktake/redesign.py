@@ -43,16 +43,9 @@ from .compare_output import (
     render_comparison,
     write_outputs,
 )
-from .patch import (
-    Change,
-    Patch,
-    PatchResult,
-    apply_patch_text,
-    change,
-    describe_change,
-    dump_patch,
-    load_patch,
-)
+from .patch import Change, Patch, change, load_patch
+from .patch_apply import PatchResult, apply_patch_text
+from .patch_write import describe_change, dump_patch
 
 PANEL_SHARE = 0.1
 """Share of cases a conditional panel is assumed to see (the 'very large or unusual'

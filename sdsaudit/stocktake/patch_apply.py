@@ -1,0 +1,667 @@
+"""Applying a scenario patch (:mod:`sdsaudit.stocktake.patch`) to a model.
+
+Each change edits the model's plain data in order; a change that cannot apply is
+reported at its position and undone, and the others are still tried. The result is
+written (:mod:`sdsaudit.stocktake.patch_write`) and validated, and a validation error
+of the result is reported against the patch.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelError, Problem
+from ..model import schema as S
+from ..model.loader import did_you_mean, load_model_text
+from ..model.objects import PERSON_LEVELS, Model, Pos
+from ..model.source import DEFAULT_MAX_BYTES, decode, parse_text, read_bytes, truncate
+from .patch import (
+    Change,
+    Patch,
+    Raw,
+    Value,
+    jsonable,
+    load_patch,
+    put,
+    short_text,
+    text_of,
+    to_data,
+)
+from .patch_edges import Edge, edges_of, forward, join_when, renormalise, set_edges
+from .patch_write import describe_change, emit_model, one_line, percent
+
+# --------------------------------------------------------------------------- applying
+
+
+class _PatchProblem(Exception):
+    def __init__(self, pos: Pos | None, message: str):
+        self.pos = pos
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PatchResult:
+    """A model with a patch applied: the to-be text and the validated model."""
+
+    text: str
+    model: Model
+    patch: Patch
+    notes: Mapping[str, tuple[str, ...]]
+    """What changed at each step, by step id (steps removed are not listed)."""
+    removed: tuple[str, ...] = ()
+
+    @property
+    def changed_steps(self) -> tuple[str, ...]:
+        """Ids of steps the patch changed (or added), in the to-be model's order."""
+        return tuple(s.id for s in self.model.steps if s.id in self.notes)
+
+
+class _Applier:
+    """Edits a model's plain data change by change, recording notes and origins."""
+
+    def __init__(self, data: dict, patch: Patch):
+        self.data = data
+        self.patch = patch
+        self.problems: list[Problem] = []
+        self.step_notes: dict[str, list[str]] = {}
+        self.step_changes: dict[str, list[Change]] = {}
+        self.top_notes: dict[str, list[str]] = {}
+        self.top_changes: dict[str, list[Change]] = {}
+        self.removed: dict[str, int] = {}
+        self.current: Change | None = None
+        self.number = 0
+
+    # -- helpers
+    @property
+    def steps(self) -> list[dict]:
+        return [s for s in self.data.get("steps") or [] if isinstance(s, dict)]
+
+    def ids(self) -> list[str]:
+        return [text_of(s.get("id")) for s in self.steps]
+
+    def step(self, key: str, value: Value | None = None) -> dict:
+        assert self.current is not None
+        value = self.current.arg(key) if value is None else value
+        sid = text_of(value)
+        for step in self.steps:
+            if text_of(step.get("id")) == sid:
+                return step
+        where = value.origin if isinstance(value, Raw) and value.origin else self.current.at(key)
+        if sid in self.removed:
+            raise _PatchProblem(
+                where, f"step '{sid}' was removed by change {self.removed[sid]} of this patch"
+            )
+        raise _PatchProblem(where, f"the model has no step '{sid}'{did_you_mean(sid, self.ids())}")
+
+    def preds(self, sid: str) -> list[dict]:
+        return [
+            s
+            for s in self.steps
+            if text_of(s.get("id")) != sid and any(e.to == sid for e in edges_of(s))
+        ]
+
+    def note(self, step: dict | str, text: str) -> None:
+        sid = step if isinstance(step, str) else text_of(step.get("id"))
+        reason = (
+            f" ({one_line(self.current.reason)})" if self.current and self.current.reason else ""
+        )
+        line = f"{text}{reason}"
+        if line not in self.step_notes.setdefault(sid, []):
+            self.step_notes[sid].append(line)
+        changes = self.step_changes.setdefault(sid, [])
+        if self.current is not None and self.current not in changes:
+            changes.append(self.current)
+
+    def top_note(self, key: str, text: str) -> None:
+        reason = (
+            f" ({one_line(self.current.reason)})" if self.current and self.current.reason else ""
+        )
+        self.top_notes.setdefault(key, []).append(f"{text}{reason}")
+        self.top_changes.setdefault(key, []).append(self.current)  # type: ignore[arg-type]
+
+    def start(self) -> str:
+        return text_of(self.data.get("start"))
+
+    # -- driver
+    def run(self) -> None:
+        for n, item in enumerate(self.patch.changes, start=1):
+            self.current, self.number = item, n
+            snapshot = _copy(self.data)
+            saved = _copy(
+                (self.step_notes, self.step_changes, self.top_notes, self.top_changes, self.removed)
+            )
+            try:
+                getattr(self, f"op_{item.op}")(item)
+            except _PatchProblem as problem:
+                self.data.clear()
+                self.data.update(snapshot)
+                (
+                    self.step_notes,
+                    self.step_changes,
+                    self.top_notes,
+                    self.top_changes,
+                    self.removed,
+                ) = saved
+                pos = problem.pos or item.pos
+                self.problems.append(
+                    Problem(
+                        self.patch.path,
+                        pos.line if pos else None,
+                        pos.column if pos else None,
+                        f"change {n} ({item.label()}): {problem.message}",
+                    )
+                )
+        self.current = None
+
+    # -- reconnecting
+    def _detach(self, step: dict, verb: str) -> None:
+        """Connect every step before ``step`` to its onward steps (shares multiply)."""
+        sid = text_of(step.get("id"))
+        onward = forward(edges_of(step), sid)
+        for pred in self.preds(sid):
+            pid = text_of(pred.get("id"))
+            new: list[Edge] = []
+            for edge in edges_of(pred):
+                if edge.to != sid:
+                    new.append(edge)
+                    continue
+                for after in onward:
+                    if after.to == pid:
+                        continue  # a loop straight back: the case simply carries on
+                    new.append(
+                        Edge(
+                            after.to,
+                            edge.share * after.share,
+                            join_when(edge.when, after.when),
+                            edge.rework or after.rework,
+                        )
+                    )
+            if not new:
+                raise _PatchProblem(
+                    None, f"step '{pid}' would have nowhere to go once '{sid}' is {verb}"
+                )
+            set_edges(pred, renormalise(new), explicit=True)
+            targets = ", ".join(f"'{e.to}'" for e in onward if e.to != pid) or "nowhere"
+            self.note(pred, f"now goes on to {targets} instead of '{sid}', which is {verb}")
+        if self.start() == sid:
+            if len(onward) != 1:
+                raise _PatchProblem(
+                    None,
+                    f"'{sid}' is the start step and leads to several steps, so "
+                    "the new start is not clear",
+                )
+            self.data["start"] = Raw(onward[0].to)
+            self.top_note("start", f"starts at '{onward[0].to}' because '{sid}' is {verb}")
+
+    def op_remove_step(self, item: Change) -> None:
+        step = self.step("step")
+        sid = text_of(step.get("id"))
+        if step.get("next") is None and self.preds(sid):
+            # an end step: its predecessors simply lose that branch
+            for pred in self.preds(sid):
+                kept = [e for e in edges_of(pred) if e.to != sid]
+                if not kept:
+                    raise _PatchProblem(
+                        None,
+                        f"step '{text_of(pred.get('id'))}' would have nowhere "
+                        f"to go once '{sid}' is removed",
+                    )
+                set_edges(pred, renormalise(kept), explicit=True)
+                self.note(pred, f"no longer goes to '{sid}', which is removed")
+        else:
+            self._detach(step, "removed")
+        self.data["steps"] = [s for s in self.data["steps"] if s is not step]
+        self.removed[sid] = self.number
+        self.step_notes.pop(sid, None)
+        waivers = self.data.get("waivers") or []
+        kept = [w for w in waivers if not (isinstance(w, dict) and text_of(w.get("step")) == sid)]
+        if len(kept) != len(waivers):
+            self.data["waivers"] = kept
+            self.top_note("waivers", f"the waiver for step '{sid}' is dropped with the step")
+
+    def op_bypass(self, item: Change) -> None:
+        step = self.step("step")
+        sid = text_of(step.get("id"))
+        share = float(item.arg("share"))
+        when, otherwise = item.arg("when"), item.arg("otherwise")
+        preds = self.preds(sid)
+        if not preds:
+            raise _PatchProblem(
+                item.at("step"), f"no step leads to '{sid}', so nothing can bypass it"
+            )
+        onward = [e for e in forward(edges_of(step), sid)]
+        if step.get("next") is None:
+            raise _PatchProblem(item.at("step"), f"'{sid}' is an end step: it cannot be bypassed")
+        for pred in preds:
+            pid = text_of(pred.get("id"))
+            new: list[Edge] = []
+            for edge in edges_of(pred):
+                if edge.to != sid:
+                    new.append(edge)
+                    continue
+                # the branch that still goes through is labelled 'when' (else as before); the
+                # bypassing branches 'otherwise' (else as the bypassed step's own branches)
+                if when is not None:
+                    new.append(Edge(sid, edge.share * share, text_of(when), edge.rework, when))
+                else:
+                    new.append(Edge(sid, edge.share * share, edge.when, edge.rework, edge.when_raw))
+                for after in onward:
+                    if after.to == pid:
+                        continue
+                    label, raw = (
+                        (text_of(otherwise), otherwise)
+                        if otherwise is not None
+                        else (after.when, after.when_raw)
+                    )
+                    new.append(
+                        Edge(
+                            after.to,
+                            edge.share * (1 - share) * after.share,
+                            label,
+                            edge.rework or after.rework,
+                            raw,
+                        )
+                    )
+            set_edges(pred, renormalise(new), explicit=True)
+            self.note(
+                pred,
+                f"only {percent(share)} of cases now go to '{sid}'; the rest go straight "
+                f"on to {', '.join(repr(e.to) for e in onward if e.to != pid)}",
+            )
+        self.note(
+            step,
+            f"now bypassed by {percent(1 - share)} of cases"
+            + (f"; used only {text_of(when)}" if when is not None else ""),
+        )
+
+    def op_send_direct(self, item: Change) -> None:
+        target, skip = self.step("to"), self.step("skip")
+        tid, kid = text_of(target.get("id")), text_of(skip.get("id"))
+        if tid == kid:
+            raise _PatchProblem(item.at("skip"), "'to' and 'skip' name the same step")
+        edges = edges_of(skip)
+        branch = next((e for e in edges if e.to == tid and not e.rework), None)
+        if branch is None:
+            raise _PatchProblem(
+                item.at("skip"),
+                f"'{kid}' does not go on to '{tid}', so no case can be sent there directly",
+            )
+        if branch.share >= 1 - 1e-6:
+            raise _PatchProblem(
+                item.at("skip"),
+                f"every case at '{kid}' goes on to '{tid}': use remove_step: {kid} instead",
+            )
+        preds = self.preds(kid)
+        if not preds:
+            raise _PatchProblem(item.at("skip"), f"no step leads to '{kid}'")
+        s = branch.share
+        for pred in preds:
+            new: list[Edge] = []
+            for edge in edges_of(pred):
+                if edge.to != kid:
+                    new.append(edge)
+                    continue
+                new.append(Edge(kid, edge.share * (1 - s), edge.when, edge.rework, edge.when_raw))
+                new.append(
+                    Edge(
+                        tid,
+                        edge.share * s,
+                        join_when(edge.when, branch.when),
+                        edge.rework,
+                        branch.when_raw if not edge.when else None,
+                    )
+                )
+            set_edges(pred, renormalise(new), explicit=True)
+            self.note(
+                pred,
+                f"sends cases {branch.when or 'that went on to ' + repr(tid)} straight to "
+                f"'{tid}', without '{kid}'",
+            )
+        rest = [e for e in edges if e is not branch]
+        set_edges(skip, renormalise(rest), explicit=True)
+        self.note(skip, f"no longer passes cases on to '{tid}': they go there directly")
+
+    def op_move_step(self, item: Change) -> None:
+        step = self.step("step")
+        sid = text_of(step.get("id"))
+        key = "before" if item.arg("before") is not None else "after"
+        other = self.step(key)
+        oid = text_of(other.get("id"))
+        if oid == sid:
+            raise _PatchProblem(item.at(key), "a step cannot be moved next to itself")
+        if step.get("next") is None:
+            raise _PatchProblem(item.at("step"), f"'{sid}' is an end step: it cannot be moved")
+        # branches to an end step (people who stop here) travel with the step; the rest of
+        # its flow closes up behind it
+        ends = {text_of(s.get("id")) for s in self.steps if text_of(s.get("kind")) == "end"}
+        edges = edges_of(step)
+        exits = [e for e in edges if e.to in ends and not e.rework]
+        if len(exits) == len(edges):
+            exits = []
+        exit_share = sum(e.share for e in exits)
+        if exits:
+            set_edges(step, renormalise([e for e in edges if e not in exits]), explicit=True)
+        self._detach(step, "moved")
+        if key == "before":
+            for pred in self.steps:
+                pid = text_of(pred.get("id"))
+                if pid == sid:
+                    continue
+                edges = edges_of(pred)
+                if any(e.to == oid and not e.rework for e in edges):
+                    for e in edges:
+                        if e.to == oid and not e.rework:
+                            e.to = sid
+                    explicit = any(isinstance(t, dict) and "share" in t for t in pred["next"])
+                    set_edges(pred, edges, explicit=explicit)
+                    self.note(pred, f"now goes on to '{sid}' (moved before '{oid}')")
+            if self.start() == oid:
+                self.data["start"] = Raw(sid)
+                self.top_note("start", f"starts at '{sid}', moved before '{oid}'")
+            set_edges(step, [Edge(oid, 1.0 - exit_share), *exits], explicit=True)
+            self.note(step, f"moved before '{oid}'")
+        else:
+            edges = edges_of(other)
+            onward = [e for e in edges if not e.rework]
+            if not onward:
+                raise _PatchProblem(
+                    item.at("after"), f"'{oid}' has no onward step to put '{sid}' before"
+                )
+            total = sum(e.share for e in onward)
+            keep = [e for e in edges if e.rework]
+            set_edges(other, [Edge(sid, total), *keep], explicit=True)
+            flow = [
+                Edge(e.to, e.share * (1 - exit_share), e.when, e.rework, e.when_raw)
+                for e in renormalise(onward)
+            ]
+            set_edges(step, [*flow, *exits], explicit=True)
+            self.note(other, f"now goes on to '{sid}' (moved after it)")
+            self.note(step, f"moved after '{oid}'")
+
+    def op_add_tells(self, item: Change) -> None:
+        step = self.step("step")
+        have = [text_of(t) for t in step.get("tells") or []]
+        words = item.arg("tells")
+        already = [w.text for w in words if w.text in have]
+        if already:
+            raise _PatchProblem(
+                item.at("tells"),
+                f"step '{text_of(step.get('id'))}' already tells "
+                f"{', '.join(repr(w) for w in already)}",
+            )
+        put(step, "tells", [*(step.get("tells") or []), *words], S.STEP.keys)
+        self.note(step, f"now tells the person {', '.join(w.text for w in words)}")
+
+    def op_merge_asks(self, item: Change) -> None:
+        topic = text_of(item.arg("topic"))
+        asking = [s for s in self.steps if topic in [text_of(a) for a in s.get("asks") or []]]
+        if not asking:
+            every = sorted({text_of(a) for s in self.steps for a in s.get("asks") or []})
+            raise _PatchProblem(
+                item.at("topic"), f"no step asks about '{topic}'{did_you_mean(topic, every)}"
+            )
+        if item.arg("keep") is not None:
+            keep = self.step("keep")
+            if keep not in asking:
+                raise _PatchProblem(
+                    item.at("keep"),
+                    f"step '{text_of(keep.get('id'))}' does not ask about '{topic}'",
+                )
+        else:
+            keep = self._earliest(asking)
+        kid = text_of(keep.get("id"))
+        if item.arg("from") is not None:
+            targets = []
+            for value in item.arg("from"):
+                step = self.step("from", value)
+                if step is keep:
+                    raise _PatchProblem(
+                        value.origin, f"'{kid}' is the step that keeps the question"
+                    )
+                if step not in asking:
+                    raise _PatchProblem(
+                        value.origin,
+                        f"step '{text_of(step.get('id'))}' does not ask about '{topic}'",
+                    )
+                targets.append(step)
+        else:
+            targets = [s for s in asking if s is not keep]
+            if not targets:
+                raise _PatchProblem(
+                    item.at("topic"), f"only '{kid}' asks about '{topic}': nothing to merge"
+                )
+        for step in targets:
+            asks = [a for a in step.get("asks") or [] if text_of(a) != topic]
+            if asks:
+                step["asks"] = asks
+            else:
+                del step["asks"]
+            self.note(step, f"no longer asks about {topic} (already asked at '{kid}')")
+
+    def _earliest(self, candidates: list[dict]) -> dict:
+        """The candidate nearest the start (forward transitions), then first in the file."""
+        distance = {self.start(): 0}
+        queue = deque([self.start()])
+        by_id = {text_of(s.get("id")): s for s in self.steps}
+        while queue:
+            sid = queue.popleft()
+            for edge in edges_of(by_id.get(sid, {})):
+                if not edge.rework and edge.to not in distance:
+                    distance[edge.to] = distance[sid] + 1
+                    queue.append(edge.to)
+        order = {id(s): i for i, s in enumerate(self.steps)}
+        return min(
+            candidates, key=lambda s: (distance.get(text_of(s.get("id")), 10**9), order[id(s)])
+        )
+
+    def op_set(self, item: Change) -> None:
+        step = self.step("step")
+        sid = text_of(step.get("id"))
+        for key, value in item.args.items():
+            if key == "step":
+                continue
+            old = step.get(key)
+            if old is not None and jsonable(old) == jsonable(value):
+                raise _PatchProblem(
+                    item.at(key), f"step '{sid}' already has {key}: {short_text(value)}"
+                )
+            if key == "person" and isinstance(value, Raw) and value.text not in PERSON_LEVELS:
+                raise _PatchProblem(
+                    item.at(key),
+                    f"'{truncate(value.text)}' is not a person level"
+                    f"{did_you_mean(value.text, PERSON_LEVELS)}; use one "
+                    f"of: {', '.join(PERSON_LEVELS)}",
+                )
+            put(step, key, value, S.STEP.keys)
+            default = S.STEP.keys[key].default
+            was = (
+                short_text(old)
+                if old is not None
+                else f"{text_of(default)} by default"
+                if default not in (None, ())
+                else "not set"
+            )
+            self.note(step, f"{key} set to {short_text(value)} (was {was})")
+
+    def op_add_option(self, item: Change) -> None:
+        words = item.arg("option")
+        have = [text_of(o) for o in self.data.get("options") or []]
+        already = [w.text for w in words if w.text in have]
+        if already:
+            raise _PatchProblem(
+                item.at("option"), f"the council already offers {', '.join(already)}"
+            )
+        put(self.data, "options", [*(self.data.get("options") or []), *words], S.MODEL.keys)
+        self.top_note("options", f"now also offers {', '.join(w.text for w in words)}")
+
+    def op_allow_use(self, item: Change) -> None:
+        words = item.arg("use")
+        policies = self._policies()
+        have = [text_of(u) for u in policies.get("allowed_uses") or []]
+        already = [w.text for w in words if w.text in have]
+        if already:
+            raise _PatchProblem(
+                item.at("use"), f"budgets may already be used for {', '.join(already)}"
+            )
+        put(
+            policies,
+            "allowed_uses",
+            [*(policies.get("allowed_uses") or []), *words],
+            S.POLICIES.keys,
+        )
+        self.top_note(
+            "policies", f"budgets may now also be used for {', '.join(w.text for w in words)}"
+        )
+
+    def op_remove_restriction(self, item: Change) -> None:
+        wanted = _norm(text_of(item.arg("text")))
+        places: list[tuple[dict, str]] = []
+        if item.arg("step") is not None:
+            places.append((self.step("step"), "step"))
+        else:
+            places.append((self.data.get("policies") or {}, "policies"))
+            places.extend((s, "step") for s in self.steps)
+        found = False
+        every: list[str] = []
+        for record, where in places:
+            restrictions = record.get("restrictions") or []
+            every.extend(text_of(r) for r in restrictions)
+            kept = [r for r in restrictions if _norm(text_of(r)) != wanted]
+            if len(kept) == len(restrictions):
+                continue
+            found = True
+            record["restrictions"] = kept
+            if where == "policies":
+                self.top_note("policies", f"restriction withdrawn: {text_of(item.arg('text'))}")
+            else:
+                self.note(record, f"restriction withdrawn: {text_of(item.arg('text'))}")
+        if not found:
+            hint = difflib.get_close_matches(text_of(item.arg("text")), every, n=1, cutoff=0.6)
+            raise _PatchProblem(
+                item.at("text"),
+                "no restriction reads like this"
+                + (
+                    f" (did you mean '{hint[0]}'?)"
+                    if hint
+                    else "; copy its words exactly from the model"
+                ),
+            )
+
+    def op_set_policy(self, item: Change) -> None:
+        policies = self._policies()
+        for key, value in item.args.items():
+            old = policies.get(key)
+            if old is not None and jsonable(old) == jsonable(value):
+                raise _PatchProblem(
+                    item.at(key), f"policies already have {key}: {short_text(value)}"
+                )
+            put(policies, key, value, S.POLICIES.keys)
+            was = "not set" if old is None else short_text(old)
+            self.top_note("policies", f"{key} set to {short_text(value)} (was {was})")
+
+    def _policies(self) -> dict:
+        policies = self.data.get("policies")
+        if not isinstance(policies, dict):
+            policies = {}
+            put(self.data, "policies", policies, S.MODEL.keys)
+        return policies
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def apply_patch_text(
+    model_text: str, patch: Patch, *, model_path: str = "<model>", result_path: str | None = None
+) -> PatchResult:
+    """Apply ``patch`` to the model written in ``model_text``.
+
+    The model must be valid (its own errors are raised against it). Raises
+    :class:`ModelError` with every problem, located in the patch, when a change
+    cannot apply or the result does not validate.
+    """
+    load_model_text(model_text, model_path)
+    document = parse_text(model_text, model_path)
+    data = to_data(document.root)
+    applier = _Applier(data, patch)
+    applier.run()
+    header = _header(patch, model_path)
+    text, origins, spans = emit_model(data, applier.step_notes, applier.top_notes, header)
+    name = result_path or f"{model_path} with {patch.path}"
+    try:
+        model = load_model_text(text, name)
+    except ModelError as exc:
+        located = [_locate(p, patch, applier, origins, spans) for p in exc.problems]
+        if applier.problems:
+            # some changes did not apply: add only the errors of values the patch wrote
+            located = [q for p, q in zip(exc.problems, located, strict=True) if p.line in origins]
+        raise ModelError([*applier.problems, *located]) from None
+    if applier.problems:
+        raise ModelError(applier.problems)
+    notes = {sid: tuple(n) for sid, n in applier.step_notes.items()}
+    return PatchResult(text, model, patch, notes, tuple(applier.removed))
+
+
+def apply_patch_file(
+    model_path: str, patch_path: str, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> PatchResult:
+    """Read a model and a patch from files (``-`` for a model on standard input) and apply."""
+    name = "<stdin>" if model_path == "-" else model_path
+    model_text = decode(read_bytes(model_path, max_bytes), name)
+    patch = load_patch(patch_path, max_bytes=max_bytes)
+    return apply_patch_text(model_text, patch, model_path=name, result_path="to-be.yaml")
+
+
+def _header(patch: Patch, model_path: str) -> list[str]:
+    lines = [
+        f'To-be model: {Path(model_path).name} with the scenario patch "{one_line(patch.title)}".',
+        "Written by sdsaudit: change the patch and apply it again rather than editing this file.",
+        "Comments of the original model are not copied; each changed step has a comment saying",
+        "what changed and why.",
+        "",
+        "Changes:",
+    ]
+    for n, item in enumerate(patch.changes, start=1):
+        lines.append(f"  {n}. {describe_change(item)}")
+    return lines
+
+
+def _locate(
+    problem: Problem,
+    patch: Patch,
+    applier: _Applier,
+    origins: Mapping[int, Pos],
+    spans: Mapping[str, tuple[int, int]],
+) -> Problem:
+    """Report a validation error of the to-be model against the patch."""
+    line = problem.line or 0
+    step = next(
+        (sid for sid, (a, b) in spans.items() if not sid.startswith(":") and a <= line <= b), None
+    )
+    where: Pos | None = origins.get(line)
+    if where is None and step is not None and applier.step_changes.get(step):
+        where = applier.step_changes[step][0].pos
+    if where is None:
+        key = next((k for k, (a, b) in spans.items() if k.startswith(":") and a <= line <= b), None)
+        changes = applier.top_changes.get(key[1:]) if key else None
+        where = changes[0].pos if changes else patch.pos
+    about = f" (at step '{step}')" if step is not None else ""
+    return Problem(
+        patch.path,
+        where.line if where else None,
+        where.column if where else None,
+        f"after this patch the model is not valid{about}: {problem.message}",
+    )
