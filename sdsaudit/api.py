@@ -149,7 +149,7 @@ def write_reports(
     from .analysis.engine import check_model, exit_code
     from .files import refuse_existing
     from .model.catalogue import load_catalogue
-    from .render.map import DEFAULT_MAX_NODES, DEFAULT_TIMEOUT
+    from .render.draw import DEFAULT_MAX_NODES, DEFAULT_TIMEOUT
     from .render.report import render_report
     from .scoring.scores import score_model
 
@@ -219,7 +219,8 @@ def map_output(
     :class:`~sdsaudit.errors.SdsauditError`) when ``dot`` cannot draw it."""
     from .analysis.engine import check_model
     from .files import refuse_existing
-    from .render.map import build_map, format_of, map_description, map_svg, map_title, render_map
+    from .render.draw import format_of, map_svg, render_map
+    from .render.map import build_map, map_description, map_title
 
     target = Path(out)
     fmt = format_of(target)

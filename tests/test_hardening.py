@@ -361,7 +361,7 @@ def test_ids_that_look_like_dot_keywords_still_count_as_boxes(tmp_path: Path, pr
 def test_dot_runs_under_a_memory_limit() -> None:
     import resource
 
-    from sdsaudit.render import map as processmap
+    from sdsaudit.render import draw as processmap
 
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child only reports its limit

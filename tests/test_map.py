@@ -13,15 +13,12 @@ from sdsaudit.model.loader import load_model_text
 from sdsaudit.render.map import (
     PALETTE,
     build_map,
-    clean,
-    esc,
     map_outline,
     map_text,
     mark_of,
-    number_findings,
     share_text,
-    step_order,
 )
+from sdsaudit.render.present import clean, esc, number_findings, step_order
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "exampleshire" / "process.yaml"

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 
 from sdsaudit.model.loader import load_model_text
-from sdsaudit.render.map import (
+from sdsaudit.render.draw import (
     SVG_NS,
     MapUnavailable,
     accessible_svg,
-    build_map,
     count_nodes,
     map_svg,
     render_map,
 )
+from sdsaudit.render.map import build_map
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "exampleshire" / "process.yaml"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,8 +20,15 @@ from sdsaudit.errors import UsageError
 from sdsaudit.model.catalogue import load_catalogue
 from sdsaudit.model.loader import load_model
 from sdsaudit.render.jinja import markdown_html, md_block, md_inline
-from sdsaudit.render.map import number_findings
-from sdsaudit.render.report import build_view, problem_points, rating, render_report
+from sdsaudit.render.present import number_findings
+from sdsaudit.render.report import (
+    build_view,
+    draw_report_map,
+    problem_points,
+    rating,
+    render_report,
+)
+from sdsaudit.render.report_view import DrawnMap
 from sdsaudit.scoring.scores import score_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +110,36 @@ def test_view_model_of_the_example(example):
     assert len(view.themes) == 6 and all(t.status for t in view.themes)
 
 
+def test_building_the_view_runs_nothing(example, monkeypatch):
+    """The view-model is pure: the map is drawn before it (``draw_report_map``) and handed
+    in, so with no ``dot`` and no way to run a program the view comes out the same."""
+    model, result, scores = example
+    drawn = draw_report_map(model, result)
+    assert drawn.svg is not None and drawn.unavailable is None
+    with_map = build_view(model, result, scores, load_catalogue(), drawn=drawn)
+    without = build_view(model, result, scores, load_catalogue())
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("building the report's view ran a program")
+
+    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
+    monkeypatch.setattr(subprocess, "run", refuse)
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    assert build_view(model, result, scores, load_catalogue(), drawn=drawn) == with_map
+    assert build_view(model, result, scores, load_catalogue()) == without
+    assert with_map.map.svg == drawn.svg
+    assert without.map.svg is None and without.map.unavailable == "drawing was switched off"
+    # only the map's drawing differs; its words (outline, text, numbers) are the same
+    assert without == replace(
+        with_map, map=replace(with_map.map, **vars(DrawnMap()), orientation="portrait")
+    )
+    # drawing is where dot is needed: without it, the reason reaches the view
+    missing = draw_report_map(model, result)
+    assert missing.svg is None and "'dot' is not installed" in (missing.unavailable or "")
+    shown = build_view(model, result, scores, load_catalogue(), drawn=missing)
+    assert shown.map.unavailable == missing.unavailable and shown.steps == with_map.steps
+
+
 def _points_from(scores) -> dict[str, int]:
     """Points each rule takes off, recomputed from the ScoreReport's own reasons."""
     reasons = [*scores.overall.reasons]
@@ -114,7 +154,7 @@ def _points_from(scores) -> dict[str, int]:
 
 def test_main_problems_are_ordered_by_the_points_they_cost(example):
     model, result, scores = example
-    view = build_view(model, result, scores, load_catalogue(), draw_map=False)
+    view = build_view(model, result, scores, load_catalogue())
     points = _points_from(scores)
     severity = {"error": 0, "warning": 1, "info": 2}
     live: dict[str, list] = {}
@@ -198,7 +238,7 @@ def test_main_problems_break_ties_by_severity_then_number(example):
         ],
         "steps": [],
     }
-    view = build_view(model, result, scores, load_catalogue(), draw_map=False)
+    view = build_view(model, result, scores, load_catalogue())
     top = [(p.rule, p.points, p.numbers) for p in view.top_problems]
     # heaviest first; at 10 points the error comes before the warning, whatever its number
     assert top == [
@@ -210,7 +250,7 @@ def test_main_problems_break_ties_by_severity_then_number(example):
     assert view.top_problems[1].note.startswith("a serious problem")
     assert view.top_problems[0].note == "worth a look" and view.top_problems[2].note == ""
     # without scores, every problem weighs the same: severity, then number
-    plain = build_view(model, result, None, load_catalogue(), draw_map=False)
+    plain = build_view(model, result, None, load_catalogue())
     assert [p.rule for p in plain.top_problems] == ["STRUCT-01", "AUTH-03", "SEQ-04", "HAND-02"]
 
 

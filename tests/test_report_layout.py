@@ -17,16 +17,10 @@ from sdsaudit.analysis.engine import check_model
 from sdsaudit.api import write_reports
 from sdsaudit.model.catalogue import load_catalogue
 from sdsaudit.model.loader import load_model
-from sdsaudit.render.map import (
-    build_map,
-    days_words,
-    drawn_size,
-    key_above,
-    key_before_lanes,
-    map_outline,
-    render_map,
-)
-from sdsaudit.render.report import build_view, readable
+from sdsaudit.render.draw import drawn_size, key_above, key_before_lanes, render_map
+from sdsaudit.render.map import build_map, days_words, map_outline
+from sdsaudit.render.present import readable
+from sdsaudit.render.report import build_view
 from sdsaudit.scoring.scores import score_model
 from tests.browser import _use_session
 
@@ -145,7 +139,7 @@ def test_drawn_size_of_each_format(example):
 
 def test_step_table_names_the_lane_the_map_draws(example):
     model, result, scores = example
-    view = build_view(model, result, scores, load_catalogue(), draw_map=False)
+    view = build_view(model, result, scores, load_catalogue())
     teams = {row.id: row.team for row in view.steps}
     assert teams["support"] == teams["signposted"] == "The person and their family"
     assert teams["first_contact"] == "Contact centre"
@@ -162,7 +156,7 @@ def test_a_name_is_not_repeated_in_brackets(example):
     assert readable(model, '"sign_off" (Team managers) signs') == (
         '"Team manager signs off plan and budget" (Team managers) signs'
     )
-    view = build_view(model, result, scores, load_catalogue(), draw_map=False)
+    view = build_view(model, result, scores, load_catalogue())
     messages = [f.message for g in view.groups for f in g.findings]
     assert not any('"Funding panel" (Funding panel)' in m for m in messages)
 

@@ -1,10 +1,12 @@
 """Reports: a prepared view-model, rendered to HTML and Markdown, plus the JSON.
 
-:func:`build_view` turns a model, its :class:`~sdsaudit.analysis.findings.CheckResult`
-and its scores into plain dataclasses holding every word the report shows, so
-the templates (``templates/report.html.j2``, ``templates/report.md.j2``) hold
-only loops and ifs. :func:`render_report` renders all three files; nothing
-here writes to disk (see :func:`sdsaudit.api.write_reports`).
+:func:`build_view` turns a model, its :class:`~sdsaudit.analysis.findings.CheckResult`,
+its scores and its map as drawn into plain dataclasses
+(:mod:`sdsaudit.render.report_view`) holding every word the report shows, so the
+templates (``templates/report.html.j2``, ``templates/report.md.j2``) hold only loops and
+ifs. Building the view runs nothing: :func:`render_report` draws the map first
+(:func:`draw_report_map`, the one step that runs ``dot``) and renders all three files;
+nothing here writes to disk (see :func:`sdsaudit.api.write_reports`).
 """
 
 from __future__ import annotations
@@ -12,28 +14,45 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from markupsafe import Markup
 
 from ..analysis.findings import BLOCKS, CheckResult, Finding
 from ..model.catalogue import Catalogue, RuleInfo
-from ..model.objects import Model, Step
+from ..model.objects import Model
 from ..version import __version__
+from .draw import DEFAULT_MAX_NODES, DEFAULT_TIMEOUT, MapUnavailable, map_svg
 from .jinja import render
-from .map import (
-    DEFAULT_MAX_NODES,
-    DEFAULT_TIMEOUT,
-    MapUnavailable,
+from .map import map_outline, map_text
+from .present import (
+    BLOCK_NAMES,
+    METRIC_LABELS,
     NumberedFinding,
-    OutlineLane,
+    capital,
     clean,
-    lane_of,
-    map_outline,
-    map_svg,
-    map_text,
     number_findings,
+    numbers_by_step,
+    readable,
+    step_order,
+    team_of,
+)
+from .report_view import (
+    BlockScore,
+    DrawnMap,
+    FindingGroup,
+    FindingView,
+    MapView,
+    MetricRow,
+    NoteRow,
+    Question,
+    Rating,
+    ReportView,
+    StepRow,
+    ThemeRow,
+    TopProblem,
+    WaiverRow,
 )
 
 
@@ -43,7 +62,6 @@ class HasAsDict(Protocol):
     def as_dict(self) -> dict[str, Any]: ...
 
 
-BLOCK_NAMES = {"heard": "Heard", "simple": "Simple", "in_control": "In control"}
 BLOCK_MEANINGS = {
     "heard": "The person's views are fully included, above all when the budget is set and "
     "support is planned.",
@@ -75,17 +93,6 @@ THEME_STATUS_WORDS = {
     "not assessed": "not assessed",
 }
 
-METRIC_LABELS = {
-    "steps": "Steps in the process",
-    "approvals_max": "Most sign-offs on one route to support",
-    "handoffs_max": "Most hand-offs between teams on one route",
-    "forms_max": "Most forms the person fills in on one route",
-    "assessments_max": "Most assessments on one route",
-    "expected_days_to_support": "Typical days from first contact to support (average)",
-    "worst_days_to_support": "Longest route to support, in days",
-    "share_reaching_support": "Share of people who reach support",
-    "share_withdrawing": "Share of people who give up before support",
-}
 METRIC_TARGETS = {
     "approvals_max": "max_approvals",
     "handoffs_max": "max_handoffs",
@@ -124,24 +131,6 @@ the points its figure over target takes off, and the points a rule's cap gives b
 # ----------------------------------------------------------------------------- view-model
 
 
-@dataclass(frozen=True)
-class Rating:
-    """A 0-100 score with its word: colour is never the only signal."""
-
-    score: int | None
-    word: str
-    css: str
-
-    @property
-    def text(self) -> str:
-        return "not scored" if self.score is None else f"{self.score} out of 100, {self.word}"
-
-    @property
-    def short(self) -> str:
-        """For table cells: ``72 (needs work)``."""
-        return "not scored" if self.score is None else f"{self.score} ({self.word})"
-
-
 def rating(score: float | None) -> Rating:
     """The word for a score: 75 and over good, 50 to 74 needs work, under 50 poor."""
     if score is None:
@@ -152,185 +141,6 @@ def rating(score: float | None) -> Rating:
     if value >= 50:
         return Rating(value, "needs work", "fair")
     return Rating(value, "poor", "poor")
-
-
-@dataclass(frozen=True)
-class BlockScore:
-    """One building block in the summary."""
-
-    block: str
-    name: str
-    meaning: str
-    easy: str
-    rating: Rating
-
-
-@dataclass(frozen=True)
-class FindingView:
-    """One numbered finding, with everything the report says about it."""
-
-    number: int
-    rule: str
-    slug: str
-    title: str
-    severity: str
-    severity_word: str
-    severity_meaning: str
-    block: str
-    block_names: str
-    steps: tuple[str, ...]
-    message: str
-    rationale: str
-    evidence: str
-    recommendation: str
-    question: str
-    line: int | None
-
-
-@dataclass(frozen=True)
-class TopProblem:
-    """One of the main problems in the summary: a rule's findings, with where they happen.
-
-    ``points`` is the problem's measured weight: the score points its findings take off,
-    over every block, step and the whole process (waived findings left out)."""
-
-    rule: str
-    title: str
-    severity: str
-    severity_word: str
-    note: str
-    numbers: tuple[int, ...]
-    places: tuple[str, ...]
-    whole_process: bool
-    points: int
-
-
-@dataclass(frozen=True)
-class FindingGroup:
-    """The findings listed under one building block."""
-
-    block: str
-    name: str
-    meaning: str
-    findings: tuple[FindingView, ...]
-
-
-@dataclass(frozen=True)
-class StepRow:
-    """One row of the per-step score table."""
-
-    id: str
-    name: str
-    team: str
-    heard: Rating
-    simple: Rating
-    in_control: Rating
-    reasons: tuple[str, ...]
-    note: str
-    findings: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class ThemeRow:
-    """One Making it Real theme and its status."""
-
-    id: str
-    name: str
-    status: str
-    css: str
-    rules: tuple[str, ...]
-    explanation: str = ""
-    problems: tuple[int, ...] = ()
-    """Numbers of the problems (not waived) behind the status."""
-
-
-@dataclass(frozen=True)
-class MetricRow:
-    """One measure with a plain-English label."""
-
-    key: str
-    label: str
-    value: str
-    target: str
-    against_target: str = ""
-    """``over the target``, ``within the target``, or empty when there is no target."""
-
-
-@dataclass(frozen=True)
-class WaiverRow:
-    """An accepted finding and why it was accepted."""
-
-    rule: str
-    title: str
-    step: str
-    reason: str
-    waived: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Question:
-    """A question for the co-production group, and the findings it comes from."""
-
-    text: str
-    rule: str
-    numbers: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class MapView:
-    """The map (SVG text, or ``None`` with the reason) and its text alternative."""
-
-    svg: str | None
-    unavailable: str | None
-    title: str
-    lanes: tuple[OutlineLane, ...]
-    text: str
-    whole_process: tuple[int, ...]
-    orientation: str = "portrait"
-    """The printed page that fits the map best: ``portrait`` or ``landscape``."""
-
-
-@dataclass(frozen=True)
-class NoteRow:
-    """A rule that could not be assessed or that failed."""
-
-    rule: str
-    message: str
-
-
-@dataclass(frozen=True)
-class ReportView:
-    """Everything a report template shows, already in words."""
-
-    council: str
-    title: str
-    as_of: str
-    path: str
-    description: str
-    version: str
-    view: str
-    blocks: tuple[BlockScore, ...]
-    top_problems: tuple[TopProblem, ...]
-    finding_count: int
-    map: MapView
-    groups: tuple[FindingGroup, ...]
-    steps: tuple[StepRow, ...]
-    themes: tuple[ThemeRow, ...]
-    metrics: tuple[MetricRow, ...]
-    waivers: tuple[WaiverRow, ...]
-    questions: tuple[Question, ...]
-    easy_read: tuple[str, ...]
-    easy_problems: tuple[str, ...]
-    not_assessed: tuple[NoteRow, ...]
-    rule_errors: tuple[NoteRow, ...]
-    rules_run: int
-    sources: tuple[str, ...]
-    evidence: tuple[str, ...]
-    scored: bool
-    experience: Any = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
-    step_notes: bool = False
-    """Whether any step has a note (the step table leaves the column out otherwise)."""
 
 
 def _rule(catalogue: Catalogue | None, finding: Finding) -> RuleInfo | None:
@@ -348,43 +158,6 @@ def _text(value: str | None) -> str:
 
 def _step_names(model: Model, ids: Sequence[str]) -> tuple[str, ...]:
     return tuple(clean(model.step(i).name) if i in model.step_by_id else i for i in ids)
-
-
-_QUOTED = re.compile(r"""(["'])([A-Za-z0-9_.-]+)\1(?: \(([^()]*)\))?""")
-
-
-def readable(model: Model, text: str) -> str:
-    """``text`` with each quoted step id replaced by the step's name, first letter capital.
-
-    Messages and score reasons quote steps by id (``"sign_off"``), which is exact
-    but not how people talk; the report shows the name ("Team manager signs off
-    plan and budget") instead. The JSON keeps the ids. A name in brackets after the
-    id that says the same as the step's name (``"panel_review" (Funding panel)``)
-    is dropped, so the report does not say it twice.
-    """
-
-    def name(match: re.Match[str]) -> str:
-        quote, key, after = match.groups()
-        if key not in model.step_by_id:
-            return match.group(0)
-        shown = clean(model.step(key).name)
-        same = after is not None and clean(after).casefold() == shown.casefold()
-        rest = "" if after is None or same else f" ({after})"
-        return f"{quote}{shown}{quote}{rest}"
-
-    return _capital(_QUOTED.sub(name, text))
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _team(model: Model, step: Step) -> str:
-    """The team a step belongs to, as the map draws it: its actor's lane, or for a step with
-    no actor (support in place, an end) the person's own lane."""
-    lane = lane_of(model, step)
-    actor = model.actors.get(lane) if lane else None
-    return clean(actor.name) if actor else "No team named"
 
 
 def _finding_view(model: Model, item: NumberedFinding, catalogue: Catalogue | None) -> FindingView:
@@ -450,9 +223,9 @@ def _metrics(model: Model, metrics: Mapping[str, Any]) -> tuple[MetricRow, ...]:
         target_key = METRIC_TARGETS.get(key)
         limit = getattr(model.targets, target_key) if target_key else None
         value = metrics[key]
-        against = ""
-        if limit is not None and isinstance(value, (int, float)):
-            against = "over the target" if value > limit else "within the target"
+        known = limit is not None and isinstance(value, (int, float))
+        over = known and value > limit
+        against = ("over the target" if over else "within the target") if known else ""
         rows.append(
             MetricRow(
                 key=key,
@@ -460,6 +233,7 @@ def _metrics(model: Model, metrics: Mapping[str, Any]) -> tuple[MetricRow, ...]:
                 value=_metric_value(key, value),
                 target=f"at most {_metric_value('', limit)}" if limit is not None else "",
                 against_target=against,
+                over_target=over,
             )
         )
     return tuple(rows)
@@ -570,28 +344,34 @@ def _top_problems(
     return tuple(problems[:TOP_PROBLEMS])
 
 
-def _map_view(
-    model: Model, result: CheckResult, view: str, *, timeout: float, max_nodes: int, draw: bool
-) -> MapView:
-    outline = map_outline(model, result, view)
+def draw_report_map(
+    model: Model,
+    result: CheckResult,
+    view: str = "findings",
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    draw: bool = True,
+) -> DrawnMap:
+    """Draw the report's map (this runs ``dot``); when it cannot be drawn, say why."""
+    if not draw:
+        return DrawnMap()
+    try:
+        return DrawnMap(map_svg(model, result, view, timeout=timeout, max_nodes=max_nodes), None)
+    except MapUnavailable as exc:
+        return DrawnMap(None, exc.reason)
+
+
+def _map_view(model: Model, result: CheckResult, view: str, drawn: DrawnMap) -> MapView:
     numbered = number_findings(result) if view != "plain" else ()
-    whole = tuple(n.number for n in numbered if not n.finding.steps)
-    svg, unavailable = None, None
-    if draw:
-        try:
-            svg = map_svg(model, result, view, timeout=timeout, max_nodes=max_nodes)
-        except MapUnavailable as exc:
-            unavailable = exc.reason
-    else:
-        unavailable = "drawing was switched off"
     return MapView(
-        svg=svg,
-        unavailable=unavailable,
+        svg=drawn.svg,
+        unavailable=drawn.unavailable,
         title=f"Process map of {clean(model.council)}",
-        lanes=outline,
+        lanes=map_outline(model, result, view),
         text=map_text(model, result, view),
-        whole_process=whole,
-        orientation=_orientation(svg),
+        whole_process=tuple(n.number for n in numbered if not n.finding.steps),
+        orientation=_orientation(drawn.svg),
     )
 
 
@@ -603,48 +383,34 @@ def _orientation(svg: str | None) -> str:
     return "portrait"
 
 
-def build_view(
-    model: Model,
-    result: CheckResult,
-    scores: HasAsDict | Mapping[str, Any] | None = None,
-    catalogue: Catalogue | None = None,
-    *,
-    view: str = "findings",
-    timeout: float = DEFAULT_TIMEOUT,
-    max_nodes: int = DEFAULT_MAX_NODES,
-    draw_map: bool = True,
-    experience: Any = None,
-) -> ReportView:
-    """Everything the report shows, in words, for one model.
-
-    ``scores`` is a ``ScoreReport`` (or its ``as_dict()``); without it the
-    score sections say "not scored". The map is drawn here; when it cannot be,
-    ``map.unavailable`` says why and the text version stands in.
-    """
-    numbered = number_findings(result)
-    views = tuple(_finding_view(model, item, catalogue) for item in numbered)
-    groups = tuple(
-        FindingGroup(b, BLOCK_NAMES[b], BLOCK_MEANINGS[b], tuple(v for v in views if v.block == b))
-        for b in BLOCKS
-    )
-    data = _score_dict(scores)
+def _blocks(data: Mapping[str, Any] | None) -> tuple[BlockScore, ...]:
+    """The three building blocks' overall scores, in report order."""
     overall = (data or {}).get("overall", {})
-    blocks = tuple(
+    return tuple(
         BlockScore(b, BLOCK_NAMES[b], BLOCK_MEANINGS[b], EASY_BLOCKS[b], rating(overall.get(b)))
         for b in BLOCKS
     )
-    per_step = {row["id"]: row for row in (data or {}).get("steps", [])}
-    numbers_at: dict[str, list[int]] = {}
-    for item in numbered:
-        for step_id in dict.fromkeys(item.finding.steps):
-            numbers_at.setdefault(step_id, []).append(item.number)
-    from .map import step_order
 
-    steps = tuple(
+
+def _groups(views: Sequence[FindingView]) -> tuple[FindingGroup, ...]:
+    """The numbered findings listed under their building blocks."""
+    return tuple(
+        FindingGroup(b, BLOCK_NAMES[b], BLOCK_MEANINGS[b], tuple(v for v in views if v.block == b))
+        for b in BLOCKS
+    )
+
+
+def _step_rows(
+    model: Model, data: Mapping[str, Any] | None, numbered: Sequence[NumberedFinding]
+) -> tuple[StepRow, ...]:
+    """The per-step score table, steps in order from the start."""
+    per_step = {row["id"]: row for row in (data or {}).get("steps", [])}
+    numbers_at = numbers_by_step(numbered)
+    return tuple(
         StepRow(
             id=s.id,
             name=clean(s.name),
-            team=_team(model, s),
+            team=team_of(model, s),
             heard=rating(per_step.get(s.id, {}).get("heard")),
             simple=rating(per_step.get(s.id, {}).get("simple")),
             in_control=rating(per_step.get(s.id, {}).get("in_control")),
@@ -654,19 +420,46 @@ def build_view(
         )
         for s in step_order(model)
     )
-    themes = tuple(
+
+
+def _themes(data: Mapping[str, Any] | None, views: Sequence[FindingView]) -> tuple[ThemeRow, ...]:
+    """The Making it Real themes with their status and the problems behind it."""
+    return tuple(
         ThemeRow(
             id=t["theme"],
             name=t.get("name") or t["theme"],
             status=THEME_STATUS_WORDS.get(t["status"], t["status"]),
             css=str(t["status"]).replace(" ", "-"),
             rules=tuple(t.get("rules", ())),
-            explanation=_capital(t.get("explanation", "")),
+            explanation=capital(t.get("explanation", "")),
             problems=tuple(v.number for v in views if v.rule in t.get("fired", ())),
         )
         for t in (data or {}).get("themes", [])
     )
-    evidence = tuple(dict.fromkeys(v.evidence for v in views if v.evidence))
+
+
+def build_view(
+    model: Model,
+    result: CheckResult,
+    scores: HasAsDict | Mapping[str, Any] | None = None,
+    catalogue: Catalogue | None = None,
+    *,
+    view: str = "findings",
+    drawn: DrawnMap | None = None,
+    experience: Any = None,
+) -> ReportView:
+    """Everything the report shows, in words, for one model. Pure: nothing is run.
+
+    ``scores`` is a ``ScoreReport`` (or its ``as_dict()``); without it the
+    score sections say "not scored". ``drawn`` is the map as
+    :func:`draw_report_map` drew it; without it, or when it could not be drawn,
+    ``map.unavailable`` says why and the text version stands in.
+    """
+    numbered = number_findings(result)
+    views = tuple(_finding_view(model, item, catalogue) for item in numbered)
+    data = _score_dict(scores)
+    blocks = _blocks(data)
+    steps = _step_rows(model, data, numbered)
     top = _top_problems(views, problem_points(data))
     return ReportView(
         council=clean(model.council),
@@ -679,10 +472,10 @@ def build_view(
         blocks=blocks,
         top_problems=top,
         finding_count=len(views),
-        map=_map_view(model, result, view, timeout=timeout, max_nodes=max_nodes, draw=draw_map),
-        groups=groups,
+        map=_map_view(model, result, view, drawn or DrawnMap()),
+        groups=_groups(views),
         steps=steps,
-        themes=themes,
+        themes=_themes(data, views),
         metrics=_metrics(model, result.metrics),
         waivers=_waivers(model, result, catalogue),
         questions=_questions(views),
@@ -694,7 +487,7 @@ def build_view(
         rule_errors=tuple(NoteRow(n.rule, n.message) for n in result.rule_errors),
         rules_run=len(catalogue.rules) if catalogue else 0,
         sources=SOURCES,
-        evidence=evidence,
+        evidence=tuple(dict.fromkeys(v.evidence for v in views if v.evidence)),
         scored=data is not None,
         experience=experience,
         step_notes=any(row.note for row in steps),
@@ -736,17 +529,14 @@ def render_report(
     draw_map: bool = True,
     experience: Any = None,
 ) -> ReportFiles:
-    """Render report.html, report.md, report.json and map.svg for one model (in memory)."""
+    """Render report.html, report.md, report.json and map.svg for one model (in memory).
+
+    The map is drawn here (:func:`draw_report_map`), then handed to :func:`build_view`."""
+    drawn = draw_report_map(
+        model, result, view, timeout=timeout, max_nodes=max_nodes, draw=draw_map
+    )
     report = build_view(
-        model,
-        result,
-        scores,
-        catalogue,
-        view=view,
-        timeout=timeout,
-        max_nodes=max_nodes,
-        draw_map=draw_map,
-        experience=experience,
+        model, result, scores, catalogue, view=view, drawn=drawn, experience=experience
     )
     inline_svg = None
     if report.map.svg is not None:

@@ -46,8 +46,7 @@ from ..model.loader import load_models
 from ..model.objects import Model
 from ..model.source import DEFAULT_MAX_BYTES
 from ..render.jinja import render
-from ..render.map import clean
-from ..render.report import BLOCK_NAMES
+from ..render.present import BLOCK_NAMES, clean
 from ..version import __version__
 from ..words import tidy
 from .compare import Assessed, assess, metric_label

@@ -36,10 +36,7 @@ from ..model.catalogue import Catalogue, load_catalogue
 from ..model.loader import load_models
 from ..model.objects import Model, Step
 from ..model.source import DEFAULT_MAX_BYTES
-from ..render.map import (
-    clean,
-)
-from ..render.report import BLOCK_NAMES, METRIC_LABELS
+from ..render.present import BLOCK_NAMES, METRIC_LABELS, clean
 from ..scoring.scores import ScoreReport, score_model
 from ..version import __version__
 from ..words import tidy

@@ -21,19 +21,10 @@ from ..errors import UsageError
 from ..files import refuse_existing, write_set
 from ..model.objects import Model
 from ..model.source import DEFAULT_MAX_BYTES
+from ..render.draw import DEFAULT_MAX_NODES, DEFAULT_TIMEOUT, MapUnavailable, render_map
 from ..render.jinja import render
-from ..render.map import (
-    DEFAULT_MAX_NODES,
-    DEFAULT_TIMEOUT,
-    MapUnavailable,
-    build_map,
-    clean,
-    days_words,
-    esc,
-    map_description,
-    map_outline,
-    render_map,
-)
+from ..render.map import build_map, days_words, map_description, map_outline
+from ..render.present import clean, esc
 from ..version import __version__
 from ..words import plural, tidy
 from .compare import (

@@ -33,7 +33,7 @@ from ..model.catalogue import Catalogue, load_catalogue
 from ..model.loader import load_model_text
 from ..model.objects import Model
 from ..model.source import DEFAULT_MAX_BYTES, decode, read_bytes
-from ..render.map import clean
+from ..render.present import clean
 from ..words import tidy
 from .compare import Comparison, assess, compare_models
 from .compare_output import (
