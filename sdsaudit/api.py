@@ -45,11 +45,9 @@ def score_path(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ScoreReport:
     per step and overall, each with the reasons that rebuild it, and the Making it
     Real theme statuses. Every rule is run and waivers are applied, as ``check`` does.
     """
-    from .analysis.engine import check_model
-    from .scoring.scores import score_model
+    from .audit import prepare
 
-    model = load_model(path, max_bytes=max_bytes)
-    return score_model(model, check_model(model))
+    return prepare(load_model(path, max_bytes=max_bytes)).scores
 
 
 def score_output(path: str, *, fmt: str = "text", max_bytes: int = DEFAULT_MAX_BYTES) -> str:
@@ -146,12 +144,12 @@ def write_reports(
     and a visible note; ``map.svg`` is then not written, a warning is returned,
     and the exit code is unchanged. The exit code is ``check``'s for ``fail_on``.
     """
-    from .analysis.engine import check_model, exit_code
+    from .analysis.engine import exit_code
+    from .audit import prepare
     from .files import refuse_existing
     from .model.catalogue import load_catalogue
     from .render.draw import DEFAULT_MAX_NODES, DEFAULT_TIMEOUT
     from .render.report import render_report
-    from .scoring.scores import score_model
 
     models = load_models(paths, max_bytes=max_bytes)
     folders = report_folders(paths, out_dir)
@@ -165,24 +163,18 @@ def write_reports(
         summary = read_survey(survey, min_group=min_group)
     results, rendered, warnings = [], [], []
     for model, folder in zip(models, folders, strict=True):
-        result = check_model(model, catalogue, use_waivers=use_waivers)
-        scores = score_model(model, result)
-        shown, known, experience = result, catalogue, None
-        if summary is not None:
-            from .survey.experience import with_experience
-
-            shown, known, experience = with_experience(model, result, summary, catalogue)
+        audit = prepare(model, catalogue, use_waivers=use_waivers, survey=summary)
         files = render_report(
             model,
-            shown,
-            scores,
-            known,
+            audit.result,
+            audit.scores,
+            audit.catalogue,
             view=view,
             timeout=DEFAULT_TIMEOUT if map_timeout is None else map_timeout,
             max_nodes=DEFAULT_MAX_NODES if max_nodes is None else max_nodes,
-            experience=experience,
+            experience=audit.experience,
         )
-        result = shown
+        result = audit.result
         if files.map_note:
             warnings.append(
                 f"{model.path}: the map could not be drawn ({files.map_note}); "

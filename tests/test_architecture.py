@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "sdsaudit.survey.reader": 2,
     "sdsaudit.survey.summary": 2,
     "sdsaudit.survey.suppression": 2,
+    "sdsaudit.survey.tally": 2,
     "sdsaudit.survey.statistics": 2,
     # 3: the graph and the rules (GAP rules too)
     "sdsaudit.analysis": 3,
@@ -40,6 +41,7 @@ LAYERS: dict[str, int] = {
     # 5: maps, reports, outputs
     "sdsaudit.render": 5,
     "sdsaudit.survey.experience": 5,
+    "sdsaudit.audit": 5,
     # 6: stock-take, benchmark, patches, redesign
     "sdsaudit.stocktake": 6,
     # 7: the library's command functions; 8: the command line

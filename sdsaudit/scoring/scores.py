@@ -89,18 +89,20 @@ def score_model(
     *,
     themes: tuple[Theme, ...] | None = None,
     rules_run: Collection[str] | None = None,
+    context: Context | None = None,
 ) -> ScoreReport:
     """Score ``model`` from the findings and metrics of ``result`` (what ``check`` found).
 
     ``weights`` and ``themes`` default to ``criteria/``. ``rules_run`` lists the
     rules that were run (default: all of them); rules not run, not assessable or
     that failed count as not assessed for the themes. Deterministic: the same
-    model and result always give the same report.
+    model and result always give the same report. ``context`` shares the prepared
+    graph the check used (see :mod:`sdsaudit.audit`) instead of building it again.
     """
     weights = weights or load_weights()
     themes = themes if themes is not None else load_themes()
     findings = result.findings  # in the engine's stable order
-    ctx = Context(model)
+    ctx = context or Context(model)
     steps = tuple(_score_step(ctx, step, findings, weights) for step in model.steps)
     overall = score_overall(model, result, findings, weights)
     statuses = tuple(theme_status(t, result, rules_run) for t in themes)

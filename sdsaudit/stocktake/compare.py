@@ -29,15 +29,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..analysis.engine import check_model
 from ..analysis.findings import BLOCKS, CheckResult, Finding
 from ..analysis.graph import Context
+from ..audit import Audit, prepare
 from ..model.catalogue import Catalogue, load_catalogue
 from ..model.loader import load_models
 from ..model.objects import Model, Step
 from ..model.source import DEFAULT_MAX_BYTES
 from ..render.present import BLOCK_NAMES, METRIC_LABELS, clean
-from ..scoring.scores import ScoreReport, score_model
+from ..scoring.scores import ScoreReport
 from ..version import __version__
 from ..words import tidy
 
@@ -106,9 +106,8 @@ def metric_label(key: str) -> str:
     return METRIC_LABELS.get(key) or EXTRA_LABELS.get(key) or key.replace("_", " ")
 
 
-def extra_metrics(model: Model) -> dict[str, int]:
+def extra_metrics(model: Model, ctx: Context) -> dict[str, int]:
     """Counts over the whole model that a stock-take also tracks."""
-    ctx = Context(model)
     arrows = sum(
         1
         for s in model.steps
@@ -438,22 +437,29 @@ def _diff(old: Mapping[str, Any], new: Mapping[str, Any], keys: Iterable[str]) -
 
 @dataclass(frozen=True)
 class Assessed:
-    """A model with what ``check`` and ``score`` found (one side of a comparison)."""
+    """One side of a comparison: the model's prepared audit and its stock-take metrics
+    (the check's metrics and the counts of :func:`extra_metrics`), worked out once."""
 
-    model: Model
-    result: CheckResult
-    scores: ScoreReport
+    audit: Audit
+    metrics: Mapping[str, Any]
 
     @property
-    def metrics(self) -> dict[str, Any]:
-        return {**self.result.metrics, **extra_metrics(self.model)}
+    def model(self) -> Model:
+        return self.audit.model
+
+    @property
+    def result(self) -> CheckResult:
+        return self.audit.result
+
+    @property
+    def scores(self) -> ScoreReport:
+        return self.audit.scores
 
 
 def assess(model: Model, catalogue: Catalogue | None = None) -> Assessed:
-    """Check and score ``model`` with every rule (waivers honoured)."""
-    catalogue = catalogue or load_catalogue()
-    result = check_model(model, catalogue)
-    return Assessed(model, result, score_model(model, result))
+    """Check and score ``model`` with every rule (waivers honoured), once."""
+    audit = prepare(model, catalogue)
+    return Assessed(audit, {**audit.result.metrics, **extra_metrics(model, audit.context)})
 
 
 def compare_models(

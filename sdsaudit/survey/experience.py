@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..analysis.findings import CheckResult
+from ..analysis.graph import Context
 from ..model.catalogue import Catalogue
 from ..model.objects import Model
 from ..render.jinja import render
@@ -591,15 +592,22 @@ def survey_text(summary: SurveySummary, gap: GapResult | None) -> str:
 
 
 def with_experience(
-    model: Model, result: CheckResult, summary: SurveySummary, catalogue: Catalogue
+    model: Model,
+    result: CheckResult,
+    summary: SurveySummary,
+    catalogue: Catalogue,
+    *,
+    context: Context | None = None,
+    use_waivers: bool = True,
 ) -> tuple[CheckResult, Catalogue, ExperienceView]:
     """What ``sdsaudit report --survey`` adds to one model's report.
 
     Returns the check result with the GAP findings (and notes) after the others, a
     catalogue that also knows the GAP rules (so the report can explain them like any
-    other rule), and the Experience view for ``_experience.*.j2``.
+    other rule), and the Experience view for ``_experience.*.j2``. ``context`` shares
+    the prepared graph the check used.
     """
-    gap = check_gaps(model, summary)
+    gap = check_gaps(model, summary, context=context, use_waivers=use_waivers)
     merged = replace(
         result, findings=result.findings + gap.findings, notes=result.notes + gap.notes
     )
