@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from collections.abc import Callable
+from typing import Any
 
 import click
 
 from .errors import EXIT_ERROR, EXIT_OK, SdsauditError
 from .model.source import DEFAULT_MAX_BYTES
 from .version import __version__
+from .vocab import FAIL_ON
 
 
 class _Group(click.Group):
@@ -44,6 +47,28 @@ class _Group(click.Group):
                     err=True,
                 )
             ctx.exit(EXIT_ERROR)
+
+
+# ---------------------------------------------------------------- options several commands share
+
+
+def _fail_on(what: str = "finding") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--fail-on",
+        type=click.Choice(list(FAIL_ON)),
+        default="error",
+        show_default=True,
+        help=f"Exit 1 when an unwaived {what} is at or above this severity.",
+    )
+
+
+_no_waivers = click.option(
+    "--no-waivers", is_flag=True, help="Ignore the models' waivers: report everything."
+)
+
+
+def _force(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--force", is_flag=True, help=help_text)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -89,7 +114,7 @@ def schema() -> None:
 
 @main.command()
 @click.argument("file")
-@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@_force("Replace FILE if it exists.")
 def init(file: str, force: bool) -> None:
     """Write a commented starter model to FILE."""
     from .api import write_starter
@@ -136,14 +161,8 @@ def score(model: str, fmt: str) -> None:
 @click.option(
     "--ignore", multiple=True, metavar="IDS", help="Do not run these rules (as --select)."
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "info", "never"]),
-    default="error",
-    show_default=True,
-    help="Exit 1 when an unwaived finding is at or above this severity.",
-)
-@click.option("--no-waivers", is_flag=True, help="Ignore the models' waivers: report everything.")
+@_fail_on()
+@_no_waivers
 @click.option(
     "--baseline",
     metavar="REPORT.json",
@@ -201,7 +220,7 @@ MAP_VIEWS = ("findings", "plain", "easy-read")
     help="Folder for the reports (created when needed; one subfolder per model "
     "when there are several).",
 )
-@click.option("--force", is_flag=True, help="Replace existing report files.")
+@_force("Replace existing report files.")
 @click.option(
     "--view",
     type=click.Choice(MAP_VIEWS),
@@ -209,14 +228,8 @@ MAP_VIEWS = ("findings", "plain", "easy-read")
     show_default=True,
     help="Which map the report shows.",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "info", "never"]),
-    default="error",
-    show_default=True,
-    help="Exit 1 when an unwaived finding is at or above this severity.",
-)
-@click.option("--no-waivers", is_flag=True, help="Ignore the models' waivers: report everything.")
+@_fail_on()
+@_no_waivers
 @click.option(
     "--survey",
     "survey_file",
@@ -280,7 +293,7 @@ def report(
     show_default=True,
     help="Problems numbered on the map, a plain map, or an easy read map.",
 )
-@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@_force("Replace FILE if it exists.")
 def map_command(model: str, out: str, view: str, force: bool) -> None:
     """Draw the process map of MODEL; the format follows FILE's suffix."""
     from .api import map_output
@@ -306,7 +319,7 @@ def map_command(model: str, out: str, view: str, force: bool) -> None:
     metavar="DIR",
     help="Write compare.txt, .json, .md, .html and map.svg into DIR instead.",
 )
-@click.option("--force", is_flag=True, help="Replace existing files in DIR.")
+@_force("Replace existing files in DIR.")
 def compare(old: str, new: str, fmt: str, out: str | None, force: bool) -> None:
     """The stock-take: what changed from OLD to NEW (two versions of a model)."""
     from .api import compare_paths
@@ -336,7 +349,7 @@ def compare(old: str, new: str, fmt: str, out: str | None, force: bool) -> None:
     metavar="DIR",
     help="Folder for survey.json, survey.md and survey.html (created when needed).",
 )
-@click.option("--force", is_flag=True, help="Replace existing survey files.")
+@_force("Replace existing survey files.")
 @click.option(
     "--min-group",
     type=click.IntRange(min=1),
@@ -344,13 +357,7 @@ def compare(old: str, new: str, fmt: str, out: str | None, force: bool) -> None:
     metavar="N",
     help="Hide groups of fewer than N respondents [default: 10, criteria/survey.yaml].",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "info", "never"]),
-    default="error",
-    show_default=True,
-    help="Exit 1 when an unwaived GAP finding is at or above this severity.",
-)
+@_fail_on("GAP finding")
 def survey(
     survey_file: str,
     model_path: str | None,
@@ -392,7 +399,7 @@ def survey(
     is_flag=True,
     help="Call the councils 'Council A, B, ...' and leave out names, titles and paths.",
 )
-@click.option("--force", is_flag=True, help="Replace existing benchmark files.")
+@_force("Replace existing benchmark files.")
 def benchmark(models: tuple[str, ...], out: str, anonymise: bool, force: bool) -> None:
     """Set several councils' MODELS side by side: scores, measures, ranks and quartiles."""
     from .api import write_benchmark
@@ -413,7 +420,7 @@ def benchmark(models: tuple[str, ...], out: str, anonymise: bool, force: bool) -
     metavar="DIR",
     help="Write to-be.yaml and the comparison (compare.txt, .json, .md, .html, map.svg) into DIR.",
 )
-@click.option("--force", is_flag=True, help="Replace existing files in DIR.")
+@_force("Replace existing files in DIR.")
 def whatif(model: str, patch: str, out: str | None, force: bool) -> None:
     """Apply the scenario PATCH to MODEL and show the effect, before and after."""
     from .api import whatif as run
@@ -434,7 +441,7 @@ def whatif(model: str, patch: str, out: str | None, force: bool) -> None:
     metavar="DIR",
     help="Folder for patch.yaml, to-be.yaml, redesign.json and the comparison.",
 )
-@click.option("--force", is_flag=True, help="Replace existing files in DIR.")
+@_force("Replace existing files in DIR.")
 def redesign(model: str, out: str, force: bool) -> None:
     """Propose changes to MODEL for the findings sdsaudit can fix, and measure them."""
     from .api import redesign as run
