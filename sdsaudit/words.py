@@ -1,8 +1,9 @@
 """Wording helpers: numbers, plurals and lists as people write them.
 
 Every module that puts a figure or a list into a sentence uses these, and the report
-templates get them as jinja filters (``number``, ``plural``, ``join_and``), so a
-figure reads the same in a rule's message, a score's reason, a map and a report.
+templates get them as jinja filters (``number``, ``plural``, ``plural_word``,
+``join_and``), so a figure reads the same in a rule's message, a score's reason, a map
+and a report.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fractions import Fraction
 
-__all__ = ["a_or_an", "join_and", "number", "plural", "quoted", "tidy"]
+__all__ = ["a_or_an", "join_and", "number", "plural", "plural_word", "quoted", "tidy"]
 
 
 def tidy(value: float | Fraction, places: int | None = None) -> int | float:
@@ -28,6 +29,12 @@ def number(value: float | Fraction, places: int | None = None) -> str:
 def plural(count: float | Fraction, word: str, many: str | None = None) -> str:
     """``"1 step"``, ``"3 steps"``, ``"0.5 days"``; ``many`` for irregular plurals."""
     return f"{number(count)} {word if count == 1 else many or word + 's'}"
+
+
+def plural_word(count: float | Fraction, word: str, many: str | None = None) -> str:
+    """The word alone, as :func:`plural` writes it: ``"step"`` for 1, else ``"steps"`` (or
+    ``many``), for a sentence that puts the figure somewhere else or says none."""
+    return word if count == 1 else many or word + "s"
 
 
 def a_or_an(word: str) -> str:

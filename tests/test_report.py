@@ -19,7 +19,7 @@ from sdsaudit.cli import main
 from sdsaudit.errors import UsageError
 from sdsaudit.model.catalogue import load_catalogue
 from sdsaudit.model.loader import load_model
-from sdsaudit.render.jinja import markdown_html, md_block, md_inline
+from sdsaudit.render.jinja import environment, markdown_html, md_block, md_inline
 from sdsaudit.render.present import number_findings
 from sdsaudit.render.report import (
     build_view,
@@ -377,6 +377,31 @@ def test_md_inline_and_block():
     assert md_inline("83.9") == "83.9" and md_inline("0.1.0") == "0.1.0"  # not list marks
     assert md_inline("# not a heading") == "\\# not a heading"
     assert md_block("see [here](javascript:alert(1)) <b>x</b>") == "see here &lt;b&gt;x&lt;/b&gt;"
+
+
+def test_wording_filters():
+    """Plurals and lists come from sdsaudit.words, as filters; items are escaped, links kept."""
+    template = environment().from_string(
+        '{{ n|plural("problem") }}; {{ n|plural_word("Problem") }}; {{ one|plural("step") }}; '
+        "{{ words|join_and }}; {{ numbers|join_and }}; {{ 0.5|number }}; "
+        '{{ numbers|map("link_to", "finding-{}", "problem {}")|join_and }}'
+    )
+    out = template.render(n=2, one=1, words=["<b>x</b>", "y", "z"], numbers=[3, 4])
+    assert out == (
+        "2 problems; Problems; 1 step; &lt;b&gt;x&lt;/b&gt;, y and z; 3 and 4; 0.5; "
+        '<a href="#finding-3">problem 3</a> and <a href="#finding-4">problem 4</a>'
+    )
+    assert environment().from_string("{{ [7]|map('link_to', '\"x{}')|join_and }}").render() == (
+        '<a href="#&#34;x7">7</a>'
+    )
+
+
+def test_templates_leave_plurals_lists_and_display_words_to_the_view():
+    """Templates hold only loops and ifs: no plural, list or comparison of shown words by hand."""
+    for path in sorted((ROOT / "templates").glob("*.j2")):
+        text = path.read_text(encoding="utf-8")
+        for habit in ('"s" if', "revindex", '== "over', "against_target =="):
+            assert habit not in text, f"{path.name}: {habit}"
 
 
 TAG = re.compile(r"<([a-zA-Z][\w:-]*)((?:\s+[^\s=>]+(?:=(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*/?>")

@@ -17,18 +17,26 @@ Text from a model can be hostile. Three filters keep it inert:
 * ``md_block`` writes longer text (a model's description) into a Markdown file
   as plain paragraphs: links reduced to their words, then each paragraph as
   ``md`` writes it, so no link, image, code block or HTML can form.
+
+Figures, plurals and lists are written by :mod:`sdsaudit.words`, registered as the
+filters ``number``, ``plural`` (``3|plural("step")`` is ``3 steps``), ``plural_word``
+(the word alone) and ``join_and`` (``a, b and c``; safe with links). ``link_to`` makes
+an in-page link (``3|link_to("finding-{}", "problem {}")``), so a list of links is
+``numbers|map("link_to", "finding-{}")|join_and``.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from functools import cache
 
 import jinja2
 import markdown as markdown_lib
 from markupsafe import Markup, escape
 
+from .. import words
 from ..resources import data_dir
 
 
@@ -128,6 +136,22 @@ def md_block(text: object) -> Markup:
     return Markup("\n\n".join(md_inline(p) for p in paragraphs))
 
 
+@jinja2.pass_eval_context
+def join_and(eval_ctx: jinja2.nodes.EvalContext, items: Iterable[object]) -> str:
+    """:func:`sdsaudit.words.join_and` as a filter: ``a, b and c``. With autoescaping on,
+    each item is escaped unless it is already markup (a link), and the result is markup."""
+    if not eval_ctx.autoescape:
+        return words.join_and(str(item) for item in items)
+    return Markup(words.join_and(str(escape(item)) for item in items))
+
+
+def link_to(value: object, anchor: str, text: str = "{}") -> Markup:
+    """An in-page link: ``anchor`` and ``text`` with ``{}`` standing for ``value``, both
+    escaped (``3|link_to("finding-{}", "problem {}")`` is
+    ``<a href="#finding-3">problem 3</a>``)."""
+    return Markup('<a href="#{}">{}</a>').format(anchor.format(value), text.format(value))
+
+
 @cache
 def environment() -> jinja2.Environment:
     """The one jinja2 environment: HTML autoescaping everywhere, ``StrictUndefined``."""
@@ -142,6 +166,11 @@ def environment() -> jinja2.Environment:
     env.filters["markdown"] = markdown_html
     env.filters["md"] = md_inline
     env.filters["md_block"] = md_block
+    env.filters["number"] = words.number
+    env.filters["plural"] = words.plural
+    env.filters["plural_word"] = words.plural_word
+    env.filters["join_and"] = join_and
+    env.filters["link_to"] = link_to
     return env
 
 
