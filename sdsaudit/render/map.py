@@ -630,7 +630,7 @@ def map_text(model: Model, result: CheckResult | None = None, view: str = "findi
     return "\n".join(lines) + "\n"
 
 
-# ----------------------------------------------------------------------------- the map in a line
+# ----------------------------------------------------------------------------- name and summary
 
 
 def map_title(model: Model, view: str = "findings") -> str:
