@@ -370,3 +370,39 @@ def test_dot_runs_under_a_memory_limit() -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert processmap.DOT_MEMORY <= 1 << 30
+
+
+# ---------------------------------------------------------------- 2. outputs linear in the model
+
+
+def _benchmark_chain(n: int) -> str:
+    """``benchmarks/generate.py``'s chain of ``n`` steps: routes with dozens of approvals,
+    assessments and forms, so the findings about a whole route name dozens of steps."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    return str(generate.chain(n))
+
+
+def test_score_json_and_the_report_grow_in_step_with_the_model(tmp_path: Path) -> None:
+    from sdsaudit.api import score_output, write_reports
+
+    sizes: dict[int, list[int]] = {}
+    for n in (200, 400):
+        model = tmp_path / f"chain-{n}.yaml"
+        model.write_text(_benchmark_chain(n), encoding="utf-8")
+        out = tmp_path / f"report-{n}"
+        write_reports([str(model)], out, max_nodes=0)  # the map in words at both sizes
+        score = score_output(str(model), fmt="json")
+        sizes[n] = [len(score.encode())]
+        sizes[n] += [(out / name).stat().st_size for name in ("report.md", "report.json")]
+        if n == 400:
+            # a step's lines each quote a bounded number of steps, however long the route
+            for row in json.loads(score)["steps"]:
+                for reason in row["reasons"]:
+                    assert len(reason["text"]) <= 300 and len(reason["steps"]) <= 4, reason
+    for small, large in zip(sizes[200], sizes[400], strict=True):
+        assert large <= 2.2 * small, sizes

@@ -179,6 +179,72 @@ def test_findings_cost_points_at_the_steps_their_mode_chooses():
     assert panel.simple == 100 - 7 - 5 - 10 - 10
 
 
+def test_a_finding_about_many_steps_is_named_briefly_at_each_step():
+    model = load_model_text(tiny())
+    route = ("plan", "fa", "support", "review")
+    short = finding("AUTH-02", ("plan", "fa"))
+    wide = finding("AUTH-02", route)
+    long = Finding("HEARD-01", "x", "warning", ("heard",), ("plan",), "y" * 300)
+    report = score_model(model, result_for(model, [short, wide, long]))
+    fa = [r for r in step(report, "fa").reasons if r.rule == "AUTH-02"]
+    # a finding about 2 steps is quoted, with the steps it names
+    assert (fa[0].text, fa[0].steps, fa[0].points) == (
+        "AUTH-02 message (AUTH-02)",
+        ("plan", "fa"),
+        -10,
+    )
+    # one about 4 steps costs the same at each, but is named by its rule's title only
+    brief = (
+        "More approvals on a route than the council's target (AUTH-02; one finding about "
+        "4 steps, given in full once with the findings)"
+    )
+    for step_id in route[1:]:
+        line = [r for r in step(report, step_id).reasons if r.rule == "AUTH-02"][-1]
+        assert (line.text, line.steps, line.points) == (brief, (step_id,), -10)
+    # a message too long to repeat, even about one step, is named briefly too
+    heard = next(r for r in step(report, "plan").reasons if r.rule == "HEARD-01")
+    assert heard.text.startswith("The person is absent or only informed at a step about them")
+    assert "yyy" not in heard.text and heard.points == -15
+    assert all(rebuilds(s.scores) for s in report.steps)
+
+
+def test_a_message_is_repeated_only_at_the_one_step_it_costs_points_at():
+    model = load_model_text(tiny())
+    loop = finding("STRUCT-04", ("plan", "fa"))  # 'each': costs points at both steps
+    report = score_model(model, result_for(model, [loop]))
+    for step_id in ("plan", "fa"):
+        line = next(r for r in step(report, step_id).reasons if r.rule == "STRUCT-04")
+        assert line.text == (
+            "A loop back to earlier work that is not marked as rework (STRUCT-04; one finding "
+            "about 2 steps, given in full once with the findings)"
+        )
+        assert line.points == -10
+    # the message itself is stated once, in the overall lines
+    assert [r.text for r in report.overall.reasons if r.rule == "STRUCT-04"] == [
+        "STRUCT-04 message (STRUCT-04)"
+    ]
+
+
+def test_a_waived_finding_named_briefly_still_says_it_is_waived():
+    model = load_model_text(tiny())
+    wide = finding("AUTH-02", ("plan", "fa", "support", "review"), waived=True, reason="r" * 400)
+    report = score_model(model, result_for(model, [wide]))
+    line = next(r for r in step(report, "fa").reasons if r.rule == "AUTH-02")
+    assert line.text.endswith("given in full once with the findings); waived; still counted")
+    assert line.waived and line.points == -10 and "rrr" not in line.text
+
+
+def test_hand_offs_from_many_steps_name_three_of_them():
+    text = tiny().replace("    next: [fa]\n", "    next: [a1, a2, a3, a4]\n")
+    for n in range(1, 5):
+        text += f"  - {{id: a{n}, name: Aside {n}, kind: information, actor: team, next: [fa]}}\n"
+    model = load_model_text(text)
+    fa = step(score_model(model, result_for(model)), "fa")
+    handoff = next(r for r in fa.reasons if r.field == "actor")
+    assert handoff.text == "work arrives here from another team (from 'a1', 'a2', 'a3' and 1 more)"
+    assert handoff.steps == ("fa", "a1", "a2", "a3") and handoff.points == -5
+
+
 def test_a_rule_without_weights_costs_by_severity_on_its_own_blocks():
     model = load_model_text(tiny())
     new = finding("NEW-01", ("fa",), blocks=("heard", "in_control"), severity="error")
@@ -284,8 +350,16 @@ def test_review_and_allocation_policies_not_stated_are_scored_as_their_worst_cas
         "policies.allocation_method_published",
         "policies.review.first_days",
         "policies.review.interval_days",
-        "policies.dp_first_review_days",
+        "policies.dp_review.first_days",
     }
+    # each line names the keys of the model format that would state the policy
+    seq09 = {r.text for r in report.overall.reasons if r.rule == "SEQ-09"}
+    assert seq09 and all(
+        "(SEQ-09; 'policies: dp_review: first_days' or 'policies: review: first_days' not given)"
+        in text
+        and "dp_first_review_days" not in text
+        for text in seq09
+    )
     late = load_model_text(
         tiny()
         .replace("allocation_method_published: true", "allocation_method_published: false")

@@ -100,7 +100,9 @@ def _findings_overall(
             reasons, weight, f.rule, f.subject, text, counted, f.steps, f.waived, lost, caps
         )
     for ns in unstated:
-        text = f"{ns.reason} ({ns.rule}; '{ns.field}' not given)"
+        keys = ns.keys or (ns.field,)
+        given = " or ".join(f"'{k.replace('.', ': ')}'" for k in keys)
+        text = f"{ns.reason} ({ns.rule}; {given} not given)"
         _finding_overall(
             reasons,
             weights.findings[ns.rule],
@@ -113,7 +115,7 @@ def _findings_overall(
             lost,
             caps,
             kind="not_stated",
-            field_name=ns.field,
+            field_name=keys[0],
         )
     _give_back_above_caps(reasons, lost, caps)
     return reasons

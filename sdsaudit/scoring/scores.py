@@ -27,14 +27,14 @@ scored as its worst case, so no change that removes a problem can cost points.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from ..analysis.findings import BLOCKS, CheckResult, Finding
 from ..analysis.graph import Context
-from ..model.catalogue import FindingWeight
+from ..model.catalogue import FindingWeight, load_catalogue
 from ..model.objects import PERSON_LEVELS, Model, Step
 from .overall import score_overall
 from .reasons import (
@@ -103,7 +103,8 @@ def score_model(
     themes = themes if themes is not None else load_themes()
     findings = result.findings  # in the engine's stable order
     ctx = context or Context(model)
-    steps = tuple(_score_step(ctx, step, findings, weights) for step in model.steps)
+    at_step = _findings_at_steps(findings, weights)
+    steps = tuple(_score_step(ctx, step, at_step.get(step.id, ()), weights) for step in model.steps)
     overall = score_overall(model, result, findings, weights)
     statuses = tuple(theme_status(t, result, rules_run) for t in themes)
     return ScoreReport(
@@ -117,6 +118,71 @@ def score_model(
     )
 
 
+QUOTED_STEPS = 3
+"""A step's line names at most this many steps: a finding's message is repeated at a step
+only when the finding names at most this many, and the line for hand-offs into a step
+names at most this many of the steps they come from."""
+
+QUOTED_CHARS = 300
+"""A step's line repeats a finding's message (with its rule and any waiver) only when that
+is at most this long; otherwise it refers to the finding briefly."""
+
+
+@dataclass(frozen=True)
+class _FindingAtStep:
+    """A finding as the lines of the steps it costs points at give it: its text once."""
+
+    finding: Finding
+    weight: FindingWeight
+    text: str
+    counted: bool
+    quoted: bool
+
+
+def _findings_at_steps(
+    findings: tuple[Finding, ...], weights: Weights
+) -> dict[str, list[_FindingAtStep]]:
+    """The findings that cost points at each step, by step id, in the engine's order.
+
+    Each finding's line is worked out once, not once per step. Its message is repeated
+    at a step only when it belongs to that step alone: the finding costs points at no
+    other step, names at most :data:`QUOTED_STEPS` steps and its line is at most
+    :data:`QUOTED_CHARS` long. Otherwise (a route with too many approvals or
+    assessments, a long loop, a long message) the message is given once, with the
+    findings (and in the overall reasons when it costs points there), and each step's
+    line gives the rule's title, its id and how many steps the finding is about, so the
+    lines of a model grow with its size, not its square.
+    """
+    titles = {r.id: r.title for r in load_catalogue().rules}
+    at: dict[str, list[_FindingAtStep]] = {}
+    for f in findings:
+        weight = weights.for_finding(f)
+        hit = _steps_hit(weight, f)
+        if not hit:
+            continue
+        text, counted = finding_text(f, weights)
+        named = len(dict.fromkeys(f.steps))
+        quoted = len(hit) == 1 and named <= QUOTED_STEPS and len(text) <= QUOTED_CHARS
+        if not quoted:
+            text = _brief_text(f, titles.get(f.rule), named, weights)
+        line = _FindingAtStep(f, weight, text, counted, quoted)
+        for step_id in hit:
+            at.setdefault(step_id, []).append(line)
+    return at
+
+
+def _brief_text(f: Finding, title: str | None, named: int, weights: Weights) -> str:
+    """A step's line for a finding it does not quote: the rule's title and id, how many
+    steps the finding is about, and whether it is waived (the waiver's reason, like the
+    message, is given once with the finding)."""
+    title = title or f.slug.replace("-", " ").capitalize()
+    text = f"{title} ({f.rule}; one finding about {plural(named, 'step')}, given in full once "
+    text += "with the findings)"
+    if f.waived:
+        text += "; waived; still counted" if weights.count_waived else "; waived; not counted"
+    return text
+
+
 def _steps_hit(weight: FindingWeight, finding: Finding) -> tuple[str, ...]:
     if weight.at == "each":
         return tuple(dict.fromkeys(finding.steps))
@@ -128,11 +194,11 @@ def _steps_hit(weight: FindingWeight, finding: Finding) -> tuple[str, ...]:
 
 
 def _score_step(
-    ctx: Context, step: Step, findings: tuple[Finding, ...], weights: Weights
+    ctx: Context, step: Step, findings: Iterable[_FindingAtStep], weights: Weights
 ) -> StepScore:
     reasons = _person_reasons(step, weights)
     reasons += _field_reasons(ctx, step, weights)
-    reasons += _finding_reasons(step, findings, weights)
+    reasons += _finding_reasons(step, findings)
     return StepScore(
         id=step.id, name=step.name, kind=step.kind, scores=finalise(weights.base, reasons)
     )
@@ -192,38 +258,38 @@ def _field_reasons(ctx: Context, step: Step, weights: Weights) -> list[Reason]:
         p for p in ctx.ordered(ctx.graph.predecessors(step.id)) if ctx.is_handoff(p, step.id)
     ]
     if sources and weights.handoff_points:
+        shown = sources[:QUOTED_STEPS]
+        more = f" and {len(sources) - len(shown)} more" if len(sources) > len(shown) else ""
         reasons.append(
             Reason(
                 "simple",
                 -weights.handoff_points,
-                f"work arrives here from another team (from {quote(sources)})",
+                f"work arrives here from another team (from {quote(shown)}{more})",
                 "field",
                 field="actor",
-                steps=(step.id, *sources),
+                steps=(step.id, *shown),
             )
         )
     return reasons
 
 
-def _finding_reasons(step: Step, findings: tuple[Finding, ...], weights: Weights) -> list[Reason]:
-    """The findings that name this step, each on the blocks it costs points at a step."""
+def _finding_reasons(step: Step, findings: Iterable[_FindingAtStep]) -> list[Reason]:
+    """The findings that cost points at this step, each on the blocks it costs points at a
+    step. A line that refers to its finding briefly names only this step."""
     reasons: list[Reason] = []
-    for f in findings:
-        weight = weights.for_finding(f)
-        if step.id not in _steps_hit(weight, f):
-            continue
-        text, counted = finding_text(f, weights)
+    for line in findings:
+        f = line.finding
         for block in BLOCKS:
-            points = weight.step.get(block, 0)
+            points = line.weight.step.get(block, 0)
             if points:
                 reasons.append(
                     Reason(
                         block,
-                        -points if counted else 0,
-                        text,
+                        -points if line.counted else 0,
+                        line.text,
                         "finding",
                         rule=f.rule,
-                        steps=f.steps,
+                        steps=f.steps if line.quoted else (step.id,),
                         waived=f.waived,
                     )
                 )

@@ -85,12 +85,18 @@ class MetricWeight:
 
 @dataclass(frozen=True)
 class NotStatedWeight:
-    """A policy the model leaves out, scored as the worst case of the rule behind it."""
+    """A policy the model leaves out, scored as the worst case of the rule behind it.
+
+    ``field`` is where the model holds the policy once read (``policies.allowed_uses``);
+    ``keys`` are the keys of the model format that state it, in the order they are read
+    (the first one given answers), as the reason names them.
+    """
 
     field: str
     rule: str
     subject: tuple[str, ...]
     reason: str
+    keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,6 +193,16 @@ NOT_STATED_WEIGHT = S.Record(
     keys={
         "rule": S.Key(D.Ref(ref="scored rule", vocabulary="rule with a score"), required=True),
         "subject": S.Key(S.ListOf(item=TEXT), required=True),
+        "keys": S.Key(
+            S.ListOf(
+                item=S.Text(
+                    pattern=r"^[a-z_]+(\.[a-z_]+)*$",
+                    hint="a key of the model format, its parts joined by '.'",
+                ),
+                unique=True,
+                min_items=1,
+            )
+        ),
         "reason": S.Key(TEXT, required=True),
     },
 )
@@ -329,7 +345,11 @@ def _weights(values: D.Entry, reader: D.Reader) -> Weights:
         ),
         not_stated=tuple(
             NotStatedWeight(
-                field=key, rule=n["rule"], subject=tuple(n["subject"]), reason=n["reason"]
+                field=key,
+                rule=n["rule"],
+                subject=tuple(n["subject"]),
+                reason=n["reason"],
+                keys=tuple(n["keys"] or (key,)),
             )
             for key, n in values["not_stated"].items()
         ),
