@@ -207,7 +207,7 @@ def map_output(
 ) -> Path:
     """Draw the process map of the model at ``path`` into ``out``; the format follows
     its suffix (``.svg``, ``.png``, ``.pdf``, ``.dot``). Refuses an existing file unless
-    ``force``. Raises :class:`~sdsaudit.render.map.MapUnavailable` (an
+    ``force``. Raises :class:`~sdsaudit.render.draw.MapUnavailable` (an
     :class:`~sdsaudit.errors.SdsauditError`) when ``dot`` cannot draw it."""
     from .analysis.engine import check_model
     from .files import refuse_existing

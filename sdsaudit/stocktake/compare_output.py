@@ -278,7 +278,7 @@ def comparison_map(
     since: str = "the old model",
 ) -> str:
     """The new model's map (no problem numbers) with new and changed steps marked, as
-    accessible SVG. Raises :class:`~sdsaudit.render.map.MapUnavailable`."""
+    accessible SVG. Raises :class:`~sdsaudit.render.draw.MapUnavailable`."""
     graph = build_map(new, None, "plain")
     marks = changed_marks(c)
     mark_steps(graph, new, marks, since)
