@@ -173,6 +173,7 @@ def write_reports(
             timeout=DEFAULT_TIMEOUT if map_timeout is None else map_timeout,
             max_nodes=DEFAULT_MAX_NODES if max_nodes is None else max_nodes,
             experience=audit.experience,
+            numbered=audit.numbered,
         )
         result = audit.result
         if files.map_note:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 
 import graphviz
@@ -28,7 +29,7 @@ from ..analysis.findings import CheckResult
 from ..errors import SdsauditError
 from ..model.objects import Model
 from .map import build_map, map_description, map_title
-from .present import clean
+from .present import NumberedFinding, clean
 
 FORMATS = ("svg", "png", "pdf", "dot")
 """Output formats, chosen by the output file's suffix."""
@@ -320,16 +321,18 @@ def map_svg(
     timeout: float = DEFAULT_TIMEOUT,
     max_nodes: int = DEFAULT_MAX_NODES,
     id_prefix: str = "map",
+    numbered: Sequence[NumberedFinding] | None = None,
 ) -> str:
     """Build the map of ``model`` and draw it as accessible SVG text, through
-    :func:`render_map` (raises :class:`MapUnavailable`)."""
+    :func:`render_map` (raises :class:`MapUnavailable`). ``numbered``: the findings'
+    numbers from a prepared audit (worked out from ``result`` without it)."""
     data = render_map(
-        build_map(model, result, view),
+        build_map(model, result, view, numbered),
         "svg",
         timeout=timeout,
         max_nodes=max_nodes,
         title=map_title(model, view),
-        description=map_description(model, result, view),
+        description=map_description(model, result, view, numbered),
         id_prefix=id_prefix,
     )
     return data.decode("utf-8")

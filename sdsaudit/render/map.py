@@ -24,6 +24,7 @@ from ..analysis.findings import CheckResult
 from ..model.objects import Model, Step, Transition
 from ..words import plural
 from .present import (
+    NumberedFinding,
     clean,
     esc,
     lane_name,
@@ -170,6 +171,16 @@ def _node_style(mark: str) -> _Style:
     }[mark]
 
 
+def _numbering(
+    result: CheckResult | None, view: str, numbered: Sequence[NumberedFinding] | None
+) -> Sequence[NumberedFinding]:
+    """The findings' numbers as this view shows them: the caller's (a prepared audit
+    numbers each model once), else worked out from ``result``; none on the plain map."""
+    if view == "plain":
+        return ()
+    return number_findings(result) if numbered is None else numbered
+
+
 def _badges(numbers: Sequence[int], per_line: int = 6) -> str:
     """``[1] [4] [7]``, already escaped, six to a line so a busy step stays narrow."""
     lines = [numbers[i : i + per_line] for i in range(0, len(numbers), per_line)]
@@ -220,7 +231,10 @@ class _Used:
 
 
 def build_map(
-    model: Model, result: CheckResult | None = None, view: str = "findings"
+    model: Model,
+    result: CheckResult | None = None,
+    view: str = "findings",
+    numbered: Sequence[NumberedFinding] | None = None,
 ) -> graphviz.Digraph:
     """The process map of ``model`` as a graphviz graph (nothing is run).
 
@@ -232,7 +246,7 @@ def build_map(
     if view not in VIEWS:
         raise ValueError(f"unknown map view {view!r}; choose one of {', '.join(VIEWS)}")
     easy = view == "easy-read"
-    numbered = number_findings(result) if view != "plain" else ()
+    numbered = _numbering(result, view, numbered)
     badges = numbers_by_step(numbered)
     graph = Drawing(name="process_map")
     _graph_style(graph, model, easy)
@@ -564,11 +578,14 @@ class OutlineLane:
 
 
 def map_outline(
-    model: Model, result: CheckResult | None = None, view: str = "findings"
+    model: Model,
+    result: CheckResult | None = None,
+    view: str = "findings",
+    numbered: Sequence[NumberedFinding] | None = None,
 ) -> tuple[OutlineLane, ...]:
     """The map in words: lanes in order of first appearance from ``start``, each
     step with its transitions (conditions, shares, rework) and finding numbers."""
-    numbered = number_findings(result) if view != "plain" else ()
+    numbered = _numbering(result, view, numbered)
     badges = numbers_by_step(numbered)
     people = set(person_actor_ids(model))
     out = []
@@ -606,10 +623,15 @@ def map_outline(
     return tuple(out)
 
 
-def map_text(model: Model, result: CheckResult | None = None, view: str = "findings") -> str:
+def map_text(
+    model: Model,
+    result: CheckResult | None = None,
+    view: str = "findings",
+    numbered: Sequence[NumberedFinding] | None = None,
+) -> str:
     """The text alternative of the map as plain text, lane by lane."""
     lines = [f"Process map of {clean(model.council)}: {clean(model.title)}"]
-    for lane in map_outline(model, result, view):
+    for lane in map_outline(model, result, view, numbered):
         lines.append("")
         lines.append(f"{lane.name}{' (the person)' if lane.is_person else ''}:")
         for step in lane.steps:
@@ -639,12 +661,17 @@ def map_title(model: Model, view: str = "findings") -> str:
     return f"{what} of {clean(model.council)}: {clean(model.title)}"
 
 
-def map_description(model: Model, result: CheckResult | None = None, view: str = "findings") -> str:
+def map_description(
+    model: Model,
+    result: CheckResult | None = None,
+    view: str = "findings",
+    numbered: Sequence[NumberedFinding] | None = None,
+) -> str:
     """A one-paragraph summary of the map for its ``<desc>``."""
-    outline = map_outline(model, result, view)
+    outline = map_outline(model, result, view, numbered)
     steps = sum(len(lane.steps) for lane in outline)
     rework = sum(1 for s in model.steps for t in s.next if t.rework)
-    numbered = number_findings(result) if view != "plain" else ()
+    numbered = _numbering(result, view, numbered)
     on_map = sum(1 for n in numbered if n.finding.steps)
     text = (
         f"{steps} steps in {len(outline)} lanes, one per team or person, starting at "

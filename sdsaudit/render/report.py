@@ -352,24 +352,32 @@ def draw_report_map(
     timeout: float = DEFAULT_TIMEOUT,
     max_nodes: int = DEFAULT_MAX_NODES,
     draw: bool = True,
+    numbered: Sequence[NumberedFinding] | None = None,
 ) -> DrawnMap:
     """Draw the report's map (this runs ``dot``); when it cannot be drawn, say why."""
     if not draw:
         return DrawnMap()
     try:
-        return DrawnMap(map_svg(model, result, view, timeout=timeout, max_nodes=max_nodes), None)
+        svg = map_svg(model, result, view, timeout=timeout, max_nodes=max_nodes, numbered=numbered)
+        return DrawnMap(svg, None)
     except MapUnavailable as exc:
         return DrawnMap(None, exc.reason)
 
 
-def _map_view(model: Model, result: CheckResult, view: str, drawn: DrawnMap) -> MapView:
-    numbered = number_findings(result) if view != "plain" else ()
+def _map_view(
+    model: Model,
+    result: CheckResult,
+    view: str,
+    drawn: DrawnMap,
+    numbered: Sequence[NumberedFinding],
+) -> MapView:
+    numbered = numbered if view != "plain" else ()
     return MapView(
         svg=drawn.svg,
         unavailable=drawn.unavailable,
         title=f"Process map of {clean(model.council)}",
-        lanes=map_outline(model, result, view),
-        text=map_text(model, result, view),
+        lanes=map_outline(model, result, view, numbered),
+        text=map_text(model, result, view, numbered),
         whole_process=tuple(n.number for n in numbered if not n.finding.steps),
         orientation=_orientation(drawn.svg),
     )
@@ -447,15 +455,17 @@ def build_view(
     view: str = "findings",
     drawn: DrawnMap | None = None,
     experience: Any = None,
+    numbered: Sequence[NumberedFinding] | None = None,
 ) -> ReportView:
     """Everything the report shows, in words, for one model. Pure: nothing is run.
 
     ``scores`` is a ``ScoreReport`` (or its ``as_dict()``); without it the
     score sections say "not scored". ``drawn`` is the map as
     :func:`draw_report_map` drew it; without it, or when it could not be drawn,
-    ``map.unavailable`` says why and the text version stands in.
+    ``map.unavailable`` says why and the text version stands in. ``numbered`` is the
+    findings' numbering from a prepared audit (worked out from ``result`` without it).
     """
-    numbered = number_findings(result)
+    numbered = number_findings(result) if numbered is None else numbered
     views = tuple(_finding_view(model, item, catalogue) for item in numbered)
     data = _score_dict(scores)
     blocks = _blocks(data)
@@ -472,7 +482,7 @@ def build_view(
         blocks=blocks,
         top_problems=top,
         finding_count=len(views),
-        map=_map_view(model, result, view, drawn or DrawnMap()),
+        map=_map_view(model, result, view, drawn or DrawnMap(), numbered),
         groups=_groups(views),
         steps=steps,
         themes=_themes(data, views),
@@ -528,15 +538,25 @@ def render_report(
     max_nodes: int = DEFAULT_MAX_NODES,
     draw_map: bool = True,
     experience: Any = None,
+    numbered: Sequence[NumberedFinding] | None = None,
 ) -> ReportFiles:
     """Render report.html, report.md, report.json and map.svg for one model (in memory).
 
-    The map is drawn here (:func:`draw_report_map`), then handed to :func:`build_view`."""
+    The map is drawn here (:func:`draw_report_map`), then handed to :func:`build_view`;
+    both use ``numbered`` (a prepared audit's numbering) when given."""
+    numbered = number_findings(result) if numbered is None else numbered
     drawn = draw_report_map(
-        model, result, view, timeout=timeout, max_nodes=max_nodes, draw=draw_map
+        model, result, view, timeout=timeout, max_nodes=max_nodes, draw=draw_map, numbered=numbered
     )
     report = build_view(
-        model, result, scores, catalogue, view=view, drawn=drawn, experience=experience
+        model,
+        result,
+        scores,
+        catalogue,
+        view=view,
+        drawn=drawn,
+        experience=experience,
+        numbered=numbered,
     )
     inline_svg = None
     if report.map.svg is not None:
