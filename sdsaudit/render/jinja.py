@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 import jinja2
 import markdown as markdown_lib
@@ -74,14 +74,26 @@ def markdown_html(text: str | None) -> Markup:
     """Markdown to HTML, with raw HTML escaped and no links or images."""
     if not text:
         return Markup("")
-    converter = markdown_lib.Markdown(extensions=[SafeMarkdown()], output_format="html")
-    html = converter.convert(str(text))
+    return Markup(_markdown_html(str(text)))
+
+
+@lru_cache(maxsize=512)
+def _markdown_html(text: str) -> str:
+    # A report renders the same rationale and evidence for every finding of a rule:
+    # converting each text once (and reusing one converter) keeps a large report fast.
+    converter = _converter()
+    html = converter.reset().convert(text)
     # belt and braces: nothing that could run or fetch may survive
     if re.search(
         r"<(script|iframe|object|embed|style|img|a)\b|<[^>]*\s(on\w+|href|src)=", html, re.I
     ):
         html = str(escape(text))
-    return Markup(html)
+    return html
+
+
+@cache
+def _converter() -> markdown_lib.Markdown:
+    return markdown_lib.Markdown(extensions=[SafeMarkdown()], output_format="html")
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
