@@ -184,28 +184,43 @@ def test_main_problems_are_ordered_by_the_points_they_cost(example):
 
 
 def test_problem_points_count_findings_figures_and_caps_only():
-    def reason(block, points, kind, rule=None, waived=False):
-        return {"block": block, "points": points, "kind": kind, "rule": rule, "waived": waived}
+    from sdsaudit.scoring.reasons import Reason, Scores, StepScore
+    from sdsaudit.scoring.scores import ScoreReport
 
-    scores = {
-        "overall": {"heard": 50, "simple": 50, "in_control": 50},
-        "overall_reasons": [
-            reason("simple", 100, "base"),
-            reason("simple", -10, "finding", "SEQ-04"),
-            reason("in_control", -5, "finding", "SEQ-04"),
-            reason("simple", -10, "finding", "SEQ-04"),
-            reason("simple", 10, "cap", "SEQ-04"),  # a cap gives points back
-            reason("simple", -25, "figure", "SIMPLE-02"),  # a figure over target
-            reason("in_control", -8, "finding", "CONTROL-02", waived=True),
-            reason("in_control", 0, "finding", "CONTROL-02", waived=True),
-            reason("heard", -6, "person"),  # no rule: nobody's weight
-        ],
-        "steps": [
-            {"id": "a", "reasons": [reason("simple", -10, "finding", "SEQ-04")]},
-            {"id": "b", "reasons": [reason("heard", -20, "finding", "HEARD-03")]},
-            {"id": "c", "reasons": [reason("heard", 15, "floor")]},
-        ],
-    }
+    def reason(block, points, kind, rule=None, waived=False):
+        return Reason(block, points, "why", kind, rule=rule, waived=waived)
+
+    def step(sid, *reasons):
+        return StepScore(sid, sid, "assessment", Scores(50, 50, 50, tuple(reasons)))
+
+    scores = ScoreReport(
+        path="m.yaml",
+        council="C",
+        title="T",
+        as_of="2026-04-01",
+        overall=Scores(
+            50,
+            50,
+            50,
+            (
+                reason("simple", 100, "base"),
+                reason("simple", -10, "finding", "SEQ-04"),
+                reason("in_control", -5, "finding", "SEQ-04"),
+                reason("simple", -10, "finding", "SEQ-04"),
+                reason("simple", 10, "cap", "SEQ-04"),  # a cap gives points back
+                reason("simple", -25, "figure", "SIMPLE-02"),  # a figure over target
+                reason("in_control", -8, "finding", "CONTROL-02", waived=True),
+                reason("in_control", 0, "finding", "CONTROL-02", waived=True),
+                reason("heard", -6, "person"),  # no rule: nobody's weight
+            ),
+        ),
+        steps=(
+            step("a", reason("simple", -10, "finding", "SEQ-04")),
+            step("b", reason("heard", -20, "finding", "HEARD-03")),
+            step("c", reason("heard", 15, "floor")),
+        ),
+        themes=(),
+    )
     assert problem_points(scores) == {"SEQ-04": 25, "SIMPLE-02": 25, "HEARD-03": 20}
     assert problem_points(None) == {}
 
@@ -230,14 +245,13 @@ def test_main_problems_break_ties_by_severity_then_number(example):
         ),
     )
     weights = {"AUTH-03": -10, "SEQ-04": -5, "STRUCT-01": -10, "HAND-02": -30}
-    scores = {
-        "overall": {"heard": 90, "simple": 40, "in_control": 100},
-        "overall_reasons": [
-            {"block": "simple", "points": p, "kind": "finding", "rule": r, "waived": False}
-            for r, p in weights.items()
-        ],
-        "steps": [],
-    }
+    from sdsaudit.scoring.reasons import Reason, Scores
+    from sdsaudit.scoring.scores import ScoreReport
+
+    reasons = tuple(Reason("simple", p, f"{r} here", "finding", rule=r) for r, p in weights.items())
+    scores = ScoreReport(
+        model.path, model.council, model.title, "", Scores(90, 40, 100, reasons), (), ()
+    )
     view = build_view(model, result, scores, load_catalogue())
     top = [(p.rule, p.points, p.numbers) for p in view.top_problems]
     # heaviest first; at 10 points the error comes before the warning, whatever its number

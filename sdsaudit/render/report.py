@@ -15,13 +15,15 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from markupsafe import Markup
 
 from ..analysis.findings import BLOCKS, CheckResult, Finding
 from ..model.catalogue import Catalogue, RuleInfo
 from ..model.objects import Model
+from ..scoring.reasons import Reason
+from ..scoring.scores import ScoreReport
 from ..version import __version__
 from .draw import DEFAULT_MAX_NODES, DEFAULT_TIMEOUT, MapUnavailable, map_svg
 from .jinja import render
@@ -54,13 +56,6 @@ from .report_view import (
     TopProblem,
     WaiverRow,
 )
-
-
-class HasAsDict(Protocol):
-    """Anything with the score report's serialiser (``ScoreReport``)."""
-
-    def as_dict(self) -> dict[str, Any]: ...
-
 
 BLOCK_MEANINGS = {
     "heard": "The person's views are fully included, above all when the budget is set and "
@@ -183,25 +178,13 @@ def _finding_view(model: Model, item: NumberedFinding, catalogue: Catalogue | No
     )
 
 
-def _score_dict(scores: HasAsDict | Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if scores is None:
-        return None
-    return dict(scores) if isinstance(scores, Mapping) else scores.as_dict()
-
-
-def _reason_lines(model: Model, reasons: Sequence[Any]) -> list[str]:
+def _reason_lines(model: Model, reasons: Sequence[Reason]) -> list[str]:
     """Score reasons as ``Heard -20: text`` lines, leaving out the starting scores."""
-    lines = []
-    for reason in reasons:
-        if isinstance(reason, Mapping):
-            if reason.get("kind") == "base":
-                continue
-            block = BLOCK_NAMES.get(reason.get("block", ""), reason.get("block", ""))
-            text = readable(model, str(reason["text"]))
-            lines.append(f"{block} {reason['points']:+d}: {text}".strip())
-        else:
-            lines.append(str(reason))
-    return lines
+    return [
+        f"{BLOCK_NAMES.get(r.block, r.block)} {r.points:+d}: {readable(model, r.text)}".strip()
+        for r in reasons
+        if r.kind != "base"
+    ]
 
 
 def _metric_value(key: str, value: Any) -> str:
@@ -294,7 +277,7 @@ def _easy_read(
     return tuple(lines)
 
 
-def problem_points(scores: HasAsDict | Mapping[str, Any] | None) -> dict[str, int]:
+def problem_points(scores: ScoreReport | None) -> dict[str, int]:
     """Points each rule takes off the scores: overall and every step, all three blocks.
 
     Counts the reasons of kind ``finding`` and ``figure`` that name the rule, less
@@ -302,15 +285,13 @@ def problem_points(scores: HasAsDict | Mapping[str, Any] | None) -> dict[str, in
     (points given back so it does not go below 0) belongs to no rule and is not
     shared out. Without scores every rule weighs 0.
     """
-    data = _score_dict(scores) or {}
-    reasons = list(data.get("overall_reasons", ()))
-    for row in data.get("steps", ()):
-        reasons.extend(row.get("reasons", ()))
+    if scores is None:
+        return {}
+    reasons = [*scores.overall.reasons, *(r for s in scores.steps for r in s.scores.reasons)]
     points: dict[str, int] = {}
     for reason in reasons:
-        rule = reason.get("rule")
-        if rule and reason.get("kind") in WEIGHED_KINDS and not reason.get("waived"):
-            points[rule] = points.get(rule, 0) - int(reason["points"])
+        if reason.rule and reason.kind in WEIGHED_KINDS and not reason.waived:
+            points[reason.rule] = points.get(reason.rule, 0) - reason.points
     return points
 
 
@@ -391,11 +372,16 @@ def _orientation(svg: str | None) -> str:
     return "portrait"
 
 
-def _blocks(data: Mapping[str, Any] | None) -> tuple[BlockScore, ...]:
+def _blocks(scores: ScoreReport | None) -> tuple[BlockScore, ...]:
     """The three building blocks' overall scores, in report order."""
-    overall = (data or {}).get("overall", {})
     return tuple(
-        BlockScore(b, BLOCK_NAMES[b], BLOCK_MEANINGS[b], EASY_BLOCKS[b], rating(overall.get(b)))
+        BlockScore(
+            b,
+            BLOCK_NAMES[b],
+            BLOCK_MEANINGS[b],
+            EASY_BLOCKS[b],
+            rating(scores.overall.of(b) if scores else None),
+        )
         for b in BLOCKS
     )
 
@@ -409,47 +395,50 @@ def _groups(views: Sequence[FindingView]) -> tuple[FindingGroup, ...]:
 
 
 def _step_rows(
-    model: Model, data: Mapping[str, Any] | None, numbered: Sequence[NumberedFinding]
+    model: Model, scores: ScoreReport | None, numbered: Sequence[NumberedFinding]
 ) -> tuple[StepRow, ...]:
     """The per-step score table, steps in order from the start."""
-    per_step = {row["id"]: row for row in (data or {}).get("steps", [])}
+    per_step = {row.id: row.scores for row in scores.steps} if scores else {}
     numbers_at = numbers_by_step(numbered)
-    return tuple(
-        StepRow(
-            id=s.id,
-            name=clean(s.name),
-            team=team_of(model, s),
-            heard=rating(per_step.get(s.id, {}).get("heard")),
-            simple=rating(per_step.get(s.id, {}).get("simple")),
-            in_control=rating(per_step.get(s.id, {}).get("in_control")),
-            reasons=tuple(_reason_lines(model, per_step.get(s.id, {}).get("reasons", ()))),
-            note=s.note or "",
-            findings=tuple(numbers_at.get(s.id, ())),
+    rows = []
+    for s in step_order(model):
+        own = per_step.get(s.id)
+        rows.append(
+            StepRow(
+                id=s.id,
+                name=clean(s.name),
+                team=team_of(model, s),
+                heard=rating(own.heard if own else None),
+                simple=rating(own.simple if own else None),
+                in_control=rating(own.in_control if own else None),
+                reasons=tuple(_reason_lines(model, own.reasons if own else ())),
+                note=s.note or "",
+                findings=tuple(numbers_at.get(s.id, ())),
+            )
         )
-        for s in step_order(model)
-    )
+    return tuple(rows)
 
 
-def _themes(data: Mapping[str, Any] | None, views: Sequence[FindingView]) -> tuple[ThemeRow, ...]:
+def _themes(scores: ScoreReport | None, views: Sequence[FindingView]) -> tuple[ThemeRow, ...]:
     """The Making it Real themes with their status and the problems behind it."""
     return tuple(
         ThemeRow(
-            id=t["theme"],
-            name=t.get("name") or t["theme"],
-            status=THEME_STATUS_WORDS.get(t["status"], t["status"]),
-            css=str(t["status"]).replace(" ", "-"),
-            rules=tuple(t.get("rules", ())),
-            explanation=capital(t.get("explanation", "")),
-            problems=tuple(v.number for v in views if v.rule in t.get("fired", ())),
+            id=t.theme,
+            name=t.name or t.theme,
+            status=THEME_STATUS_WORDS.get(t.status, t.status),
+            css=t.status.replace(" ", "-"),
+            rules=tuple(t.rules),
+            explanation=capital(t.explanation),
+            problems=tuple(v.number for v in views if v.rule in t.fired),
         )
-        for t in (data or {}).get("themes", [])
+        for t in (scores.themes if scores else ())
     )
 
 
 def build_view(
     model: Model,
     result: CheckResult,
-    scores: HasAsDict | Mapping[str, Any] | None = None,
+    scores: ScoreReport | None = None,
     catalogue: Catalogue | None = None,
     *,
     view: str = "findings",
@@ -467,10 +456,9 @@ def build_view(
     """
     numbered = number_findings(result) if numbered is None else numbered
     views = tuple(_finding_view(model, item, catalogue) for item in numbered)
-    data = _score_dict(scores)
-    blocks = _blocks(data)
-    steps = _step_rows(model, data, numbered)
-    top = _top_problems(views, problem_points(data))
+    blocks = _blocks(scores)
+    steps = _step_rows(model, scores, numbered)
+    top = _top_problems(views, problem_points(scores))
     return ReportView(
         council=clean(model.council),
         title=clean(model.title),
@@ -485,11 +473,11 @@ def build_view(
         map=_map_view(model, result, view, drawn or DrawnMap(), numbered),
         groups=_groups(views),
         steps=steps,
-        themes=_themes(data, views),
+        themes=_themes(scores, views),
         metrics=_metrics(model, result.metrics),
         waivers=_waivers(model, result, catalogue),
         questions=_questions(views),
-        easy_read=_easy_read(model, views, blocks, data is not None),
+        easy_read=_easy_read(model, views, blocks, scores is not None),
         easy_problems=tuple(p.title for p in top),
         not_assessed=tuple(
             NoteRow(n.rule, n.message) for n in result.notes if n.kind == "not_assessable"
@@ -498,7 +486,7 @@ def build_view(
         rules_run=len(catalogue.rules) if catalogue else 0,
         sources=SOURCES,
         evidence=tuple(dict.fromkeys(v.evidence for v in views if v.evidence)),
-        scored=data is not None,
+        scored=scores is not None,
         experience=experience,
         step_notes=any(row.note for row in steps),
     )
@@ -519,13 +507,13 @@ class ReportFiles:
     map_note: str | None
 
 
-def report_json(result: CheckResult, scores: HasAsDict | Mapping[str, Any] | None) -> str:
+def report_json(result: CheckResult, scores: ScoreReport | None) -> str:
     """``report.json``: the ``check --format json`` document for one model, plus ``scores``.
 
     Written compactly, for tools: a 4,000-step model's file is half the size it would
     be indented (``python -m json.tool report.json`` indents it for reading)."""
     entry = result.as_dict()
-    entry["scores"] = _score_dict(scores)
+    entry["scores"] = scores.as_dict() if scores is not None else None
     document = {"sdsaudit_version": __version__, "models": [entry]}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 
@@ -533,7 +521,7 @@ def report_json(result: CheckResult, scores: HasAsDict | Mapping[str, Any] | Non
 def render_report(
     model: Model,
     result: CheckResult,
-    scores: HasAsDict | Mapping[str, Any] | None = None,
+    scores: ScoreReport | None = None,
     catalogue: Catalogue | None = None,
     *,
     view: str = "findings",
