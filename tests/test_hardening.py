@@ -406,3 +406,153 @@ def test_score_json_and_the_report_grow_in_step_with_the_model(tmp_path: Path) -
                     assert len(reason["text"]) <= 300 and len(reason["steps"]) <= 4, reason
     for small, large in zip(sizes[200], sizes[400], strict=True):
         assert large <= 2.2 * small, sizes
+
+
+# ---------------------------------------------------------------- 8, 9 (survey). council values and survey size
+
+
+_EXAMPLE_SURVEY = ROOT / "examples" / "exampleshire" / "survey.csv"
+
+
+def _survey_header() -> list[str]:
+    import csv
+
+    with open(_EXAMPLE_SURVEY, encoding="utf-8", newline="") as handle:
+        return next(csv.reader(handle))
+
+
+def test_a_council_cell_typed_by_one_respondent_reaches_no_output(tmp_path: Path) -> None:
+    # item 8: an address and an NHS number typed as one respondent's council reached
+    # survey.md, survey.html and survey.json word for word
+    import csv
+    import io
+
+    secrets = ("12 Acacia Avenue", "EX1 2AB", "943 476 5919", "LEAK-0001", "2025-06-13")
+    text = _EXAMPLE_SURVEY.read_text(encoding="utf-8")
+    header, row = next(csv.reader(io.StringIO(text))), next(csv.DictReader(io.StringIO(text)))
+    row.update(
+        respondent_id="LEAK-0001",
+        survey_date="2025-06-13",
+        council="12 Acacia Avenue, EX1 2AB; NHS 943 476 5919",
+    )
+    extra = io.StringIO()
+    csv.DictWriter(extra, fieldnames=header, lineterminator="\n").writerow(row)
+    path = tmp_path / "survey.csv"
+    path.write_text(text + extra.getvalue(), encoding="utf-8")
+    out = tmp_path / "out"
+    done = _sdsaudit("survey", str(path), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    for name in ("survey.json", "survey.md", "survey.html"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert not [s for s in secrets if s in text], name
+    assert not [s for s in secrets if s.encode() in done.stdout]
+    councils = json.loads((out / "survey.json").read_text(encoding="utf-8"))["survey"]["councils"]
+    # the 600 would give the one away by subtraction from the 601 shown in all
+    assert [(c["council"], c["status"]) for c in councils] == [
+        ("Exampleshire County Council", "secondary"),
+        ("Councils not named, each given by fewer than 10 respondents", "small"),
+    ]
+
+
+def _distinct_councils(path: Path, rows: int) -> Path:
+    header = _survey_header()
+    blank = [""] * len(header)
+    at = {name: header.index(name) for name in ("respondent_id", "council", "survey_date")}
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(",".join(header) + "\n")
+        for k in range(rows):
+            blank[at["respondent_id"]], blank[at["council"]] = f"R{k}", f"Council {k:07d}"
+            blank[at["survey_date"]] = "2025-05-01"
+            handle.write(",".join(blank) + "\n")
+    return path
+
+
+def test_distinct_council_names_are_held_in_flat_memory(tmp_path: Path) -> None:
+    # item 8: a million different council names cost 1.35 GB and all reached the outputs
+    from sdsaudit.survey.reader import read_survey
+    from sdsaudit.survey.spec import load_spec
+    from sdsaudit.survey.tally import MAX_COUNCILS
+
+    load_spec()  # read once per process: not part of what is measured
+    peaks = []
+    for rows in (2_000, 10_000):
+        path = _distinct_councils(tmp_path / f"c{rows}.csv", rows)
+        tracemalloc.start()
+        summary = read_survey(path)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        ((name, count),) = summary.councils
+        assert name.endswith(f"or first given after {MAX_COUNCILS:,} other names")
+        assert count.value == rows
+        assert "Council 0" not in json.dumps(summary.as_dict())
+    # 8,000 more names cost nothing more (they took 1.8 MB more before)
+    assert peaks[1] < peaks[0] + 300_000, peaks
+
+
+def _rss_after_reading(path: Path) -> tuple[str, int]:
+    """The first problem reading ``path`` gives, and the reading process's peak memory (KiB),
+    in a fresh interpreter so that nothing else has raised it."""
+    code = (
+        "import resource, sys\n"
+        "from sdsaudit.survey.reader import SurveyError, read_survey\n"
+        "try:\n    read_survey(sys.argv[1]); print('read')\n"
+        "except SurveyError as e:\n    print(str(e).splitlines()[0])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120
+    )
+    message, rss = done.stdout.splitlines()
+    return message, int(rss)
+
+
+def test_a_50_mb_single_line_survey_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    # item 9: a 600 MB single-line survey used 1.3 GB; at 50 MB it used about 150 MB more
+    # than reading a small file, holding the line as bytes and again as text
+    big = tmp_path / "line.csv"
+    with open(big, "wb") as handle:
+        for _ in range(50):
+            handle.write(b"x" * (1 << 20))
+    message, rss = _rss_after_reading(big)
+    assert message == (
+        f"{big}:1:1: error: this line is longer than 64 KiB, the most one respondent's row "
+        "may take: check that the file is the survey saved as CSV, one respondent on each line"
+    )
+    small = tmp_path / "small.csv"
+    small.write_bytes(b"x" * 1000 + b"\n")
+    _, rss_small = _rss_after_reading(small)
+    assert rss - rss_small < 10 * 1024, (rss, rss_small)
+
+
+def test_a_row_of_many_fields_over_many_lines_is_refused_in_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    # item 9: quoted fields that each hold a line break make one row of millions of cells
+    from sdsaudit.survey.reader import SurveyError, read_survey
+    from sdsaudit.survey.spec import load_spec
+
+    load_spec()
+    path = tmp_path / "open.csv"
+    path.write_bytes(",".join(_survey_header()).encode() + b"\n" + b'"a\n",' * 4_000_000)
+    tracemalloc.start()
+    with pytest.raises(SurveyError) as info:
+        read_survey(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert str(info.value).startswith(f"{path}:2: error: this row runs on for ")
+    assert "more than 64 KiB" in str(info.value)
+    assert peak < 4_000_000, peak  # the 2 MiB id filter and one row of 64 KiB
+
+
+def test_a_survey_over_the_size_limit_is_refused_where_the_limit_falls(tmp_path: Path) -> None:
+    # item 9: the bytes read are bounded whatever the file, with the limit named
+    from sdsaudit.survey.reader import SurveyError, read_survey
+
+    lines = _EXAMPLE_SURVEY.read_bytes().splitlines(keepends=True)
+    limit = sum(len(line) for line in lines[:100])
+    with pytest.raises(SurveyError) as info:
+        read_survey(_EXAMPLE_SURVEY, max_bytes=limit)
+    assert str(info.value).startswith(
+        f"{_EXAMPLE_SURVEY}:101:1: error: the file is larger than {limit:,} bytes, the most "
+        "sdsaudit reads for one survey"
+    )

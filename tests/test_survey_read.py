@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from sdsaudit.errors import ModelError
-from sdsaudit.survey.reader import MAX_PROBLEMS, SurveyError, read_survey, tally_survey
+from sdsaudit.survey.reader import (
+    MAX_COUNCIL_LENGTH,
+    MAX_PROBLEMS,
+    MAX_ROW_BYTES,
+    SurveyError,
+    read_survey,
+    tally_survey,
+)
 from sdsaudit.survey.spec import load_spec
 
 SPEC = load_spec()
@@ -309,4 +316,106 @@ def test_old_mac_line_endings_are_explained(tmp_path):
     assert problem == (
         f"{path}:1:1: error: the header cannot be read as CSV: its lines end in a "
         "lone carriage return (old Mac line endings); save it again as CSV UTF-8"
+    )
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def tally_problems(path: Path, **options: int) -> list[str]:
+    with pytest.raises(SurveyError) as info:
+        tally_survey(path, SPEC, **options)
+    return [str(p) for p in info.value.problems]
+
+
+def test_a_council_name_over_the_limit_is_refused_without_quoting_it(tmp_path):
+    long = "12 Acacia Avenue " * 6
+    path = write_csv(tmp_path / "s.csv", [base_row(1), base_row(2, council=long)])
+    assert problems_of(path) == [
+        f"{path}:3:{col('council')}: error: council is {len(long.strip())} characters long; "
+        f"a council's name has at most {MAX_COUNCIL_LENGTH}"
+    ]
+    ok = write_csv(tmp_path / "ok.csv", [base_row(1, council="C" * MAX_COUNCIL_LENGTH)])
+    assert tally_survey(ok, SPEC).councils == {"C" * MAX_COUNCIL_LENGTH: 1}
+
+
+def _row_of(length: int, tmp_path: Path) -> Path:
+    """A file whose third line (the second respondent) is ``length`` bytes with its line
+    break, made long by its comment (a column never read)."""
+    path = write_csv(tmp_path / "s.csv", [base_row(1), base_row(2)])
+    lines = path.read_bytes().splitlines(keepends=True)
+    pad = length - len(lines[2])
+    comment = COLUMNS.index("comment")
+    cells = lines[2].rstrip(b"\n").split(b",")
+    cells[comment] = b"c" * pad
+    lines[2] = b",".join(cells) + b"\n"
+    path.write_bytes(b"".join(lines))
+    assert len(lines[2]) == length
+    return path
+
+
+def test_a_row_of_the_longest_length_is_read_and_one_byte_more_is_refused(tmp_path):
+    assert tally_survey(_row_of(MAX_ROW_BYTES, tmp_path), SPEC).rows == 2
+    path = _row_of(MAX_ROW_BYTES + 1, tmp_path)
+    assert tally_problems(path) == [
+        f"{path}:3:{col('comment')}: error: this line is longer than 64 KiB, the most one "
+        "respondent's row may take: check that the file is the survey saved as CSV, one "
+        "respondent on each line"
+    ]
+
+
+def test_a_row_left_open_is_refused_where_it_starts_once_it_passes_the_limit(tmp_path):
+    path = write_csv(tmp_path / "s.csv", [base_row(1), base_row(2, comment="x")])
+    text = path.read_text(encoding="utf-8").replace(",x", ',"never closed\n', 1)
+    path.write_text(text + "more text\n" * 10_000, encoding="utf-8")
+    (problem,) = tally_problems(path)
+    assert problem.startswith(f"{path}:3: error: this row runs on for ")
+    assert problem.endswith(
+        "lines and more than 64 KiB, the most one respondent's row may take: a quote mark "
+        '(") may be left open; check this row'
+    )
+
+
+def test_the_file_size_limit_is_named_at_the_line_where_it_falls(tmp_path):
+    path = write_csv(tmp_path / "s.csv", [base_row(n) for n in range(1, 31)])
+    lines = path.read_bytes().splitlines(keepends=True)
+    limit = sum(len(line) for line in lines[:11]) + 3  # 3 bytes into line 12
+    assert tally_problems(path, max_bytes=limit) == [
+        f"{path}:12:1: error: the file is larger than {limit:,} bytes, the most sdsaudit "
+        "reads for one survey (the limit falls on this line): split it, for example by "
+        "year, and read each part"
+    ]
+    assert tally_survey(path, SPEC, max_bytes=len(path.read_bytes())).rows == 30
+
+
+def test_reading_leaves_the_csv_field_limit_as_it_was(tmp_path):
+    before = csv.field_size_limit()
+    tally_survey(write_csv(tmp_path / "s.csv", [base_row(1)]), SPEC)
+    tally_problems(_row_of(MAX_ROW_BYTES + 1, tmp_path))
+    assert csv.field_size_limit() == before
+
+
+def test_a_short_row_and_a_repeated_id_in_a_late_column_are_both_reported(tmp_path):
+    # the second pass used to index the short row's missing id cell: "internal error"
+    columns = [c for c in COLUMNS if c != "respondent_id"] + ["respondent_id"]
+    path = write_csv(tmp_path / "s.csv", [base_row(1), base_row(2), base_row(1)], columns)
+    path.write_text(path.read_text(encoding="utf-8") + "a,b\n", encoding="utf-8")
+    problems = problems_of(path)
+    assert [p.split(": error: ")[0] for p in problems] == [
+        f"{path}:4:{len(columns)}",
+        f"{path}:5:3",
+    ]
+    assert "respondent_id 'R0001' is used again (first on line 2)" in problems[0]
+
+
+def test_ids_past_the_candidate_cap_are_said_to_be_unchecked(tmp_path, monkeypatch):
+    monkeypatch.setattr("sdsaudit.survey.reader.MAX_CANDIDATES", 3)
+    rows = [base_row(n) for n in range(1, 7) for _ in range(2)]  # each id twice
+    path = write_csv(tmp_path / "s.csv", rows)
+    problems = problems_of(path)
+    again = [p for p in problems if "is used again" in p]
+    assert len(again) == 3 and again[0].startswith(f"{path}:3:1:")
+    assert problems[-1] == (
+        f"{path}:9:1: error: from this row on, respondent ids are not checked for repeats: "
+        "more than 3 may be used again; each respondent needs one row with a unique id"
     )

@@ -4,6 +4,7 @@ planted association recovered from a generated survey."""
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,9 @@ import pytest
 from sdsaudit.survey.reader import read_survey
 from sdsaudit.survey.spec import load_spec
 from sdsaudit.survey.statistics import odds_ratio, wilson_interval
+from sdsaudit.survey.summary import summarise
 from sdsaudit.survey.suppression import hidden_cells, hidden_table
+from sdsaudit.survey.tally import MAX_COUNCILS, Tally
 from tests.test_survey_read import base_row, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -285,3 +288,73 @@ def test_planted_simple_odds_ratio_of_three_is_recovered(tmp_path):
     generate.write(path, generate.generate(10000, 12, or_heard=1.0, or_simple=3.0, or_control=1.0))
     simple = next(o for o in read_survey(path).odds if o.factor == "simple")
     assert simple.low < 3.0 < simple.high
+
+
+# --------------------------------------------------------------------------- councils
+
+
+def rows_by_council(**sizes: int) -> list[dict[str, str]]:
+    rows, n = [], 0
+    for council, size in sizes.items():
+        for _ in range(size):
+            n += 1
+            rows.append(base_row(n, council=council.replace("_", " ")))
+    return rows
+
+
+UNNAMED = "Councils not named, each given by fewer than 10 respondents"
+
+
+def test_a_council_given_by_one_respondent_is_never_named(tmp_path):
+    rows = rows_by_council(Testshire=30)
+    rows.append(base_row(99, council="12 Acacia Avenue, NHS 943 476 5919"))
+    summary = read_survey(write_csv(tmp_path / "s.csv", rows))
+    councils = dict(summary.councils)
+    assert list(councils) == ["Testshire", UNNAMED]
+    assert councils[UNNAMED].status == "small"
+    # shown, Testshire's 30 would give the other one away by subtraction from the 31
+    assert councils["Testshire"].status == "secondary"
+    assert "Acacia" not in json.dumps(summary.as_dict())
+    assert (
+        "shown only where at least 10 respondents gave it" in dict(summary.definitions)["councils"]
+    )
+
+
+def test_small_councils_are_counted_together_and_shown_when_enough(tmp_path):
+    singles = {f"Council_{i}": 1 for i in range(12)}
+    summary = read_survey(write_csv(tmp_path / "s.csv", rows_by_council(Testshire=30, **singles)))
+    councils = dict(summary.councils)
+    assert list(councils) == ["Testshire", UNNAMED]
+    assert councils["Testshire"].value == 30 and councils[UNNAMED].value == 12
+    assert not any("Council " in name for name in councils)
+
+
+def test_a_council_given_by_min_group_respondents_is_named(tmp_path):
+    path = write_csv(tmp_path / "s.csv", rows_by_council(Testshire=10, Otherbury=25))
+    summary = read_survey(path)
+    assert [(c, n.value) for c, n in summary.councils] == [("Otherbury", 25), ("Testshire", 10)]
+    assert "councils" not in dict(summary.definitions)
+    assert [c for c, _ in read_survey(path, min_group=11).councils] == [
+        "Otherbury",
+        UNNAMED.replace("10", "11"),
+    ]
+
+
+def test_a_survey_under_the_threshold_names_no_council(tmp_path):
+    summary = read_survey(write_csv(tmp_path / "s.csv", rows_by_council(Testshire=6)))
+    assert [c for c, _ in summary.councils] == [UNNAMED]
+
+
+def test_council_names_past_the_cap_are_counted_together_and_said_to_be():
+    tally = Tally(source="s.csv")
+    for i in range(MAX_COUNCILS + 500):
+        tally.count_council(f"C{i}")
+    tally.count_council("C0")  # a name already met is still counted one by one
+    assert len(tally.councils) == MAX_COUNCILS and tally.councils_uncounted == 500
+    tally.cells[("person", "direct_payment")] = {("n",): MAX_COUNCILS + 501}
+    summary = summarise(tally, SPEC)
+    ((name, count),) = summary.councils
+    assert name == f"{UNNAMED} or first given after 1,000 other names"
+    assert count.value == MAX_COUNCILS + 501
+    text = dict(summary.definitions)["councils"]
+    assert "more than 1,000 different councils" in text and "500 respondents" in text

@@ -20,12 +20,14 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from ..errors import ModelError, Problem
 from ..model.loader import did_you_mean
 from .spec import EASE_SCORE, NOT_APPLICABLE, NOT_STATED, SurveySpec, load_spec
-from .summary import SurveySummary, Tally, summarise
+from .summary import SurveySummary, summarise
+from .tally import Tally
 
 MAX_PROBLEMS = 200
 """Problems reported in full; beyond this only their number is given."""
@@ -33,8 +35,23 @@ MAX_PROBLEMS = 200
 MAX_ID_LENGTH = 100
 """Longest respondent id accepted (ids are pseudonymous codes, not names)."""
 
+MAX_COUNCIL_LENGTH = 100
+"""Longest council name accepted (the longest council name in England is under 50)."""
+
+MAX_SURVEY_BYTES = 256 << 20
+"""Most bytes read from one survey file (256 MiB: about 900,000 respondents)."""
+
+MAX_ROW_BYTES = 64 << 10
+"""Most bytes one respondent's row may take (64 KiB), line breaks in quoted text
+included; also the csv module's field limit while a survey is read."""
+
 ID_BLOOM_BITS = 1 << 24
 """Size of the duplicate-id filter (2 MiB, whatever the number of rows)."""
+
+MAX_CANDIDATES = 100_000
+"""Most ids kept for the second pass that confirms repeats. A file of realistic rows
+within :data:`MAX_SURVEY_BYTES` has a few thousand (the filter's false alarms); more
+means ids repeat on a large scale, and the ids after that are not checked."""
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -49,17 +66,38 @@ class SurveyError(ModelError):
 
 
 class _Lines:
-    """Decode a file line by line, counting lines, refusing anything but UTF-8."""
+    """Decode a file line by line, counting lines, refusing anything but UTF-8.
 
-    def __init__(self, handle, name: str, problems: _Problems):
+    Reads with a bounded ``readline``, so no line longer than :data:`MAX_ROW_BYTES`
+    is ever held, stops at the row that takes more than that, and stops once
+    ``max_bytes`` have been read: the memory stays bounded whatever the file.
+    """
+
+    def __init__(self, handle, name: str, problems: _Problems, max_bytes: int = MAX_SURVEY_BYTES):
         self.handle = handle
         self.name = name
         self.problems = problems
+        self.max_bytes = max_bytes
         self.number = 0
+        self.read = 0
+        self.row_start = 1
+        self.row_bytes = 0
+
+    def start_row(self) -> None:
+        """The next line read starts a row (the csv reader asks for lines row by row)."""
+        self.row_start = self.number + 1
+        self.row_bytes = 0
 
     def __iter__(self) -> Iterator[str]:
-        for raw in self.handle:
+        readline, limit = self.handle.readline, MAX_ROW_BYTES
+        while raw := readline(limit + 1):
             self.number += 1
+            self.read += len(raw)
+            self.row_bytes += len(raw)
+            if self.row_bytes > limit:
+                self._too_long(raw)
+            if self.read > self.max_bytes:
+                self._too_big(raw)
             if self.number == 1:
                 raw = self._first(raw)
             try:
@@ -75,6 +113,35 @@ class _Lines:
                 )
                 line = line.replace("\x00", "")
             yield line
+
+    def _too_long(self, raw: bytes) -> NoReturn:
+        limit = _size(MAX_ROW_BYTES)
+        if self.row_start < self.number:
+            self.problems.fatal(
+                self.row_start,
+                None,
+                f"this row runs on for {self.number - self.row_start + 1:,} lines and more "
+                f"than {limit}, the most one respondent's row may take: a quote mark (\") "
+                "may be left open; check this row",
+            )
+        text = raw[:MAX_ROW_BYTES].decode("utf-8", errors="replace")
+        self.problems.fatal(
+            self.number,
+            _cell_at(text, len(text)),
+            f"this line is longer than {limit}, the most one respondent's row may take: "
+            "check that the file is the survey saved as CSV, one respondent on each line",
+        )
+
+    def _too_big(self, raw: bytes) -> NoReturn:
+        inside = raw[: max(0, self.max_bytes - (self.read - len(raw)))]
+        text = inside.decode("utf-8", errors="replace")
+        self.problems.fatal(
+            self.number,
+            _cell_at(text, len(text)),
+            f"the file is larger than {_size(self.max_bytes)}, the most sdsaudit reads "
+            "for one survey (the limit falls on this line): split it, for example by "
+            "year, and read each part",
+        )
 
     def _first(self, raw: bytes) -> bytes:
         if raw.startswith(b"\xef\xbb\xbf"):  # the byte-order mark Excel writes: harmless
@@ -103,6 +170,26 @@ class _Lines:
             f"byte 0x{byte:02X} is not valid UTF-8 (the file looks saved as {guess}); "
             "save it as UTF-8 (in Excel: Save As, CSV UTF-8)",
         )
+
+
+def _size(n: int) -> str:
+    """A limit in bytes as people read it: ``"256 MiB"``, ``"64 KiB"``, ``"1,000 bytes"``."""
+    if n >= 1 << 20 and n % (1 << 20) == 0:
+        return f"{n >> 20:,} MiB"
+    if n >= 1 << 10 and n % (1 << 10) == 0:
+        return f"{n >> 10:,} KiB"
+    return f"{n:,} bytes"
+
+
+@contextmanager
+def _field_limit(limit: int) -> Iterator[None]:
+    """The csv module's field limit (one setting for the whole process) while a survey
+    is read, put back afterwards."""
+    old = csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
 
 
 def _cell_at(line: str, offset: int) -> int:
@@ -153,19 +240,27 @@ class _Problems:
 
 
 def read_survey(
-    path: str | os.PathLike[str], *, spec: SurveySpec | None = None, min_group: int | None = None
+    path: str | os.PathLike[str],
+    *,
+    spec: SurveySpec | None = None,
+    min_group: int | None = None,
+    max_bytes: int = MAX_SURVEY_BYTES,
 ) -> SurveySummary:
     """Read, check and summarise the survey at ``path``.
 
     Raises :class:`SurveyError` (a :class:`ModelError`) with every problem found.
-    ``min_group`` overrides the suppression threshold of ``criteria/survey.yaml``.
+    ``min_group`` overrides the suppression threshold of ``criteria/survey.yaml``;
+    reading stops with an error after ``max_bytes``.
     """
     spec = spec or load_spec()
-    return summarise(tally_survey(path, spec), spec, min_group=min_group)
+    return summarise(tally_survey(path, spec, max_bytes=max_bytes), spec, min_group=min_group)
 
 
-def tally_survey(path: str | os.PathLike[str], spec: SurveySpec) -> Tally:
-    """Stream the survey at ``path``, checking every cell and counting answers."""
+def tally_survey(
+    path: str | os.PathLike[str], spec: SurveySpec, *, max_bytes: int = MAX_SURVEY_BYTES
+) -> Tally:
+    """Stream the survey at ``path``, checking every cell and counting answers; reading
+    more than ``max_bytes`` or a row longer than :data:`MAX_ROW_BYTES` is an error."""
     name = str(path)
     problems = _Problems(name)
     try:
@@ -183,13 +278,14 @@ def tally_survey(path: str | os.PathLike[str], spec: SurveySpec) -> Tally:
     tally = Tally(source=name)
     candidates: set[str] = set()
     stopped = False
-    with handle:
+    with handle, _field_limit(MAX_ROW_BYTES + 1):
         try:
-            _Rows(spec, tally, problems, _Lines(handle, name, problems)).run(candidates)
+            _Rows(spec, tally, problems, _Lines(handle, name, problems, max_bytes)).run(candidates)
         except _Stop:
             stopped = True
     if candidates and not stopped:
-        _report_duplicates(path, name, candidates, problems)
+        with _field_limit(MAX_ROW_BYTES + 1):
+            _report_duplicates(path, name, candidates, problems, max_bytes)
     if problems:
         raise problems.error()
     return tally
@@ -204,6 +300,7 @@ class _Rows:
         self.problems = problems
         self.lines = lines
         self.seen = bytearray(ID_BLOOM_BITS // 8)
+        self.unchecked = False
         self.dates: dict[str, int] = {}
 
     # -- header
@@ -236,12 +333,12 @@ class _Rows:
                 self.problems.add(
                     1,
                     index + 1,
-                    f"column '{column}' appears twice in the header "
+                    f"column '{_shown(column)}' appears twice in the header "
                     f"(also column {where[column] + 1})",
                 )
             elif column not in known:
                 hint = did_you_mean(column, known) if column else ""
-                what = f"unknown column '{column}'" if column else "a column has no name"
+                what = f"unknown column '{_shown(column)}'" if column else "a column has no name"
                 self.problems.add(
                     1, index + 1, f"{what}{hint}; the columns are listed in docs/survey.md"
                 )
@@ -274,6 +371,7 @@ class _Rows:
         count = self._counter(positions)
         end = reader.line_num
         while True:
+            self.lines.start_row()
             try:
                 row = next(reader, None)
             except csv.Error as exc:
@@ -337,6 +435,14 @@ class _Rows:
                 values[name] = year
             elif kind == "id":
                 ok = self._respondent(value, line, index, candidates) and ok
+            elif len(value) > MAX_COUNCIL_LENGTH:
+                ok = False
+                self.problems.add(
+                    line,
+                    index + 1,
+                    f"{name} is {len(value):,} characters long; a council's name "
+                    f"has at most {MAX_COUNCIL_LENGTH}",
+                )
             else:
                 values[name] = value
         return values if ok else None
@@ -345,11 +451,11 @@ class _Rows:
         self, line: int, index: int, name: str, value: str, allowed: frozenset[str]
     ) -> bool:
         choices = sorted(allowed)
-        shown = value if len(value) <= 40 else value[:39] + "…"
         self.problems.add(
             line,
             index + 1,
-            f"{name}: '{shown}' is not one of {', '.join(choices)}{did_you_mean(value, choices)}",
+            f"{name}: '{_shown(value)}' is not one of {', '.join(choices)}"
+            f"{did_you_mean(value, choices)}",
         )
         return False
 
@@ -389,7 +495,17 @@ class _Rows:
         bits = (h & 0xFFFFFF, (h >> 20) & 0xFFFFFF, (h >> 40) & 0xFFFFFF)
         seen = self.seen
         if all(seen[b >> 3] & (1 << (b & 7)) for b in bits):
-            candidates.add(value)
+            if len(candidates) < MAX_CANDIDATES or value in candidates:
+                candidates.add(value)
+            elif not self.unchecked:
+                self.unchecked = True
+                self.problems.add(
+                    line,
+                    index + 1,
+                    f"from this row on, respondent ids are not checked for repeats: more "
+                    f"than {MAX_CANDIDATES:,} may be used again; each respondent needs one "
+                    "row with a unique id",
+                )
         for b in bits:
             seen[b >> 3] |= 1 << (b & 7)
         return True
@@ -427,7 +543,7 @@ class _Rows:
             if counts is None:
                 counts = cells[cell] = defaultdict(int)
             counts[("n",)] += 1
-            tally.councils[v["council"]] += 1
+            tally.count_council(v["council"])
             tally.years[v["survey_date"]] += 1
             for name in choice_cols:
                 counts[(name, v[name])] += 1
@@ -497,27 +613,43 @@ def _or(*values: bool | None) -> bool | None:
     return None if None in values else False
 
 
-def _report_duplicates(path, name: str, candidates: set[str], problems: _Problems) -> None:
-    """Second pass, only when the filter saw possible repeats: find the real ones."""
-    rows: dict[str, list[int]] = defaultdict(list)
+def _report_duplicates(
+    path, name: str, candidates: set[str], problems: _Problems, max_bytes: int
+) -> None:
+    """Second pass, only when the filter saw possible repeats: find the real ones,
+    holding no more than the candidates (each with the line it was first on)."""
+    first = dict.fromkeys(candidates, 0)
     with open(path, "rb") as handle:
-        lines = _Lines(handle, name, _Problems(name))
+        lines = _Lines(handle, name, _Problems(name), max_bytes)
         reader = csv.reader(lines)
-        header = [h.strip() for h in next(reader)]
-        index = header.index("respondent_id")
-        end = reader.line_num
-        for row in reader:
-            start, end = end + 1, reader.line_num
-            if row and row[index].strip() in candidates:
-                rows[row[index].strip()].append(start)
-    repeats = sorted((found[1:], rid, found[0]) for rid, found in rows.items() if len(found) > 1)
-    for later, rid, first in repeats:
-        shown = rid if len(rid) <= 40 else rid[:39] + "…"
-        for line in later:
-            problems.add(
-                line,
-                index + 1,
-                f"respondent_id '{shown}' is used again (first on line "
-                f"{first}); each respondent needs one row with a unique id",
-            )
+        try:
+            header = [h.strip() for h in next(reader)]
+            index = header.index("respondent_id")
+            end = reader.line_num
+            while (row := _next_row(lines, reader)) is not None:
+                start, end = end + 1, reader.line_num
+                rid = row[index].strip() if len(row) > index else ""
+                seen = first.get(rid)
+                if seen == 0:
+                    first[rid] = start
+                elif seen is not None:
+                    problems.add(
+                        start,
+                        index + 1,
+                        f"respondent_id '{_shown(rid)}' is used again (first on line "
+                        f"{seen}); each respondent needs one row with a unique id",
+                    )
+        except (_Stop, StopIteration, ValueError, csv.Error):
+            pass  # the file changed (or was a pipe) since the first pass: what was read stands
     problems.kept.sort(key=lambda p: (p.line or 0, p.column or 0))
+
+
+def _next_row(lines: _Lines, reader) -> list[str] | None:
+    """The next row of ``reader``, its lines counted as one row."""
+    lines.start_row()
+    return next(reader, None)
+
+
+def _shown(value: str) -> str:
+    """A value as a message quotes it: at most 40 characters."""
+    return value if len(value) <= 40 else value[:39] + "…"

@@ -1,6 +1,6 @@
 """The survey summarised: counts turned into figures, with small groups hidden.
 
-:func:`summarise` turns a :class:`Tally` (what reading keeps: counts, never a row)
+:func:`summarise` turns a :class:`~.tally.Tally` (what reading keeps: counts, never a row)
 into a :class:`SurveySummary`: percentages with 95% Wilson intervals overall, by
 respondent group, by budget option and by both; ease of each part of the process;
 outcomes per life area; the odds of a good outcome with and without each building
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .spec import (
@@ -28,6 +28,7 @@ from .spec import (
 )
 from .statistics import odds_ratio, wilson_interval
 from .suppression import hidden_cells, hidden_table
+from .tally import MAX_COUNCILS, Tally
 
 HEADLINE = ("heard", "simple", "in_control", "good_outcome")
 """Indicators shown for the finest breakdown (group and budget option)."""
@@ -45,27 +46,8 @@ STATUS_TEXT = {
 }
 """What a report says in place of a figure it does not show."""
 
-
-@dataclass
-class Tally:
-    """What reading a survey keeps: counts only, never a row.
-
-    ``cells`` maps ``(group, option)`` to counts keyed by ``what``: ``("n",)``,
-    ``(column, value)`` (value ``""`` for blank), ``("ind", indicator, True/False)``
-    or ``("or", factor, had, good)``; values are numbers of respondents.
-    """
-
-    source: str
-    rows: int = 0
-    councils: Counter = field(default_factory=Counter)
-    years: Counter = field(default_factory=Counter)
-    cells: dict[tuple[str, str], dict[tuple, int]] = field(default_factory=dict)
-    """Per (group, option): ``what`` -> respondents (kept apart for speed)."""
-
-    @property
-    def counts(self) -> dict[tuple, int]:
-        """All counts keyed ``((group, option), what...)``."""
-        return {(cell, *what): n for cell, tally in self.cells.items() for what, n in tally.items()}
+_UNNAMED = ""
+"""Key for the councils not named (no council is blank, so it is no council's name)."""
 
 
 @dataclass(frozen=True)
@@ -353,7 +335,7 @@ def summarise(tally: Tally, spec: SurveySpec, *, min_group: int | None = None) -
         source=tally.source,
         respondents=Count("small") if basis.total_hidden else Count("shown", basis.total),
         min_group=m,
-        councils=_shown_counts(basis, tally.councils),
+        councils=_councils(basis, tally),
         years=_shown_counts(basis, tally.years),
         indicators=indicators,
         breakdowns=tuple(_breakdown(basis, bid, label) for bid, label in BREAKDOWNS),
@@ -368,7 +350,7 @@ def summarise(tally: Tally, spec: SurveySpec, *, min_group: int | None = None) -
         answers=_answers(basis),
         odds=tuple(_odds(basis, factor) for factor in spec.outcome_factors),
         national=_national(spec, indicators),
-        definitions=_definitions(spec, m),
+        definitions=_definitions(spec, m) + _council_definition(tally, m),
     )
 
 
@@ -587,6 +569,50 @@ def _shown_counts(b: _Basis, items: Mapping[Any, int]) -> tuple[tuple[Any, Count
         (k, Count(hidden[k]) if k in hidden else Count("shown", n))
         for k, n in sorted(items.items())
     )
+
+
+def _councils(b: _Basis, tally: Tally) -> tuple[tuple[str, Count], ...]:
+    """Respondents per council, named only where at least ``min_group`` gave the name.
+
+    A council's name is free text (a respondent may type anything there), so a name
+    given by fewer than ``min_group`` respondents is never shown: they are counted
+    together, with any past :data:`MAX_COUNCILS`, as councils not named, and that
+    group is hidden like any other small group (the next smallest too, where it could
+    be worked out by subtraction).
+    """
+    m = b.m
+    named = {c: n for c, n in tally.councils.items() if n >= m}
+    unnamed = sum(n for n in tally.councils.values() if n < m) + tally.councils_uncounted
+    sizes = dict(named)
+    if unnamed:
+        sizes[_UNNAMED] = unnamed
+    hidden = {k: "small" for k in sizes} if b.total_hidden else hidden_cells(sizes, m)
+    label = f"Councils not named, each given by fewer than {m} respondents"
+    if tally.councils_uncounted:
+        label += f" or first given after {MAX_COUNCILS:,} other names"
+    return tuple(
+        (label if k == _UNNAMED else k, Count(hidden[k]) if k in hidden else Count("shown", n))
+        for k, n in sorted(named.items()) + ([(_UNNAMED, unnamed)] if unnamed else [])
+    )
+
+
+def _council_definition(tally: Tally, m: int) -> tuple[tuple[str, str], ...]:
+    """What the outputs say about councils not named, when there are any."""
+    uncounted = tally.councils_uncounted
+    if not uncounted and all(n >= m for n in tally.councils.values()):
+        return ()
+    text = (
+        f"A council's name is shown only where at least {m} respondents gave it; "
+        "respondents naming other councils are counted together, as councils not named."
+    )
+    if uncounted:
+        text += (
+            f" The file names more than {MAX_COUNCILS:,} different councils: only the "
+            f"first {MAX_COUNCILS:,} names were counted one by one, and the "
+            f"{uncounted:,} respondents naming a council first met after them are "
+            "counted with the councils not named."
+        )
+    return (("councils", text),)
 
 
 def _definitions(spec: SurveySpec, m: int) -> tuple[tuple[str, str], ...]:
