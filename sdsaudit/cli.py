@@ -67,6 +67,12 @@ _no_waivers = click.option(
 )
 
 
+def _output(
+    help_text: str, *, metavar: str = "DIR", required: bool = True
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("-o", "--output", "out", required=required, metavar=metavar, help=help_text)
+
+
 def _force(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option("--force", is_flag=True, help=help_text)
 
@@ -211,14 +217,8 @@ MAP_VIEWS = ("findings", "plain", "easy-read")
 
 @main.command()
 @click.argument("models", nargs=-1, required=True)
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    required=True,
-    metavar="DIR",
-    help="Folder for the reports (created when needed; one subfolder per model "
-    "when there are several).",
+@_output(
+    "Folder for the reports (created when needed; one subfolder per model when there are several).",
 )
 @_force("Replace existing report files.")
 @click.option(
@@ -278,13 +278,9 @@ def report(
 
 @main.command(name="map")
 @click.argument("model")
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    required=True,
+@_output(
+    "Where to write the map; .svg, .png, .pdf or .dot.",
     metavar="FILE",
-    help="Where to write the map; .svg, .png, .pdf or .dot.",
 )
 @click.option(
     "--view",
@@ -312,12 +308,9 @@ def map_command(model: str, out: str, view: str, force: bool) -> None:
     show_default=True,
     help="What to print (without -o).",
 )
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    metavar="DIR",
-    help="Write compare.txt, .json, .md, .html and map.svg into DIR instead.",
+@_output(
+    "Write compare.txt, .json, .md, .html and map.svg into DIR instead.",
+    required=False,
 )
 @_force("Replace existing files in DIR.")
 def compare(old: str, new: str, fmt: str, out: str | None, force: bool) -> None:
@@ -341,13 +334,8 @@ def compare(old: str, new: str, fmt: str, out: str | None, force: bool) -> None:
     metavar="MODEL",
     help="Process model to set beside the survey (adds the GAP checks).",
 )
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    required=True,
-    metavar="DIR",
-    help="Folder for survey.json, survey.md and survey.html (created when needed).",
+@_output(
+    "Folder for survey.json, survey.md and survey.html (created when needed).",
 )
 @_force("Replace existing survey files.")
 @click.option(
@@ -386,13 +374,8 @@ def survey(
 
 @main.command()
 @click.argument("models", nargs=-1, required=True)
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    required=True,
-    metavar="DIR",
-    help="Folder for benchmark.html, .md, .csv and .json (created when needed).",
+@_output(
+    "Folder for benchmark.html, .md, .csv and .json (created when needed).",
 )
 @click.option(
     "--anonymise",
@@ -413,12 +396,9 @@ def benchmark(models: tuple[str, ...], out: str, anonymise: bool, force: bool) -
 @main.command()
 @click.argument("model")
 @click.argument("patch")
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    metavar="DIR",
-    help="Write to-be.yaml and the comparison (compare.txt, .json, .md, .html, map.svg) into DIR.",
+@_output(
+    "Write to-be.yaml and the comparison (compare.txt, .json, .md, .html, map.svg) into DIR.",
+    required=False,
 )
 @_force("Replace existing files in DIR.")
 def whatif(model: str, patch: str, out: str | None, force: bool) -> None:
@@ -433,13 +413,8 @@ def whatif(model: str, patch: str, out: str | None, force: bool) -> None:
 
 @main.command()
 @click.argument("model")
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    required=True,
-    metavar="DIR",
-    help="Folder for patch.yaml, to-be.yaml, redesign.json and the comparison.",
+@_output(
+    "Folder for patch.yaml, to-be.yaml, redesign.json and the comparison.",
 )
 @_force("Replace existing files in DIR.")
 def redesign(model: str, out: str, force: bool) -> None:
