@@ -36,20 +36,6 @@ from ..words import tidy
 NodeWeight = Callable[[str], float]
 EdgeWeight = Callable[[str, str], float]
 
-METRIC_KEYS = (
-    "steps",
-    "approvals_max",
-    "handoffs_max",
-    "forms_max",
-    "assessments_max",
-    "expected_days_to_support",
-    "worst_days_to_support",
-    "share_reaching_support",
-    "share_withdrawing",
-)
-"""The metrics of ``docs/rules.md`` ("Metrics"), in the order reports show them."""
-
-
 # --------------------------------------------------------------------------- building graphs
 
 
@@ -468,9 +454,17 @@ class Context:
         (start counts as passed)."""
         return reach_avoiding(self.graph, [self.model.start], avoid)
 
-    def reachable_from_successors_avoiding(self, step_id: str, avoid: Collection[str]) -> set[str]:
-        """The same, for walks that begin at a successor of ``step_id``."""
-        return reach_avoiding(self.graph, self.graph.successors(step_id), avoid)
+    @cached_property
+    def panels(self) -> list[str]:
+        """Approvals done by a ``panel`` actor or, with two or more authority levels, at the
+        top (last) level, in file order: where a panel decides (AUTH-01, AUTH-05, GAP-05)."""
+        levels = self.model.authorities
+        top = levels[-1].id if len(levels) >= 2 else None
+        return [
+            a
+            for a in self.of_kind("approval")
+            if self.actor_kind(a) == "panel" or (top is not None and self.steps[a].authority == top)
+        ]
 
     @cached_property
     def support_steps(self) -> list[str]:

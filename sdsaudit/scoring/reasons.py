@@ -69,9 +69,6 @@ class Scores:
         """The score of ``block``."""
         return {"heard": self.heard, "simple": self.simple, "in_control": self.in_control}[block]
 
-    def reasons_for(self, block: str) -> tuple[Reason, ...]:
-        return tuple(r for r in self.reasons if r.block == block)
-
     def as_dict(self) -> dict[str, int]:
         return {"heard": self.heard, "simple": self.simple, "in_control": self.in_control}
 

@@ -170,20 +170,13 @@ def light_approval_heavy_experience(
     """GAP-05: no route must pass a funding panel and no route passes more approvals than
     the target, yet few found getting the plan agreed easy."""
     supports = [s for s in ctx.support_steps if s in ctx.reachable]
-    approvals = ctx.of_kind("approval")
-    top = ctx.model.authorities[-1].id if len(ctx.model.authorities) >= 2 else None
-    panels = [
-        a
-        for a in approvals
-        if ctx.actor_kind(a) == "panel" or (top is not None and ctx.steps[a].authority == top)
-    ]
-    avoiding = ctx.reachable_from_start_avoiding(panels)
+    avoiding = ctx.reachable_from_start_avoiding(ctx.panels)
     limit = ctx.model.targets.max_approvals
     light = (
         any(s in avoiding for s in supports)  # AUTH-01 would not fire
         and not ctx.approvals.exceeds(limit)
     )  # nor would AUTH-02
-    steps = tuple(a for a in approvals if a in ctx.reachable) if light else ()
+    steps = tuple(a for a in ctx.of_kind("approval") if a in ctx.reachable) if light else ()
     claim = None
     if light:
         claim = (

@@ -21,18 +21,6 @@ def _plain(word: str) -> str:
     return "the " + word.replace("_", " ")
 
 
-def _panels(ctx: Context) -> list[str]:
-    """Approvals done by a ``panel`` actor or, with two or more authority levels, at the top
-    (last) level, in file order (AUTH-01 and AUTH-05)."""
-    model = ctx.model
-    top = model.authorities[-1].id if len(model.authorities) >= 2 else None
-    return [
-        a
-        for a in ctx.of_kind("approval")
-        if ctx.actor_kind(a) == "panel" or (top is not None and ctx.steps[a].authority == top)
-    ]
-
-
 def _decider(ctx: Context, approval: str) -> str:
     """Who decides at a panel or top-level approval: the panel, else the sign-off level
     (a team may record a decision its service manager takes)."""
@@ -58,7 +46,7 @@ def panel_on_every_route(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Resu
     done by a ``panel`` actor or, with two or more authority levels, at the top level."""
     if not any(s in ctx.reachable for s in ctx.support_steps):
         return
-    gates = _panels(ctx)
+    gates = ctx.panels
     if not gates:
         return
     around = ctx.reachable_from_start_avoiding(gates)
@@ -134,7 +122,7 @@ def panel_reworks_plan(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result
     planning = set(ctx.of_kind("planning"))
     if not planning:
         return
-    for a in _panels(ctx):
+    for a in ctx.panels:
         named: list[str] = []
         for t in ctx.steps[a].next:
             if not t.rework or t.to not in ctx.steps:
