@@ -9,6 +9,8 @@ the scores and the reports all read the same tuples.
 from __future__ import annotations
 
 FORMAT_VERSION = 1
+FORMAT_VERSIONS = ("1", "1.1")
+"""The format versions this sdsaudit reads, oldest first."""
 
 ACTOR_KINDS = (
     "person",
@@ -48,6 +50,7 @@ STEP_KINDS = (
     "decision",
     "wait",
     "end",
+    "parallel",
 )
 TELLS = (
     "process",
@@ -75,13 +78,27 @@ OUTCOMES = ("not_eligible", "signposted", "withdrew", "declined", "other")
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]*$"
 
 # Which step keys belong to which kinds. The loader and the JSON Schema both read this.
-NO_ACTOR_KINDS = ("support", "end")
+NO_ACTOR_KINDS = ("support", "end", "parallel")
 """Kinds that need no ``actor`` (every other kind requires one)."""
-KIND_ONLY_KEYS = {"approves": ("approval",), "authority": ("approval",), "outcome": ("end",)}
+KIND_ONLY_KEYS = {
+    "approves": ("approval",),
+    "authority": ("approval",),
+    "outcome": ("end",),
+    "branches": ("parallel",),
+    "join": ("parallel",),
+}
 """Keys allowed only on these kinds."""
-KIND_REQUIRED_KEYS = {"approval": ("approves", "authority"), "end": ("outcome",)}
+KIND_REQUIRED_KEYS = {
+    "approval": ("approves", "authority"),
+    "end": ("outcome",),
+    "parallel": ("branches", "join"),
+}
 """Keys these kinds must have (besides ``actor`` and ``next``)."""
-NO_NEXT_KINDS = ("end",)
+PARALLEL_KEYS = ("id", "name", "kind", "branches", "join", "note", "source", "assumed")
+"""The only keys a ``parallel`` step may have: it is passed at once, by nobody."""
+RESTRICTION_BASES = ("council", "law")
+"""Who set a restriction: the council (its own choice) or the law."""
+NO_NEXT_KINDS = ("end", "parallel")
 """Kinds that must not have ``next``. Other kinds may lack it: that is a dead end,
 reported by rule STRUCT-02 rather than refused by the loader."""
 

@@ -235,8 +235,8 @@ def test_kind_specific_keys():
     )
 
 
-def test_version_must_be_one():
-    assert "reads format version 1" in one_error(MINIMAL.replace("sdsaudit: 1", "sdsaudit: 2"))
+def test_version_must_be_known():
+    assert "reads format versions 1 and 1.1" in one_error(MINIMAL.replace("sdsaudit: 1", "sdsaudit: 2"))
 
 
 def test_scalars_stay_text():

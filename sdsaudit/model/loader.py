@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from ..errors import ModelError, Problem, UsageError
 from ..words import a_or_an, number
 from . import schema as S
+from .blocks import find_blocks
 from .objects import (
     Actor,
     Authority,
@@ -25,6 +26,8 @@ from .objects import (
     Policies,
     Pos,
     ReviewPolicy,
+    Source,
+    StartEntry,
     Step,
     Targets,
     Text,
@@ -105,8 +108,10 @@ class Converter:
         if isinstance(spec, S.ListOf):
             return self.list_of(node, spec, what)
         if isinstance(spec, S.Either):
-            if isinstance(node, Map):
+            if isinstance(node, Map) and spec.long is not None:
                 return self.convert(node, spec.long, what)
+            if isinstance(node, Seq) and spec.listed is not None:
+                return self.convert(node, spec.listed, what)
             return self.convert(node, spec.short, what)
         if not isinstance(node, Scalar):
             return self.error(node.pos, f"{what} should be {_expect(spec)}, not {describe(node)}")
@@ -136,6 +141,8 @@ class Converter:
 
     def number(self, node: Scalar, spec: S.Number, what: str) -> Any:
         raw = node.value.strip()
+        if spec.word is not None and raw == spec.word:
+            return spec.word
         if not node.plain:
             return self.error(
                 node.pos,
@@ -144,7 +151,8 @@ class Converter:
         if spec.integer and not _INT.match(raw):
             return self.error(node.pos, f"{what} should be a whole number, not '{truncate(raw)}'")
         if not _FLOAT.match(raw):
-            return self.error(node.pos, f"{what} should be a number, not '{truncate(raw)}'")
+            word = f" or the word '{spec.word}'" if spec.word else ""
+            return self.error(node.pos, f"{what} should be a number{word}, not '{truncate(raw)}'")
         if len(raw) > _MAX_NUMBER_TEXT:
             # checked before converting: Python refuses to read integers of over 4,300
             # digits, and 1e309 reads as infinity
@@ -199,12 +207,13 @@ class Converter:
 
     def const(self, node: Scalar, spec: S.Const, what: str) -> Any:
         raw = node.value.strip()
-        if node.plain and raw == str(spec.value):
-            return spec.value
+        if node.plain and raw in spec.values:
+            return raw
+        versions = " and ".join(spec.values)
         return self.error(
             node.pos,
-            f"{what} is '{truncate(raw)}', but this sdsaudit reads format version "
-            f"{spec.value}: write 'sdsaudit: {spec.value}'",
+            f"{what} is '{truncate(raw)}', but this sdsaudit reads format versions "
+            f"{versions}: write 'sdsaudit: {spec.values[-1]}'",
         )
 
     def list_of(self, node: Node, spec: S.ListOf, what: str) -> Any:
@@ -422,20 +431,34 @@ def _assemble(
             "the model has approval steps but no 'authorities' list: add the levels of sign-off, "
             "lowest first, e.g. authorities: [{id: team_manager, name: Team manager, limit: 900}]",
         )
-    start = top.get("start")
-    if start is not None and step_ids and start not in step_ids:
-        err(
-            top.at("start"),
-            f"start '{start}' is not the id of any step{did_you_mean(start, step_ids)}",
-        )
+    entries = _entries(top, err, step_ids)
+    sources = _sources(top, err)
+    source_ids = [s.id for s in sources]
+    for step, rec in zip(steps, step_recs, strict=False):
+        for sid in step.sources:
+            if sid not in source_ids:
+                err(
+                    rec.at("source"),
+                    f"step '{step.id}' names the source '{sid}', which is not in 'sources'"
+                    f"{did_you_mean(sid, source_ids)}",
+                )
+    assumed = _top_assumed(top, err)
     waivers = _waivers(top, err, step_ids, known_rules)
+    _check_version(top, step_recs, err)
+    if not conv.problems and steps:
+        for pos, message in find_blocks(steps)[1]:
+            err(pos, message)
     if conv.problems:
         return None
     return Model(
         council=top.get("council"),
         title=top.get("title"),
         as_of=top.get("as_of"),
-        start=start,
+        start=entries[0].to,
+        entries=tuple(entries),
+        grouped=isinstance(top.values.get("start"), list),
+        sources=tuple(sources),
+        assumed=assumed,
         steps=tuple(steps),
         actors=MappingProxyType(actors),
         authorities=tuple(authorities),
@@ -448,6 +471,133 @@ def _assemble(
         path=path,
         pos=top.pos,
     )
+
+
+def _check_version(top: Located, step_recs: list[Located], err: _Report) -> None:
+    """A file saying ``sdsaudit: 1`` may not use what format 1.1 adds."""
+    if top.get("sdsaudit") != "1":
+        return
+    NEW_IN_1_1 = (
+        "is new in format 1.1, but this file says 'sdsaudit: 1': change that "
+        f"(line {top.at('sdsaudit').line}) to 'sdsaudit: 1.1'"
+    )
+    for key in ("sources", "assumed"):
+        if key in top.where:
+            err(top.at(key), f"'{key}' {NEW_IN_1_1}")
+    if isinstance(top.values.get("start"), list):
+        err(top.at("start"), f"'start' as a list of groups {NEW_IN_1_1}")
+    for rec in step_recs:
+        for key in ("branches", "join", "source", "assumed"):
+            if key in rec.where:
+                err(rec.at(key), f"'{key}' {NEW_IN_1_1}")
+        if rec.get("kind") == "parallel":
+            err(rec.at("kind"), f"the step kind 'parallel' {NEW_IN_1_1}")
+        if rec.get("days") == "unknown":
+            err(rec.at("days"), f"'days: unknown' {NEW_IN_1_1}")
+        for value, pos in _items(rec.get("restrictions")):
+            if isinstance(value, Located):
+                err(pos, f"a restriction written as {{text, basis, ref}} {NEW_IN_1_1}")
+    policies = top.get("policies")
+    if isinstance(policies, Located):
+        for value, pos in _items(policies.get("restrictions")):
+            if isinstance(value, Located):
+                err(pos, f"a restriction written as {{text, basis, ref}} {NEW_IN_1_1}")
+
+
+def _entries(top: Located, err: _Report, step_ids: dict[str, Pos]) -> list[StartEntry]:
+    """``start``: one step id, or a list of groups with the share rules of ``next``."""
+    raw = top.get("start")
+    if raw is None:
+        return [StartEntry("")]
+    if isinstance(raw, str):
+        entries = [StartEntry(raw, pos=top.at("start"))]
+    else:
+        entries = [
+            StartEntry(rec.get("to"), rec.get("when"), rec.get("share"), rec.pos)
+            for rec, _ in _items(raw)
+            if isinstance(rec, Located) and rec.get("to") is not None
+        ]
+        if not entries:
+            return [StartEntry("")]
+    seen: dict[str, Pos] = {}
+    for e in entries:
+        where = e.pos if e.pos.line else top.at("start")
+        if step_ids and e.to not in step_ids:
+            err(
+                where,
+                f"start '{e.to}' is not the id of any step{did_you_mean(e.to, step_ids)}",
+            )
+        if e.when is not None:
+            if e.when in seen:
+                err(
+                    where,
+                    f"two start entries are both for '{e.when}' (first at line "
+                    f"{seen[e.when].line}): name each group once",
+                )
+            seen[e.when] = where
+    shares = [e.share for e in entries if e.share is not None]
+    if shares:
+        total = sum(shares)
+        if total > 1 + 1e-3:
+            err(
+                top.at("start"),
+                f"the shares of the start entries add up to {total:g}, more than 1: they are "
+                "proportions of people and must not exceed 1 in total",
+            )
+        elif len(shares) == len(entries) and abs(total - 1) > 1e-3:
+            err(
+                top.at("start"),
+                f"every start entry has a share, but they add up to {total:g}, not 1: adjust "
+                "them, or leave one entry without a share to take what is left",
+            )
+    return entries
+
+
+def _sources(top: Located, err: _Report) -> list[Source]:
+    sources: list[Source] = []
+    seen: dict[str, Pos] = {}
+    for rec, _ in _items(top.get("sources")):
+        if not isinstance(rec, Located) or rec.get("id") is None or rec.get("title") is None:
+            continue
+        sid = rec.get("id")
+        if sid in seen:
+            err(
+                rec.at("id"),
+                f"source id '{sid}' is used twice (first at line {seen[sid].line}); ids must "
+                "be unique",
+            )
+            continue
+        seen[sid] = rec.at("id")
+        sources.append(
+            Source(
+                sid,
+                rec.get("title"),
+                rec.get("published"),
+                rec.get("url"),
+                rec.get("note"),
+                rec.pos,
+            )
+        )
+    return sources
+
+
+TOP_ASSUMABLE = ("options", "targets", "authorities", "actors", "policies")
+
+
+def _top_assumed(top: Located, err: _Report) -> tuple[str, ...]:
+    """Top-level ``assumed``: top-level keys, or ``policies.KEY``."""
+    out: list[str] = []
+    allowed = [*TOP_ASSUMABLE, *(f"policies.{k}" for k in S.POLICIES.keys)]
+    for value, pos in _items(top.get("assumed")):
+        if value not in allowed:
+            err(
+                pos,
+                f"'assumed' names '{truncate(value)}', which is not a top-level key or "
+                f"'policies.KEY'{did_you_mean(value, allowed)}; use one of: {', '.join(allowed)}",
+            )
+            continue
+        out.append(value)
+    return tuple(out)
 
 
 def _actors(top: Located, raw_actors: dict, err: _Report) -> dict[str, Actor]:
@@ -538,7 +688,15 @@ def _words(values: Any) -> tuple[str, ...] | None:
 
 
 def _texts(values: Any) -> tuple[Text, ...]:
-    return tuple(Text(v, pos) for v, pos in _items(values))
+    """Restrictions: plain strings (set by the council) or ``{text, basis, ref}``."""
+    out: list[Text] = []
+    for v, pos in _items(values):
+        if isinstance(v, Located):
+            if v.get("text") is not None:
+                out.append(Text(v.get("text"), pos, v.get("basis") or "council", v.get("ref")))
+        else:
+            out.append(Text(v, pos))
+    return tuple(out)
 
 
 def _review(rec: Any) -> ReviewPolicy | None:
@@ -595,17 +753,45 @@ def _step(
         )
     transitions = _transitions(rec, label, step_ids, err)
     _check_branches(rec, label, transitions, err)
+    branches = _words(rec.values.get("branches")) or ()
+    for name, where in [(b, p) for b, p in _items(rec.get("branches"))] + (
+        [(rec.get("join"), rec.at("join"))] if rec.get("join") is not None else []
+    ):
+        if step_ids and name not in step_ids:
+            err(
+                where,
+                f"{label} names '{name}', which is not the id of any step"
+                f"{did_you_mean(name, step_ids)}",
+            )
+    source = rec.get("source")
+    sources = (source,) if isinstance(source, str) else _words(source) or ()
+    assumed = _words(rec.values.get("assumed")) or ()
+    for value, pos in _items(rec.get("assumed")):
+        if value not in S.STEP.keys or value in ("id", "kind", "assumed", "source"):
+            choices = [k for k in S.STEP.keys if k not in ("id", "kind", "assumed", "source")]
+            err(
+                pos,
+                f"'assumed' of {label} names '{truncate(value)}', which is not a key a step "
+                f"can have{did_you_mean(value, choices)}; use one of: {', '.join(choices)}",
+            )
     if any(v is INVALID for v in rec.values.values()) or any(
         rec.values.get(k) is None for k in ("id", "name", "kind")
     ):
         return None  # its problems are recorded; the model will not be built
+    days = rec.get("days")
     return Step(
         id=sid,
         name=rec.get("name"),
         kind=kind,
         actor=actor,
         person=rec.get("person"),
-        days=float(rec.get("days")),
+        days=0.0 if days in (None, "unknown") else float(days),
+        days_unknown=days == "unknown",
+        days_given=days is not None,
+        branches=branches,
+        join=rec.get("join"),
+        sources=sources,
+        assumed=assumed,
         forms=int(rec.get("forms")),
         asks=_words(rec.values.get("asks")) or (),
         tells=_words(rec.values.get("tells")) or (),
@@ -631,10 +817,17 @@ def _check_kind_keys(rec: Located, kind: str, label: str, err: _Report) -> None:
                 f"{a_or_an(kind)} step: "
                 f"remove it, or change the kind",
             )
+    if kind == "parallel":
+        for key in sorted(present - set(S.PARALLEL_KEYS), key=list(S.STEP.keys).index):
+            err(
+                rec.at(key),
+                f"{label} is a parallel step, which nobody does and which takes no time, so it "
+                f"cannot have '{key}': put it on a step inside a branch",
+            )
     for key in S.KIND_REQUIRED_KEYS.get(kind, ()):
         if key not in present:
             err(rec.pos, f"{label} is {a_or_an(kind)} step, so it needs '{key}'")
-    if kind in S.NO_NEXT_KINDS and "next" in present:
+    if kind == "end" and "next" in present:
         err(
             rec.at("next"),
             f"{label} is an end step, so it cannot have 'next': remove it, or change the kind",

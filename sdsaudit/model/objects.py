@@ -12,8 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from ..vocab import DEFAULT_TARGETS, PERSON_LEVELS  # noqa: F401 - re-exported
+
+if TYPE_CHECKING:
+    from .blocks import Block
 
 
 @dataclass(frozen=True, order=True)
@@ -64,10 +68,16 @@ class Transition:
 
 @dataclass(frozen=True)
 class Text:
-    """A plain-English string that keeps its position (restrictions)."""
+    """A plain-English string that keeps its position (restrictions).
+
+    A restriction's ``basis`` says who set it: ``council`` (the council's own choice,
+    which it can change) or ``law`` (a limit the law imposes, with ``ref`` naming it).
+    """
 
     text: str
     pos: Pos = field(default=NOWHERE, compare=False)
+    basis: str = "council"
+    ref: str | None = None
 
     def __str__(self) -> str:
         return self.text
@@ -94,6 +104,18 @@ class Step:
     note: str | None = None
     next: tuple[Transition, ...] = ()
     pos: Pos = field(default=NOWHERE, compare=False)
+    days_unknown: bool = False
+    """``days: unknown``: nobody has published the time (``days`` is then 0, a lower bound)."""
+    days_given: bool = True
+    """Whether the file gives ``days`` at all (format version 1's default of 0 otherwise)."""
+    branches: tuple[str, ...] = ()
+    """A ``parallel`` step's branches: the first step of each, all started at once."""
+    join: str | None = None
+    """A ``parallel`` step's join: where the case goes on when its last branch arrives."""
+    sources: tuple[str, ...] = ()
+    """Ids from the model's ``sources`` where this step is documented."""
+    assumed: tuple[str, ...] = ()
+    """This step's keys that no source states (the modeller's assumption)."""
 
     @property
     def person_level(self) -> int:
@@ -154,8 +176,35 @@ class Waiver:
 
 
 @dataclass(frozen=True)
+class StartEntry:
+    """Where one group of people starts: ``start`` as a list (format 1.1). A model whose
+    ``start`` is a single step id has one entry with no ``when``."""
+
+    to: str
+    when: str | None = None
+    share: float | None = None
+    pos: Pos = field(default=NOWHERE, compare=False)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A document the model is built from (format 1.1 ``sources``)."""
+
+    id: str
+    title: str
+    published: dt.date | None = None
+    url: str | None = None
+    note: str | None = None
+    pos: Pos = field(default=NOWHERE, compare=False)
+
+
+@dataclass(frozen=True)
 class Model:
-    """A whole council process (format version 1)."""
+    """A whole council process (format version 1 or 1.1).
+
+    ``start`` is the first entry's step; ``entries`` holds every entry (one unless
+    ``start`` was given as a list of groups, when ``grouped`` is true).
+    """
 
     council: str
     title: str
@@ -169,9 +218,30 @@ class Model:
     targets: Targets = field(default_factory=Targets)
     waivers: tuple[Waiver, ...] = ()
     description: str | None = None
-    version: int = 1
+    version: str = "1"
     path: str = "<model>"
     pos: Pos = field(default=NOWHERE, compare=False)
+    entries: tuple[StartEntry, ...] = ()
+    grouped: bool = False
+    sources: tuple[Source, ...] = ()
+    assumed: tuple[str, ...] = ()
+    """Top-level keys (or ``policies.KEY``) that are the modeller's assumption."""
+
+    def __post_init__(self) -> None:
+        if not self.entries:
+            object.__setattr__(self, "entries", (StartEntry(self.start),))
+
+    @property
+    def starts(self) -> tuple[str, ...]:
+        """The step of every start entry, in file order (distinct)."""
+        return tuple(dict.fromkeys(e.to for e in self.entries))
+
+    @cached_property
+    def blocks(self) -> tuple[Block, ...]:
+        """The parallel blocks, innermost first (:mod:`sdsaudit.model.blocks`)."""
+        from .blocks import find_blocks
+
+        return tuple(find_blocks(self.steps)[0])
 
     @cached_property
     def step_by_id(self) -> Mapping[str, Step]:

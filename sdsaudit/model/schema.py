@@ -1,4 +1,4 @@
-"""The process-model format (version 1) as data: one set of definitions drives
+"""The process-model format (versions 1 and 1.1) as data: one set of definitions drives
 both the loader's checks and the JSON Schema that ``sdsaudit schema`` prints.
 
 The definitions are small immutable objects (``Text``, ``Number``, ``Words``,
@@ -17,6 +17,7 @@ from ..vocab import (  # noqa: F401 - the format's vocabularies, defined once in
     ARTEFACTS,
     DEFAULT_TARGETS,
     FORMAT_VERSION,
+    FORMAT_VERSIONS,
     ID_PATTERN,
     KIND_ONLY_KEYS,
     KIND_REQUIRED_KEYS,
@@ -24,7 +25,9 @@ from ..vocab import (  # noqa: F401 - the format's vocabularies, defined once in
     NO_NEXT_KINDS,
     OPTIONS,
     OUTCOMES,
+    PARALLEL_KEYS,
     PERSON_LEVELS,
+    RESTRICTION_BASES,
     STEP_KINDS,
     TELLS,
 )
@@ -47,9 +50,12 @@ class Text(Spec):
 
 @dataclass(frozen=True)
 class Number(Spec):
+    """A number. ``word``, when given, is also accepted in its place (``days: unknown``)."""
+
     minimum: float | None = None
     maximum: float | None = None
     integer: bool = False
+    word: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,9 @@ class Word(Spec):
 
 @dataclass(frozen=True)
 class Const(Spec):
-    value: int = 1
+    """One of a few fixed values, written plainly (the format version)."""
+
+    values: tuple[str, ...] = ("1",)
 
 
 @dataclass(frozen=True)
@@ -112,10 +120,12 @@ class MapOf(Spec):
 
 @dataclass(frozen=True)
 class Either(Spec):
-    """A short form (a word) or a long form (a record), e.g. a transition."""
+    """A short form (a word) or a long form (a record), e.g. a transition; ``listed``,
+    when given, is the form read from a list (``start`` as a list of groups)."""
 
     short: Spec = field(default_factory=Spec)
-    long: Spec = field(default_factory=Spec)
+    long: Spec | None = None
+    listed: Spec | None = None
 
 
 ID = Text(pattern=ID_PATTERN, hint="letters, digits, '_' and '-', starting with a letter")
@@ -130,6 +140,53 @@ MAX_LIMIT = 10_000_000
 """The largest weekly budget (GBP) a sign-off level may be given."""
 
 DAYS = Number(minimum=0, maximum=MAX_DAYS, description="calendar days")
+STEP_DAYS = Number(
+    minimum=0,
+    maximum=MAX_DAYS,
+    word="unknown",
+    description="calendar days, or 'unknown' when nobody has published the time",
+)
+RESTRICTION = Either(
+    description="plain English, or {text, basis, ref}",
+    short=NAME,
+    long=Record(
+        name="restriction",
+        keys={
+            "text": Key(NAME, required=True),
+            "basis": Key(
+                Word(words=RESTRICTION_BASES, vocabulary="restriction basis"), default="council"
+            ),
+            "ref": Key(NAME),
+        },
+    ),
+)
+SOURCE = Record(
+    name="source",
+    description="a document the model is built from",
+    keys={
+        "id": Key(ID, required=True),
+        "title": Key(NAME, required=True),
+        "published": Key(Date(description="when the document was published")),
+        "url": Key(Text(description="where to read it")),
+        "note": Key(NAME),
+    },
+)
+ASSUMED = ListOf(
+    item=Text(pattern=r"^[A-Za-z_.]+$", hint="key names such as days or policies.review"),
+    unique=True,
+    description="keys whose values are the modeller's assumption",
+)
+START_ENTRY = Record(
+    name="start entry",
+    description="where one group of people starts",
+    keys={
+        "to": Key(ID, required=True),
+        "when": Key(NAME, required=True),
+        "share": Key(
+            Number(minimum=0, maximum=1, description="proportion of people in this group")
+        ),
+    },
+)
 
 AUTHORITY = Record(
     name="authority",
@@ -168,7 +225,7 @@ POLICIES = Record(
         "allowed_uses": Key(
             ListOf(item=Word(words=ALLOWED_USES, vocabulary="allowed use"), unique=True)
         ),
-        "restrictions": Key(ListOf(item=NAME), default=()),
+        "restrictions": Key(ListOf(item=RESTRICTION), default=()),
         "prepaid_card_default": Key(Flag()),
         "allocation_method_published": Key(Flag()),
         "review": Key(REVIEW),
@@ -209,7 +266,7 @@ STEP = Record(
         "kind": Key(Word(words=STEP_KINDS, vocabulary="step kind"), required=True),
         "actor": Key(ID),
         "person": Key(Word(words=PERSON_LEVELS, vocabulary="person level"), default="absent"),
-        "days": Key(DAYS, default=0.0),
+        "days": Key(STEP_DAYS),
         "forms": Key(Number(minimum=0, maximum=MAX_COUNT, integer=True), default=0),
         "asks": Key(ListOf(item=NAME, unique=True), default=()),
         "tells": Key(ListOf(item=Word(words=TELLS, vocabulary="tells"), unique=True), default=()),
@@ -220,10 +277,24 @@ STEP = Record(
             ListOf(item=Word(words=ARTEFACTS, vocabulary="artefact"), unique=True, min_items=1)
         ),
         "authority": Key(ID),
-        "restrictions": Key(ListOf(item=NAME), default=()),
+        "restrictions": Key(ListOf(item=RESTRICTION), default=()),
         "outcome": Key(Word(words=OUTCOMES, vocabulary="outcome")),
         "note": Key(NAME),
         "next": Key(ListOf(item=TRANSITION), default=()),
+        "branches": Key(
+            ListOf(item=ID, unique=True, min_items=2, description="the first step of each branch")
+        ),
+        "join": Key(
+            Text(
+                pattern=ID_PATTERN,
+                hint=ID.hint,
+                description="where the case goes on when every branch has arrived",
+            )
+        ),
+        "source": Key(
+            Either(short=ID, listed=ListOf(item=ID, unique=True), description="ids from 'sources'")
+        ),
+        "assumed": Key(ASSUMED),
     },
 )
 WAIVER = Record(
@@ -241,7 +312,9 @@ MODEL = Record(
     name="model",
     description="a council's care and support process",
     keys={
-        "sdsaudit": Key(Const(value=FORMAT_VERSION, description="format version"), required=True),
+        "sdsaudit": Key(
+            Const(values=FORMAT_VERSIONS, description="format version: 1 or 1.1"), required=True
+        ),
         "council": Key(NAME, required=True),
         "title": Key(NAME, required=True),
         "as_of": Key(Date(description="the date the model describes"), required=True),
@@ -251,16 +324,25 @@ MODEL = Record(
         "options": Key(ListOf(item=Word(words=OPTIONS, vocabulary="option"), unique=True)),
         "policies": Key(POLICIES),
         "targets": Key(TARGETS),
-        "start": Key(ID, required=True),
+        "start": Key(
+            Either(
+                short=ID,
+                listed=ListOf(item=START_ENTRY, min_items=1),
+                description="a step id, or a list of {to, when, share}: one entry per group",
+            ),
+            required=True,
+        ),
         "steps": Key(ListOf(item=STEP, min_items=1), required=True),
         "waivers": Key(ListOf(item=WAIVER), default=()),
+        "sources": Key(ListOf(item=SOURCE, min_items=1)),
+        "assumed": Key(ASSUMED),
     },
 )
 
 
 # --------------------------------------------------------------------------- JSON Schema
 
-SCHEMA_ID = "https://sdsaudit.invalid/schema/process-model-1.json"
+SCHEMA_ID = "https://sdsaudit.invalid/schema/process-model-1.1.json"
 
 
 def json_schema() -> dict[str, Any]:
@@ -271,7 +353,7 @@ def json_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
-        "title": "sdsaudit process model, version 1",
+        "title": "sdsaudit process model, versions 1 and 1.1",
         **schema,
     }
 
@@ -284,7 +366,9 @@ def _kind_conditions() -> list[dict[str, Any]]:
         if kind not in NO_ACTOR_KINDS:
             required.append("actor")
         forbidden = [k for k, kinds in KIND_ONLY_KEYS.items() if kind not in kinds]
-        if kind in NO_NEXT_KINDS:
+        if kind == "parallel":
+            forbidden = [k for k in STEP.keys if k not in PARALLEL_KEYS]
+        elif kind in NO_NEXT_KINDS:
             forbidden.append("next")
         if required:
             then["required"] = sorted(required)
@@ -308,6 +392,8 @@ def _to_json(spec: Spec) -> dict[str, Any]:
             out["minimum"] = spec.minimum
         if spec.maximum is not None:
             out["maximum"] = spec.maximum
+        if spec.word:
+            out = {"oneOf": [out, {"const": spec.word}]}
     elif isinstance(spec, Flag):
         out = {"type": "boolean"}
     elif isinstance(spec, Date):
@@ -315,7 +401,7 @@ def _to_json(spec: Spec) -> dict[str, Any]:
     elif isinstance(spec, Word):
         out = {"type": "string", "enum": list(spec.words)}
     elif isinstance(spec, Const):
-        out = {"const": spec.value}
+        out = {"enum": [float(v) if "." in v else int(v) for v in spec.values]}
     elif isinstance(spec, ListOf):
         out = {"type": "array", "items": _to_json(spec.item)}
         if spec.unique:
@@ -343,7 +429,9 @@ def _to_json(spec: Spec) -> dict[str, Any]:
         if spec.min_items:
             out["minProperties"] = spec.min_items
     elif isinstance(spec, Either):
-        out = {"oneOf": [_to_json(spec.short), _to_json(spec.long)]}
+        out = {
+            "oneOf": [_to_json(s) for s in (spec.short, spec.long, spec.listed) if s is not None]
+        }
     else:  # pragma: no cover - every definition type is handled above
         raise TypeError(f"no JSON Schema for {spec!r}")
     if spec.description:
