@@ -236,7 +236,9 @@ def test_kind_specific_keys():
 
 
 def test_version_must_be_known():
-    assert "reads format versions 1 and 1.1" in one_error(MINIMAL.replace("sdsaudit: 1", "sdsaudit: 2"))
+    assert "reads format versions 1 and 1.1" in one_error(
+        MINIMAL.replace("sdsaudit: 1", "sdsaudit: 2")
+    )
 
 
 def test_scalars_stay_text():

@@ -23,7 +23,15 @@ from ..errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 from ..model.catalogue import Catalogue, RuleInfo, load_catalogue
 from ..model.objects import Model, Waiver
 from ..vocab import FAIL_ON
-from .findings import SEVERITIES, CheckResult, Finding, Issue, NotAssessable, RuleNote
+from .findings import (
+    SEVERITIES,
+    Assumption,
+    CheckResult,
+    Finding,
+    Issue,
+    NotAssessable,
+    RuleNote,
+)
 from .graph import Context
 from .rules import Rule
 from .rules import registry as rule_registry
@@ -208,7 +216,28 @@ def _finding(info: RuleInfo, issue: Issue, ctx: Context) -> Finding:
         path=ctx.model.path,
         line=line,
         subject=tuple(issue.subject),
+        assumptions=assumptions(issue, ctx),
     )
+
+
+def assumptions(issue: Issue, ctx: Context) -> tuple[Assumption, ...]:
+    """What the issue rests on that the model marks ``assumed``: every assumed field of
+    the steps it names, the assumed ``days`` of the steps its figure counts, and the
+    assumed top-level keys it rests on (``policies.review`` is assumed when it or the
+    whole of ``policies`` is)."""
+    out: list[Assumption] = []
+    for sid in issue.steps:
+        step = ctx.steps.get(sid)
+        if step is not None and step.assumed:
+            out.append(Assumption(step.assumed, sid))
+    for sid in ctx.ordered(s for s in issue.timed if s not in issue.steps and s in ctx.steps):
+        if "days" in ctx.steps[sid].assumed:
+            out.append(Assumption(("days",), sid))
+    marked = set(ctx.model.assumed)
+    for key in issue.rests_on:
+        if key in marked or key.split(".")[0] in marked:
+            out.append(Assumption((key,)))
+    return tuple(out)
 
 
 class RuleResults(Protocol):

@@ -30,6 +30,12 @@ class Finding:
     subject: tuple[str, ...] = ()
     waived: bool = False
     waiver_reason: str | None = None
+    assumptions: tuple[Assumption, ...] = ()
+
+    @property
+    def rests_on_assumption(self) -> bool:
+        """Whether something the finding rests on is marked ``assumed`` in the model."""
+        return bool(self.assumptions)
 
     @property
     def key(self) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
@@ -54,7 +60,22 @@ class Finding:
             "subject": list(self.subject),
             "waived": self.waived,
             "waiver_reason": self.waiver_reason,
+            "assumptions": [a.as_dict() for a in self.assumptions],
         }
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """What a finding rests on that the model marks as assumed: some fields of a step,
+    or (``step`` ``None``) a top-level key such as ``policies.review``."""
+
+    fields: tuple[str, ...]
+    step: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.step is None:
+            return {"field": self.fields[0]}
+        return {"step": self.step, "fields": list(self.fields)}
 
 
 @dataclass(frozen=True)
@@ -69,6 +90,10 @@ class Issue:
     message: str
     subject: tuple[str, ...] = ()
     line: int | None = None
+    rests_on: tuple[str, ...] = ()
+    """Top-level keys the finding rests on (``targets``, ``policies.review`` ...)."""
+    timed: tuple[str, ...] = ()
+    """Steps whose days count toward the figure the finding is about."""
 
 
 @dataclass(frozen=True)

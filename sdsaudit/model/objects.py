@@ -228,7 +228,8 @@ class Model:
     """Top-level keys (or ``policies.KEY``) that are the modeller's assumption."""
 
     def __post_init__(self) -> None:
-        if not self.entries:
+        # a model built or changed in code (dataclasses.replace) may set ``start`` alone
+        if not self.entries or (not self.grouped and self.entries[0].to != self.start):
             object.__setattr__(self, "entries", (StartEntry(self.start),))
 
     @property

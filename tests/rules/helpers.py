@@ -9,7 +9,7 @@ import yaml
 from sdsaudit.model.loader import load_model_text
 from sdsaudit.model.objects import Model
 
-HEADER = """sdsaudit: 1
+HEADER = """sdsaudit: {version}
 council: Test Council
 title: A rule case
 as_of: 2026-04-01
@@ -37,9 +37,10 @@ def model_text(steps: list[dict[str, Any]], top: dict[str, Any] | None = None) -
     """A whole model as YAML: the header, default actors and authorities, ``top`` keys
     (which replace the defaults), start at the first step, and ``steps``."""
     data = {**DEFAULTS, **(top or {})}
+    version = data.pop("sdsaudit", "1")
     data.setdefault("start", steps[0]["id"])
     data["steps"] = steps
-    return HEADER + yaml.safe_dump(data, sort_keys=False)
+    return HEADER.format(version=version) + yaml.safe_dump(data, sort_keys=False)
 
 
 def build_model(

@@ -92,7 +92,7 @@ def test_catalogue_entries_are_complete() -> None:
     for rule in load_catalogue().rules:
         assert rule.severity in SEVERITIES, rule.id
         assert set(rule.themes) <= themes, rule.id
-        if rule.id not in ENGINE_RULES:
+        if rule.id not in ENGINE_RULES and rule.family != "MODEL":  # notes on the model itself
             assert rule.blocks and rule.themes, rule.id
         assert "TODO" not in rule.rationale + rule.recommendation + rule.evidence
         assert rule.question.endswith("?"), rule.id

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from . import auth, control, handoffs, heard, sequencing, simple, structure
+from . import auth, control, handoffs, heard, modelling, sequencing, simple, structure
 from ._shared import Result, Rule
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ FAMILIES: dict[str, ModuleType] = {
     "SIMPLE": simple,
     "HEARD": heard,
     "CONTROL": control,
+    "MODEL": modelling,
 }
 """Rule id prefix -> the module holding that family's rules."""
 

@@ -24,6 +24,14 @@ def _steps(ids: Iterable[str]) -> str:
     return quoted(ids)
 
 
+def _group(ctx: Context) -> str:
+    """``"for adults, "`` when the context is one start group of several, else ``""``."""
+    if ctx.model.grouped and len(ctx.starts) < len(ctx.model.starts):
+        entry = next(e for e in ctx.model.entries if e.to in ctx.starts)
+        return f"for {entry.when}, "
+    return ""
+
+
 def _over_target(result: RouteMax, limit: float, what: str, where: str) -> Iterator[Result]:
     """The shared logic of the rules comparing a route maximum with a target."""
     if result.value is None:
@@ -37,10 +45,12 @@ def _over_target(result: RouteMax, limit: float, what: str, where: str) -> Itera
             f"{_steps(result.counted)} lie in a loop with no transition marked as rework, "
             f"so a case can go round it and meet {what} without limit "
             f"(target: at most {number(limit, 1)})",
+            rests_on=("targets",),
         )
         return
     yield Issue(
         result.counted,
         f"a route has {number(result.value, 1)} {what}, more than the target of {number(limit, 1)}: "
         f"{where} {_steps(result.counted)}",
+        rests_on=("targets",),
     )

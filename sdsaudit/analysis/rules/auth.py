@@ -12,8 +12,8 @@ import networkx as nx
 
 from ...words import join_and
 from ..findings import Issue
-from ..graph import Context, bits, reach_masks, without_out_edges
-from ._shared import Result, _over_target, _q, _steps
+from ..graph import Context, bits, reach_masks
+from ._shared import Result, _group, _over_target, _q, _steps
 
 
 def _plain(word: str) -> str:
@@ -43,18 +43,26 @@ def _nearest(ctx: Context, source: str, targets: set[str]) -> str | None:
 
 def panel_on_every_route(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     """AUTH-01: some support step is reachable from start, but none avoiding every approval
-    done by a ``panel`` actor or, with two or more authority levels, at the top level."""
+    done by a ``panel`` actor or, with two or more authority levels, at the top level.
+    With start groups, judged for each group alone: one finding per group, naming the
+    panels on its routes."""
+    if ctx.model.grouped and len(ctx.starts) > 1:
+        for entry in ctx.model.entries:
+            yield from panel_on_every_route(ctx.for_group(entry), opts)
+        return
     if not any(s in ctx.reachable for s in ctx.support_steps):
         return
-    gates = ctx.panels
+    gates = [g for g in ctx.panels if g in ctx.reachable]
     if not gates:
         return
     around = ctx.reachable_from_start_avoiding(gates)
     if not any(s in around for s in ctx.support_steps):
+        group = _group(ctx)
         yield Issue(
             tuple(gates),
-            f"every route to support passes {_steps(gates)} "
+            f"{group}every route to support passes {_steps(gates)} "
             "(a funding panel or the top level of sign-off)",
+            subject=(group[4:-2],) if group else (),
         )
 
 
@@ -66,8 +74,9 @@ def too_many_approvals(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result
 
 def redundant_approval(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     """AUTH-03: for each ordered pair (A, B) of distinct approvals that both approve some
-    artefact X, where B is reachable from A's successors avoiding every step producing X;
-    names A then B and every such artefact."""
+    artefact X, where B is reachable from A's successors avoiding every step producing X,
+    or where A and B are in different branches of one parallel block (signed off twice at
+    once; A in the earlier branch); names A then B and every such artefact."""
     approvals = ctx.of_kind("approval")
     artefacts = list(dict.fromkeys(x for a in approvals for x in ctx.steps[a].approves))
     pairs: dict[tuple[str, str], list[str]] = {}
@@ -76,14 +85,19 @@ def redundant_approval(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result
         if len(approvers) < 2:
             continue
         producers = [s.id for s in ctx.model.steps if x in s.produces]
-        masks, order = reach_masks(without_out_edges(ctx.graph, producers).copy(), approvers)
+        view = ctx.avoiding(producers)
+        masks, order = reach_masks(nx.DiGraph(view), approvers)
         for a in approvers:
             mask = 0
-            for s in ctx.graph.successors(a):
+            for s in view.successors(a):
                 mask |= masks[s]
             for b in bits(mask, order):
                 if b != a:
                     pairs.setdefault((a, b), []).append(x)
+        together = set(approvers)
+        for a, b in ctx.concurrent_pairs:
+            if a in together and b in together and x not in pairs.get((a, b), []):
+                pairs.setdefault((a, b), []).append(x)
     for a, b in sorted(pairs, key=lambda p: (ctx.position[p[0]], ctx.position[p[1]])):
         subject = tuple(x for x in ctx.steps[a].approves if x in pairs[(a, b)])
         them = "it" if len(subject) == 1 else "them"
@@ -110,6 +124,7 @@ def limit_not_delegated(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Resul
             f"{_q(a)} is signed off by {level.name} ({_q(level.id)}), a level below "
             "the top with no weekly limit",
             subject=(level.id,),
+            rests_on=("authorities",),
         )
 
 

@@ -40,20 +40,28 @@ def options_missing(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
             (),
             f"the council does not offer {join_and(OPTION_NAMES[m] for m in missing)}",
             subject=missing,
+            rests_on=("options",),
         )
 
 
 def restricted_use(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
-    """CONTROL-02: each entry of ``policies.restrictions`` and of a step's ``restrictions``."""
+    """CONTROL-02: each entry of ``policies.restrictions`` and of a step's ``restrictions``
+    set by the council (``basis: council``, the default); limits the law sets
+    (``basis: law``) are not findings."""
     for text in ctx.model.policies.restrictions:
+        if text.basis != "council":
+            continue
         yield Issue(
             (),
             f'council policy restricts how budgets are used: "{text.text}"',
             subject=(text.text,),
             line=text.pos.line or None,
+            rests_on=("policies.restrictions",),
         )
     for step in ctx.model.steps:
         for text in step.restrictions:
+            if text.basis != "council":
+                continue
             yield Issue(
                 (step.id,),
                 f'{_q(step.id)} restricts how the budget is used: "{text.text}"',
@@ -77,6 +85,7 @@ def narrow_uses(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
             f"budgets may not be spent on {join_and(m.replace('_', ' ') for m in missing)}",
             subject=missing,
             line=policies.pos.line or None,
+            rests_on=("policies.allowed_uses",),
         )
 
 
@@ -90,7 +99,10 @@ def prepaid_card_default(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Resu
         )
     elif policies.prepaid_card_default:
         yield Issue(
-            (), "direct payments go on a prepaid card by default", line=policies.pos.line or None
+            (),
+            "direct payments go on a prepaid card by default",
+            line=policies.pos.line or None,
+            rests_on=("policies.prepaid_card_default",),
         )
 
 
@@ -108,6 +120,7 @@ def allocation_method_unpublished(ctx: Context, opts: Mapping[str, Any]) -> Iter
             (),
             "the council does not publish how it works out the amount of a budget",
             line=policies.pos.line or None,
+            rests_on=("policies.allocation_method_published",),
         )
 
 

@@ -28,19 +28,22 @@ def too_many_handoffs(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]
 
 def ping_pong(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     """HAND-02: transitions a to b and b to c (neither rework) where a and c share an actor,
-    b has another, and none is a person or carer; names a, b, c."""
-    graph, steps = ctx.graph, ctx.steps
+    b has another, and none is a person or carer; names a, b, c. A transition into a
+    parallel step counts as one to each branch's first step; a triple whose first
+    transition is such a branch entry is skipped (the other branches keep the case)."""
+    steps = ctx.steps
     team = {sid: actor for sid in steps if (actor := ctx.team_of(sid)) is not None}
     by_position = ctx.position.__getitem__
+    into: dict[str, set[str]] = {}
+    out_of: dict[str, set[str]] = {}
+    for u, v, entry in ctx.handoff_transitions:
+        if u in team and v in team:
+            out_of.setdefault(u, set()).add(v)
+            if not entry:
+                into.setdefault(v, set()).add(u)
     for b in ctx.ordered(team):
-        ins = sorted(
-            (a for a in graph.predecessors(b) if not graph.edges[a, b]["rework"] and a in team),
-            key=by_position,
-        )
-        outs = sorted(
-            (c for c in graph.successors(b) if not graph.edges[b, c]["rework"] and c in team),
-            key=by_position,
-        )
+        ins = sorted(into.get(b, ()), key=by_position)
+        outs = sorted(out_of.get(b, ()), key=by_position)
         for a in ins:
             if team[a] == team[b]:
                 continue

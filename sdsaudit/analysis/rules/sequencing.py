@@ -116,6 +116,7 @@ def first_review_late(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]
             f"starts, later than the target of {_days(limit)}",
             subject=("review",),
             line=_policy_line(review, ctx),
+            rests_on=("policies.review",),
         )
 
 
@@ -146,6 +147,7 @@ def review_interval_too_long(ctx: Context, opts: Mapping[str, Any]) -> Iterator[
                 f"than the target of at least every {_days(limit)}",
                 subject=(name,),
                 line=_policy_line(policy, ctx),
+                rests_on=(f"policies.{name}",),
             )
 
 
@@ -173,4 +175,5 @@ def direct_payment_review_late(ctx: Context, opts: Mapping[str, Any]) -> Iterato
             f"starts{along}, later than the target of {_days(limit)}",
             subject=("dp_review",),
             line=_policy_line(review, ctx),
+            rests_on=("policies.dp_review" if separate else "policies.review",),
         )

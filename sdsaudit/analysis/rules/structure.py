@@ -13,18 +13,22 @@ from ..graph import Context, loops, reach
 from ._shared import Result, _q, _steps
 
 
+def _from_start(ctx: Context) -> str:
+    if len(ctx.starts) > 1:
+        return f"from any of the start steps {_steps(ctx.starts)}"
+    return f"from the start step {_q(ctx.model.start)}"
+
+
 def unreachable_step(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
-    """STRUCT-01: a step not reachable from ``start``."""
+    """STRUCT-01: a step not reachable from ``start`` (from any entry, with start groups)."""
     for sid in ctx.ordered(set(ctx.steps) - ctx.reachable):
-        yield Issue(
-            (sid,), f"no case can reach {_q(sid)} from the start step {_q(ctx.model.start)}"
-        )
+        yield Issue((sid,), f"no case can reach {_q(sid)} {_from_start(ctx)}")
 
 
 def dead_end(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
-    """STRUCT-02: a step, other than ``end`` and ``support``, with no ``next``."""
+    """STRUCT-02: a step, other than ``end``, ``support`` and ``parallel``, with no ``next``."""
     for step in ctx.model.steps:
-        if step.kind not in ("end", "support") and not step.next:
+        if step.kind not in ("end", "support", "parallel") and not step.next:
             yield Issue(
                 (step.id,),
                 f"{_q(step.id)} has no next step, so cases that reach it are left waiting",
@@ -39,9 +43,7 @@ def no_way_out(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
     for sid in ctx.ordered(set(ctx.steps) - can_leave):
         yield Issue((sid,), f"from {_q(sid)} no walk leads to support in place or to an end")
     if not any(s in ctx.reachable for s in ctx.support_steps):
-        yield Issue(
-            (), f"no case can reach a support step from the start step {_q(ctx.model.start)}"
-        )
+        yield Issue((), f"no case can reach a support step {_from_start(ctx)}")
 
 
 def unmarked_loop(ctx: Context, opts: Mapping[str, Any]) -> Iterator[Result]:
