@@ -298,8 +298,9 @@ def problem_points(scores: ScoreReport | None) -> dict[str, int]:
 def _top_problems(
     views: Sequence[FindingView], points: Mapping[str, int]
 ) -> tuple[TopProblem, ...]:
-    """The main problems: one per rule, heaviest first (points taken off the scores),
-    then the most serious, then the lowest problem number."""
+    """The main problems: one per rule, the most serious first (errors, then warnings,
+    then notes), then the heaviest (points taken off the scores), then the lowest problem
+    number: a note never comes before a warning, however many points it costs."""
     rank = {"error": 0, "warning": 1, "info": 2}
     by_rule: dict[str, list[FindingView]] = {}
     for view in views:
@@ -321,7 +322,7 @@ def _top_problems(
                 points=max(points.get(rule, 0), 0),
             )
         )
-    problems.sort(key=lambda p: (-p.points, rank.get(p.severity, 3), p.numbers[0]))
+    problems.sort(key=lambda p: (rank.get(p.severity, 3), -p.points, p.numbers[0]))
     return tuple(problems[:TOP_PROBLEMS])
 
 

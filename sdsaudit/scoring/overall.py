@@ -30,21 +30,65 @@ def _field_value(model: Model, name: str) -> Any:
 
 
 def score_overall(
-    model: Model, result: CheckResult, findings: tuple[Finding, ...], weights: Weights
+    model: Model,
+    result: CheckResult,
+    findings: tuple[Finding, ...],
+    weights: Weights,
+    *,
+    best: bool = False,
 ) -> Scores:
     """The overall scores: the person's lowest part at each kind of step that matters,
     every finding once (with caps per rule), the policies the model leaves out, and the
-    figures the checks report."""
+    figures the checks report.
+
+    A left-out policy and a time resting on ``days: unknown`` count at their worst case;
+    with ``best``, at their best instead (the policy as the council would wish, the
+    unknown times as 0): the score once they are known can lie anywhere between."""
     reasons = _person_overall(model, weights)
-    reasons += _findings_overall(model, findings, weights)
+    reasons += _findings_overall(model, findings, weights, best=best)
     # the figures the checks report
     for m in weights.metrics:
         if m.key not in result.metrics:
             continue
-        reason = _metric_reason(model, m, result.metrics[m.key])
+        value = result.metrics[m.key]
+        lower = result.metrics.get(f"{m.key}_at_least")
+        if value is None and lower is not None:
+            reason = (
+                _metric_reason(model, m, lower)
+                if best
+                else _unknown_reason(m, result.metrics.get("days_unknown") or [])
+            )
+        else:
+            reason = _metric_reason(model, m, value)
         if reason:
             reasons.append(reason)
     return finalise(weights.base, reasons)
+
+
+def left_out(model: Model, weights: Weights) -> list[str]:
+    """The policies the model leaves out, which the overall score counts at their worst
+    case (their keys, such as ``policies.review.first_days``)."""
+    keys = [
+        (ns.keys or (ns.field,))[0]
+        for ns in weights.not_stated
+        if _field_value(model, ns.field) is None
+    ]
+    return list(dict.fromkeys(keys))
+
+
+def _unknown_reason(m: MetricWeight, steps: list[str]) -> Reason | None:
+    if not m.cap:
+        return None
+    rule = f" ({m.rule})" if m.rule else ""
+    return Reason(
+        m.block,
+        -m.cap,
+        f"{m.name}: not known, because nobody has said how long {quote(steps)} "
+        f"take{'s' if len(steps) == 1 else ''}, so it costs the most, {m.cap}{rule}",
+        "figure",
+        rule=m.rule,
+        field=f"metrics.{m.key}",
+    )
 
 
 def _person_overall(model: Model, weights: Weights) -> list[Reason]:
@@ -75,7 +119,7 @@ def _person_overall(model: Model, weights: Weights) -> list[Reason]:
 
 
 def _findings_overall(
-    model: Model, findings: tuple[Finding, ...], weights: Weights
+    model: Model, findings: tuple[Finding, ...], weights: Weights, *, best: bool = False
 ) -> list[Reason]:
     """Every finding once, with caps per rule.
 
@@ -86,7 +130,9 @@ def _findings_overall(
     reasons: list[Reason] = []
     lost: dict[tuple[str, str], int] = {}
     caps: dict[tuple[str, str], int] = {}
-    unstated = [ns for ns in weights.not_stated if _field_value(model, ns.field) is None]
+    unstated = [
+        ns for ns in weights.not_stated if not best and _field_value(model, ns.field) is None
+    ]
     for f in findings:
         # a finding the worst case below stands for (same rule, within its subject)
         if any(

@@ -36,7 +36,7 @@ from ..analysis.findings import BLOCKS, CheckResult, Finding
 from ..analysis.graph import Context
 from ..model.catalogue import FindingWeight, load_catalogue
 from ..model.objects import PERSON_LEVELS, Model, Step
-from .overall import score_overall
+from .overall import left_out, score_overall
 from .reasons import (
     BLOCK_NAMES,
     Reason,
@@ -63,6 +63,32 @@ class ScoreReport:
     overall: Scores
     steps: tuple[StepScore, ...]
     themes: tuple[ThemeStatus, ...]
+    best: Scores | None = None
+    """The overall scores if every left-out policy were at its best and every unknown
+    time were 0 (``None``: nothing is left out or unknown, so the best is the score)."""
+    left_out: tuple[str, ...] = ()
+    """The policies the model leaves out (keys), counted at their worst case."""
+    days_unknown: tuple[str, ...] = ()
+    """The steps whose days nobody knows, on the way to support: the times resting on
+    them are counted at their worst case."""
+
+    @property
+    def overall_best(self) -> Scores:
+        """The best the overall scores could be once what is unknown is known."""
+        return self.best or self.overall
+
+    @property
+    def best_words(self) -> str | None:
+        """ "once the policies left out are known" (and so on), or ``None`` when the
+        best equals the score."""
+        if self.best is None or self.best.as_dict() == self.overall.as_dict():
+            return None
+        what = []
+        if self.left_out:
+            what.append("the policies left out")
+        if self.days_unknown:
+            what.append("the unknown times")
+        return f"once {' and '.join(what)} {'are' if what else 'is'} known"
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form: ``overall``, ``steps`` and ``themes`` as in ``docs/cli.md``, plus
@@ -73,6 +99,9 @@ class ScoreReport:
             "title": self.title,
             "as_of": self.as_of,
             "overall": self.overall.as_dict(),
+            "overall_best": self.overall_best.as_dict(),
+            "left_out": list(self.left_out),
+            "days_unknown": list(self.days_unknown),
             "overall_reasons": [r.as_dict() for r in self.overall.reasons],
             "steps": [s.as_dict() for s in self.steps],
             "themes": [t.as_dict() for t in self.themes],
@@ -106,8 +135,16 @@ def score_model(
     at_step = _findings_at_steps(findings, weights)
     steps = tuple(_score_step(ctx, step, at_step.get(step.id, ()), weights) for step in model.steps)
     overall = score_overall(model, result, findings, weights)
+    missing = tuple(left_out(model, weights))
+    unknown = tuple(result.metrics.get("days_unknown") or ())
+    best = (
+        score_overall(model, result, findings, weights, best=True) if missing or unknown else None
+    )
     statuses = tuple(theme_status(t, result, rules_run) for t in themes)
     return ScoreReport(
+        best=best,
+        left_out=missing,
+        days_unknown=unknown,
         path=result.path or model.path,
         council=model.council,
         title=model.title,
@@ -325,6 +362,12 @@ def score_table(report: ScoreReport) -> str:
         row(step.id, step.scores)
     lines.append("-" * len(head))
     row("overall", report.overall)
+    if report.best_words:
+        best = report.overall_best
+        lines.append(
+            f"{'up to':<{width}}  {best.heard:>5}  {best.simple:>6}  {best.in_control:>10}"
+            f"  ({report.best_words})"
+        )
     lines += ["", "Making it Real (2018) themes"]
     name_width = max(len(t.name) for t in report.themes) if report.themes else 0
     for t in report.themes:
