@@ -9,7 +9,10 @@ hand-offs between three teams, approvals, forms, questions (a few asked twice),
 a withdrawal branch every 10 steps and a rework loop every 50. ``ladder(k)``
 has ``k`` rungs, each a choice of two steps that meet again, so 2**k routes;
 ``chain_like_ladder(k)`` is a single route with the same number of steps and
-the same step kinds, to compare with. All models are valid and deterministic.
+the same step kinds, to compare with. ``blocks(n)`` (format 1.1) is a route of
+``n`` steps with 100 parallel blocks, each of three branches of ten steps: one with
+a rework loop, one with a choice whose two ways meet again, one a plain chain. All
+models are valid and deterministic.
 """
 
 from __future__ import annotations
@@ -108,6 +111,66 @@ def chain_like_ladder(k: int) -> str:
     return text.replace("(ladder with", "(single route, same steps as a ladder with")
 
 
+def _branch_step(sid: str, kind: str, actor: str, days: int, nxt: list[str]) -> str:
+    return (
+        f"  - {{id: {sid}, name: Step {sid}, kind: {kind}, actor: {actor}, person: involved, "
+        f"days: {days}, asks: [topic_{sid}],\n     next: [{', '.join(nxt)}]}}\n"
+    )
+
+
+def blocks(n: int, count: int = 100) -> str:
+    """About ``n`` steps in ``count`` segments, each a parallel block of three branches of
+    ten steps (a rework loop in the first, a choice in the second), then plain steps."""
+    body = [
+        _HEAD.format(what=f"{n} steps with {count} parallel blocks").replace(
+            "sdsaudit: 1\n", "sdsaudit: 1.1\n", 1
+        )
+    ]
+    body[0] = body[0].replace("next: [s1]", "next: [p0]")
+    size = max(n // count, 32)
+    i = 1
+    for b in range(count):
+        join = f"s{i}"
+        firsts = [f"b{b}x0", f"b{b}y0", f"b{b}z0"]
+        body.append(
+            f"  - {{id: p{b}, name: Side by side {b}, kind: parallel, "
+            f"branches: [{', '.join(firsts)}], join: {join}}}\n"
+        )
+        for letter, actor in (("x", "locality"), ("y", "finance"), ("z", "front_door")):
+            for k in range(10):
+                sid = f"b{b}{letter}{k}"
+                after = f"b{b}{letter}{k + 1}" if k < 9 else join
+                nxt = [after]
+                if letter == "x" and k == 5:
+                    nxt = [
+                        f"{{to: {after}, share: 0.8}}",
+                        f"{{to: b{b}x3, share: 0.2, rework: true}}",
+                    ]
+                if letter == "y" and k == 2:
+                    nxt = [f"{{to: b{b}y3, share: 0.5}}", f"{{to: b{b}y4, share: 0.5}}"]
+                if letter == "y" and k == 3:
+                    nxt = [f"b{b}y5"]
+                body.append(
+                    _branch_step(
+                        sid,
+                        ("wait", "information", "assessment")[k % 3],
+                        actor,
+                        1 + (k + b) % 3,
+                        nxt,
+                    )
+                )
+        plain = size - 31
+        for k in range(plain):
+            last_of_all = b == count - 1 and k == plain - 1
+            nxt = "support" if last_of_all else (f"p{b + 1}" if k == plain - 1 else f"s{i + 1}")
+            ways = [nxt]
+            if k == 1:  # some people give up after the block
+                ways = [f"{{to: {nxt}, share: 0.98}}", "{to: withdrew, share: 0.02}"]
+            body.append(_step(i, _KINDS[i % len(_KINDS)], ways))
+            i += 1
+    return "".join(body) + _TAIL
+
+
 if __name__ == "__main__":
     kind, size = sys.argv[1], int(sys.argv[2])
     maker = {
@@ -115,5 +178,6 @@ if __name__ == "__main__":
         "ladder": ladder,
         "single": chain_like_ladder,
         "tangle": lambda n: chain(n, loops_to_start=True),
+        "blocks": blocks,
     }[kind]
     sys.stdout.write(maker(size))

@@ -247,7 +247,7 @@ def _walk_back(
     a shortest path inside them."""
     mapping = condensed.graph["mapping"]
     members = condensed.nodes(data="members")
-    route: list[str] = []
+    backwards: list[str] = []  # the route from its end, built in linear time
     node = end
     while True:
         c = mapping[node]
@@ -256,9 +256,9 @@ def _walk_back(
         piece = (
             [node] if first == node else nx.shortest_path(core.subgraph(members[c]), first, node)
         )
-        route[:0] = piece
+        backwards.extend(reversed(piece))
         if entry is None:
-            return route
+            return backwards[::-1]
         node = entry[0]
 
 
@@ -676,10 +676,36 @@ class Context:
             )
         return self._route_max_blocks(node_weight, edge_weight, slowest)
 
+    @cached_property
+    def _collapsed(
+        self,
+    ) -> tuple[
+        list[tuple[Block, list[tuple[str, nx.DiGraph, nx.DiGraph]]]], nx.DiGraph, nx.DiGraph
+    ]:
+        """The route graph with each block, innermost first, collapsed into its parallel
+        step (going straight on to its join): for each block on a route, each branch's
+        first step, graph (its steps left after collapsing nested blocks, and the join)
+        and condensation; then the collapsed graph and its condensation. Worked out once
+        for every route maximum."""
+        core = self.route_core.copy()
+        plan = []
+        for block in self.blocks.values():  # innermost first
+            if block.step not in core:
+                continue
+            branches = []
+            for branch in block.branches:
+                inside = [s for s in branch if s in core] + [block.join]
+                sub = core.subgraph(inside).copy()
+                branches.append((branch[0], sub, nx.condensation(sub)))
+            plan.append((block, branches))
+            core.remove_nodes_from(block.members)
+            core.add_edge(block.step, block.join)
+        return plan, core, nx.condensation(core)
+
     def _route_max_blocks(
         self, node_weight: NodeWeight, edge_weight: EdgeWeight, slowest: bool
     ) -> RouteMax:
-        core = self.route_core.copy()
+        plan, core, condensed = self._collapsed
         weight: dict[str, float] = {}
         inner_route: dict[str, list[str]] = {}
         pieces: dict[str, list[tuple[Sequence[str], list[str]]]] = {}
@@ -694,9 +720,7 @@ class Context:
                 return 0.0
             return entry_weight(u, v)
 
-        for block in self.blocks.values():  # innermost first
-            if block.step not in core:
-                continue
+        for block, branches in plan:  # innermost first
             join = block.join
 
             def nodes(n: str, join: str = join) -> float:
@@ -704,16 +728,10 @@ class Context:
                     return 0.0
                 return weight[n] if n in weight else node_weight(n)
 
-            results = []
-            for branch in block.branches:
-                inside = [s for s in branch if s in core] + [join]
-                results.append(
-                    longest_route(
-                        core.subgraph(inside), [branch[0]], [join], nodes, edge, self.position
-                    )
-                )
-            if any(r.value is None for r in results):
-                continue
+            results = [
+                longest_route(sub, [first], [join], nodes, edge, self.position, sub_condensed)
+                for first, sub, sub_condensed in branches
+            ]
             if any(r.unbounded for r in results):
                 counted = [s for r in results if r.unbounded for s in r.counted]
                 return RouteMax(math.inf, counted=tuple(self.ordered(counted)))
@@ -729,8 +747,6 @@ class Context:
             pieces[block.step] = [
                 (r.route[:-1], [s for s in r.counted if s != join]) for r in chosen
             ]
-            core.remove_nodes_from(block.members)
-            core.add_edge(block.step, join)
 
         result = longest_route(
             core,
@@ -739,6 +755,7 @@ class Context:
             lambda n: weight[n] if n in weight else node_weight(n),
             edge,
             self.position,
+            condensed,
         )
         if result.value is None or result.unbounded:
             return result

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from .objects import Pos, Step
 
@@ -27,7 +28,7 @@ class Block:
     branches: tuple[tuple[str, ...], ...]
     join: str
 
-    @property
+    @cached_property
     def members(self) -> frozenset[str]:
         """Every step inside the block (the parallel step and the join excluded)."""
         return frozenset(s for branch in self.branches for s in branch)
@@ -61,10 +62,14 @@ def find_blocks(steps: Sequence[Step]) -> tuple[list[Block], list[tuple[Pos, str
     position = {s.id: n for n, s in enumerate(steps)}
     problems: list[tuple[Pos, str]] = []
     blocks: list[Block] = []
+    preds: dict[str, list[str]] = {}
+    for step in steps:
+        for to in successors(step):
+            preds.setdefault(to, []).append(step.id)
     for step in steps:
         if step.kind != "parallel" or step.join is None:
             continue
-        block = _block(step, by_id, position, problems)
+        block = _block(step, by_id, position, preds, problems)
         if block is not None:
             blocks.append(block)
     # nesting: a block inside a branch of another must lie wholly in that branch
@@ -95,7 +100,11 @@ def find_blocks(steps: Sequence[Step]) -> tuple[list[Block], list[tuple[Pos, str
 
 
 def _block(
-    step: Step, by_id: Mapping[str, Step], position: Mapping[str, int], problems: list
+    step: Step,
+    by_id: Mapping[str, Step],
+    position: Mapping[str, int],
+    preds: Mapping[str, list[str]],
+    problems: list,
 ) -> Block | None:
     label = f"the parallel step {_q(step.id)}"
     join = step.join
@@ -166,20 +175,22 @@ def _block(
                 )
                 ok = False
         # nothing enters the branch from outside it, except the parallel step at its start
-        for other in by_id.values():
-            if other.id in inside:
-                continue
-            for to in successors(other):
-                if to in inside and not (other.id == step.id and to == step.branches[n]):
-                    problems.append(
-                        (
-                            _transition_pos(other, to),
-                            f"{_q(other.id)} goes to {_q(to)}, inside branch "
-                            f"{_q(step.branches[n])} of {label}, from outside that branch: a "
-                            f"branch can be entered only from its parallel step",
-                        )
+        entries = sorted(
+            {(p, to) for to in branch for p in preds.get(to, ()) if p not in inside},
+            key=lambda pair: (position[pair[0]], position[pair[1]]),
+        )
+        for source, to in entries:
+            other = by_id[source]
+            if not (other.id == step.id and to == step.branches[n]):
+                problems.append(
+                    (
+                        _transition_pos(other, to),
+                        f"{_q(other.id)} goes to {_q(to)}, inside branch "
+                        f"{_q(step.branches[n])} of {label}, from outside that branch: a "
+                        f"branch can be entered only from its parallel step",
                     )
-                    ok = False
+                )
+                ok = False
     if not ok:
         return None
     return Block(step.id, tuple(tuple(b) for b in branches), join)
