@@ -220,16 +220,23 @@ def _finding(info: RuleInfo, issue: Issue, ctx: Context) -> Finding:
     )
 
 
+UNREAD = ("name", "note", "days")
+"""Step fields an assumption of which does not touch a finding about the step itself
+(``days`` counts only toward the times, through ``Issue.timed``)."""
+
+
 def assumptions(issue: Issue, ctx: Context) -> tuple[Assumption, ...]:
-    """What the issue rests on that the model marks ``assumed``: every assumed field of
-    the steps it names, the assumed ``days`` of the steps its figure counts, and the
-    assumed top-level keys it rests on (``policies.review`` is assumed when it or the
-    whole of ``policies`` is)."""
+    """What the issue rests on that the model marks ``assumed``: the assumed fields of
+    the steps it names (but ``name`` and ``note``, which no rule reads, and ``days``,
+    which only a time finding reads), the assumed ``days`` of the steps its figure
+    counts (a time finding), and the assumed top-level keys it rests on
+    (``policies.review`` is assumed when it or the whole of ``policies`` is)."""
     out: list[Assumption] = []
     for sid in issue.steps:
         step = ctx.steps.get(sid)
-        if step is not None and step.assumed:
-            out.append(Assumption(step.assumed, sid))
+        fields = tuple(f for f in step.assumed if f not in UNREAD) if step else ()
+        if fields:
+            out.append(Assumption(fields, sid))
     for sid in ctx.ordered(s for s in issue.timed if s not in issue.steps and s in ctx.steps):
         if "days" in ctx.steps[sid].assumed:
             out.append(Assumption(("days",), sid))

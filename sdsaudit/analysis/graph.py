@@ -745,7 +745,8 @@ class Context:
                 chosen = results
             inner_route[block.step] = [s for r in chosen for s in r.route if s != join]
             pieces[block.step] = [
-                (r.route[:-1], [s for s in r.counted if s != join]) for r in chosen
+                (r.route[:-1], list(r.counted))
+                for r in chosen  # the join counts when a hand-off arrives there
             ]
 
         result = longest_route(

@@ -106,3 +106,61 @@ def test_running_branches_one_after_another_never_takes_less(branches) -> None:
     assert side_by_side.expected_days_to_support is not None
     assert in_turn.expected_days_to_support is not None
     assert in_turn.expected_days_to_support >= side_by_side.expected_days_to_support
+
+
+# ---------------------------------------------------------------- assumptions
+
+
+def test_findings_say_which_assumed_values_they_rest_on() -> None:
+    model = build_model(
+        [
+            {
+                "id": "s1",
+                "name": "Assessment",
+                "kind": "assessment",
+                "actor": "a",
+                "person": "absent",
+                "days": 40,
+                "assumed": ["person", "days", "note"],
+                "next": ["s2"],
+            },
+            {
+                "id": "s2",
+                "name": "Hand over",
+                "kind": "wait",
+                "actor": "b",
+                "days": 1,
+                "assumed": ["days"],
+                "next": ["support"],
+            },
+            {"id": "support", "name": "Support", "kind": "support"},
+        ],
+        {
+            "sdsaudit": "1.1",
+            "assumed": ["policies.review"],
+            "policies": {"review": {"first_days": 90, "interval_days": 365}},
+        },
+    )
+    found = {f.rule: [a.as_dict() for a in f.assumptions] for f in check_model(model).findings}
+    # a finding about the step rests on its assumed person, not on its days
+    assert found["HEARD-01"] == [{"step": "s1", "fields": ["person"]}]
+    # the time rests on the assumed days of every step it counts
+    assert found["SIMPLE-02"] == [
+        {"step": "s1", "fields": ["days"]},
+        {"step": "s2", "fields": ["days"]},
+    ]
+    assert found["SEQ-07"] == [{"field": "policies.review"}]
+    # nothing assumed: no assumptions
+    assert found["SEQ-06"] == []
+
+
+def test_a_version_1_file_keeps_its_findings_and_metrics_but_for_model_01() -> None:
+    from sdsaudit.model.loader import load_model_text
+
+    from .models import ROOT
+
+    text = (ROOT / "process_models" / "traditional.yaml").read_text(encoding="utf-8")
+    assert text.startswith("sdsaudit: 1\n") or "\nsdsaudit: 1\n" in text
+    result = check_model(load_model_text(text, "traditional.yaml"))
+    assert not any(f.assumptions for f in result.findings)
+    assert "groups" not in result.metrics and "days_unknown" not in result.metrics
