@@ -2,7 +2,7 @@
 # Set up a development / CI environment for sdsaudit.
 #
 #   scripts/setup.sh          system tools (graphviz) + .venv with `pip install -e .`
-#   scripts/setup.sh --test   also chromium, fonts and libatomic1, `pip install -e '.[test]'`
+#   scripts/setup.sh --test   also chromium, fonts and libatomic1, `pip install -e '.[test,import]'`
 #                             (every extra), axe-core via `npm ci --prefix tests/browser`,
 #                             and a check that the browser really starts
 #
@@ -114,7 +114,8 @@ fi
 say "upgrading pip"
 quiet "$VENV/bin/python" -m pip install --disable-pip-version-check -q --upgrade pip
 
-if [ "$TEST" = 1 ]; then SPEC='.[test]'; else SPEC='.'; fi
+# the tests need every extra, so that every test runs
+if [ "$TEST" = 1 ]; then SPEC='.[test,import]'; else SPEC='.'; fi
 say "installing sdsaudit: pip install -e '$SPEC'"
 quiet "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e "$SPEC"
 

@@ -34,6 +34,58 @@ def write_starter(path: str, *, force: bool = False) -> Path:
     return write_atomic(path, starter_text(), force=force)
 
 
+# --------------------------------------------------------------------------- import and export
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What :func:`import_model` wrote, and what a person must still fill in."""
+
+    path: Path
+    to_fill: tuple[str, ...]
+
+
+def import_model(
+    source: str,
+    out: str,
+    *,
+    page: str | None = None,
+    force: bool = False,
+    max_bytes: int | None = None,
+) -> Imported:
+    """Read a process kept elsewhere (workbook, CSV, diagrams.net, BPMN) and write it as a
+    commented format-1.1 model at ``out``; the model is checked before it is written."""
+    from .exchange.data import write_draft
+    from .exchange.formats import DEFAULT_MAX_SOURCE_BYTES, read_source
+
+    draft = read_source(source, page=page, max_bytes=max_bytes or DEFAULT_MAX_SOURCE_BYTES)
+    header = [
+        f"Imported by sdsaudit from {Path(source).name}.",
+        "Check every value; those the source could not give are marked 'assumed' or",
+        "'days: unknown'. Then run: sdsaudit check " + Path(out).name,
+    ]
+    text, _ = write_draft(draft, header)
+    path = write_atomic(out, text, force=force)
+    return Imported(path, tuple(draft.to_fill))
+
+
+def export_model(
+    model_path: str, fmt: str, out: str, *, force: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Path:
+    """Write the model at ``model_path`` as ``fmt`` (xlsx, csv, drawio or bpmn) to ``out``."""
+    from .exchange.formats import export_bytes
+
+    model = load_model(model_path, max_bytes=max_bytes)
+    return write_atomic(out, export_bytes(model, fmt), force=force)
+
+
+def write_template(path: str, *, force: bool = False) -> Path:
+    """Write the empty workbook template (``sdsaudit init --format xlsx``)."""
+    from .exchange.formats import template_bytes
+
+    return write_atomic(path, template_bytes(), force=force)
+
+
 if TYPE_CHECKING:  # scoring pulls in networkx; import it only when a score is asked for
     from .scoring.scores import ScoreReport
 

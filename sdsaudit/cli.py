@@ -98,6 +98,14 @@ def _max_bytes() -> int:
     return click.get_current_context().find_root().obj["max_bytes"]
 
 
+def _max_source_bytes() -> int | None:
+    """``--max-bytes`` when given on the command line, for sources to import (whose own
+    default is larger than a model's: a workbook is bigger than its YAML)."""
+    root = click.get_current_context().find_root()
+    given = root.get_parameter_source("max_bytes") == click.core.ParameterSource.COMMANDLINE
+    return root.obj["max_bytes"] if given else None
+
+
 @main.command()
 @click.argument("models", nargs=-1, required=True)
 def validate(models: tuple[str, ...]) -> None:
@@ -120,13 +128,61 @@ def schema() -> None:
 
 @main.command()
 @click.argument("file")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "xlsx"]),
+    default="yaml",
+    show_default=True,
+    help="A commented YAML model, or the empty workbook template.",
+)
 @_force("Replace FILE if it exists.")
-def init(file: str, force: bool) -> None:
-    """Write a commented starter model to FILE."""
-    from .api import write_starter
+def init(file: str, fmt: str, force: bool) -> None:
+    """Write a commented starter model (or, with --format xlsx, the workbook template) to FILE."""
+    from .api import write_starter, write_template
 
+    if fmt == "xlsx":
+        path = write_template(file, force=force)
+        click.echo(f"wrote {path}: fill it in, then run 'sdsaudit import {path} -o model.yaml'")
+        return
     path = write_starter(file, force=force)
     click.echo(f"wrote {path}: edit it, then run 'sdsaudit validate {path}'")
+
+
+@main.command(name="import")
+@click.argument("source")
+@_output("The model to write (YAML).", metavar="MODEL.yaml")
+@click.option("--page", help="The page to read, in a diagrams.net file with several.")
+@_force("Replace MODEL.yaml if it exists.")
+def import_(source: str, out: str, page: str | None, force: bool) -> None:
+    """Read a process from SOURCE (.xlsx, .csv, .drawio, .xml or .bpmn) and write a model."""
+    from .api import import_model
+
+    done = import_model(source, out, page=page, force=force, max_bytes=_max_source_bytes())
+    click.echo(f"wrote {done.path}")
+    if done.to_fill:
+        click.echo("to finish this model, fill in:")
+        for line in done.to_fill:
+            click.echo(f"  - {line}")
+
+
+@main.command()
+@click.argument("model")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "csv", "drawio", "bpmn"]),
+    required=True,
+    help="The format to write.",
+)
+@_output("The file to write.", metavar="FILE")
+@_force("Replace FILE if it exists.")
+def export(model: str, fmt: str, out: str, force: bool) -> None:
+    """Write MODEL as a workbook, CSV, diagrams.net or BPMN file, laid out to be edited."""
+    from .api import export_model
+
+    path = export_model(model, fmt, out, force=force, max_bytes=_max_bytes())
+    click.echo(f"wrote {path}")
 
 
 @main.command()
