@@ -89,21 +89,46 @@ def numbers_by_step(numbered: Iterable[NumberedFinding]) -> dict[str, list[int]]
 
 
 def step_order(model: Model) -> list[Step]:
-    """Steps in breadth-first order from ``start`` (following ``next`` in file
-    order), then any unreachable steps in file order. Deterministic."""
+    """Steps in breadth-first order from the start (following ``next`` in file order),
+    then any unreachable steps in file order. Deterministic.
+
+    A model whose ``start`` is a list of groups is walked from every group's first step
+    at once, in file order. At a ``parallel`` step the walk goes into every branch in
+    turn, each branch breadth-first up to the join, and only then on to the join: the
+    steps that happen at the same time are listed together, branch by branch, before
+    the step that waits for all of them."""
+    by_id = model.step_by_id
+    blocks = {b.step: b for b in model.blocks}
     seen: dict[str, None] = {}
-    queue = deque([model.start] if model.start in model.step_by_id else [])
-    while queue:
-        step_id = queue.popleft()
-        if step_id in seen:
-            continue
-        seen[step_id] = None
-        for transition in model.step(step_id).next:
-            if transition.to in model.step_by_id and transition.to not in seen:
-                queue.append(transition.to)
+
+    def walk(firsts: Iterable[str], stop: str | None) -> None:
+        queue = deque(s for s in firsts if s in by_id)
+        while queue:
+            step_id = queue.popleft()
+            if step_id in seen or step_id == stop:
+                continue
+            seen[step_id] = None
+            block = blocks.get(step_id)
+            if block is not None:
+                for branch in block.branches:
+                    walk(branch[:1], block.join)
+                after = [block.join]
+            else:
+                after = _onward(by_id[step_id])
+            queue.extend(to for to in after if to in by_id and to not in seen)
+
+    walk(model.starts, None)
     order = [model.step(s) for s in seen]
     order.extend(s for s in model.steps if s.id not in seen)
     return order
+
+
+def _onward(step: Step) -> list[str]:
+    """Where a case goes from ``step``: its ``next`` steps; from a ``parallel`` step (one
+    the loader found no block for), its branches and then its join."""
+    if step.kind == "parallel":
+        return [*step.branches, *([step.join] if step.join else [])]
+    return [t.to for t in step.next]
 
 
 def person_actor_ids(model: Model) -> list[str]:
@@ -113,7 +138,21 @@ def person_actor_ids(model: Model) -> list[str]:
 
 def lane_of(model: Model, step: Step) -> str | None:
     """The actor whose lane shows ``step``. Steps without an actor (support in
-    place, end points) are outcomes for the person, so they sit in the person's lane."""
+    place, end points) are outcomes for the person, so they sit in the person's lane.
+
+    A ``parallel`` step has no actor: it is no one's work, only the point where the
+    work splits. It sits in the lane of the step that leads into it (the first such
+    step in file order), so the split is drawn where the case is when it happens; a
+    parallel step nothing leads into sits in its join's lane."""
+    seen: set[str] = set()
+    while step.kind == "parallel" and not step.actor and step.id not in seen:
+        seen.add(step.id)
+        before = next((s for s in model.steps if step.id in _onward(s)), None)
+        if before is None and step.join and step.join in model.step_by_id:
+            before = model.step(step.join)
+        if before is None:
+            break
+        step = before
     if step.actor and step.actor in model.actors:
         return step.actor
     people = person_actor_ids(model)
