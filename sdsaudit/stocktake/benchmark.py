@@ -19,6 +19,16 @@ Methods (also stated in every output):
   share reaching support are shown but not ranked: neither is good or bad in
   itself. A council without a value (a route measure that cannot be worked out)
   is not ranked and is left out of the median and quartiles.
+* **Unknown times** (format 1.1 ``days: unknown``): a time resting on steps whose
+  days nobody knows is shown as "at least N" (the unknown days counted as 0). It is
+  never ranked as if known: it gets no rank, only the best rank it could have (one
+  after the councils whose known figure is below N), and it is left out of the median
+  and quartiles.
+* **Best cases**: a score that counts left-out policies or unknown times at their
+  worst is shown with its best case beside it ("41 (up to 63)"); ranks use the score.
+* **Start groups** (format 1.1 ``start`` as a list): a council with groups of people
+  starting in different places is benchmarked on its overall figures (each group
+  weighed by its share), with a note saying how many groups it has.
 * **Order**: councils appear in alphabetical order of their names. Anonymised,
   they are lettered "Council A, B, ..." in order of the published figures
   (highest average building-block score first, then each figure in turn), so
@@ -34,7 +44,7 @@ import json
 import statistics
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +58,7 @@ from ..model.source import DEFAULT_MAX_BYTES
 from ..render.jinja import render
 from ..render.present import BLOCK_NAMES, clean
 from ..version import __version__
-from ..words import tidy
+from ..words import plural, tidy
 from .compare import Assessed, assess, metric_label
 from .compare_output import number_words, write_outputs
 
@@ -163,12 +173,31 @@ class CouncilRow:
     values: dict[str, int | float | None]
     ranks: dict[str, int | None]
     findings: dict[str, int]
+    at_least: dict[str, int | float] = field(default_factory=dict)
+    """Measures whose value is ``None`` because they rest on unknown days: the lower bound."""
+    rank_at_best: dict[str, int] = field(default_factory=dict)
+    """For each ``at_least`` measure, the best rank the council could have."""
+    best: dict[str, int] = field(default_factory=dict)
+    """Scores with a best case above them (left-out policies and unknown days at best)."""
+    days_unknown: tuple[str, ...] = ()
+    """The steps whose days nobody knows, on the way to support."""
+    start_groups: int = 0
+    """How many start groups the model has (0: one start for everyone)."""
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"label": self.label}
         if self.council is not None:
             out.update(council=self.council, title=self.title, path=self.path, as_of=self.as_of)
         out.update(values=dict(self.values), ranks=dict(self.ranks), findings=dict(self.findings))
+        # the format 1.1 keys only where they say something, so version-1 output is unchanged
+        if self.at_least:
+            out.update(at_least=dict(self.at_least), rank_at_best=dict(self.rank_at_best))
+            if self.council is not None:  # step ids could name a council
+                out["days_unknown"] = list(self.days_unknown)
+        if self.best:
+            out["best"] = dict(self.best)
+        if self.start_groups:
+            out["start_groups"] = self.start_groups
         return out
 
 
@@ -211,6 +240,34 @@ def _values(side: Assessed) -> dict[str, int | float | None]:
     return values
 
 
+def _at_least(side: Assessed) -> dict[str, int | float]:
+    """The lower bounds of the measures that rest on unknown days."""
+    metrics = side.result.metrics
+    return {
+        m.key: metrics[f"{m.key}_at_least"]
+        for m in MEASURES
+        if metrics.get(m.key) is None and metrics.get(f"{m.key}_at_least") is not None
+    }
+
+
+def _best(side: Assessed) -> dict[str, int]:
+    """The best case of each score that has one above it."""
+    scores = side.scores
+    return {
+        b: scores.overall_best.of(b)
+        for b in BLOCKS
+        if scores.overall_best.of(b) != scores.overall.of(b)
+    }
+
+
+def rank_at_best(bound: float, known: Sequence[float | None], higher_is_better: bool) -> int:
+    """The best rank a council whose figure is at least ``bound`` could have: one after the
+    councils whose known figure is certainly better."""
+    return 1 + sum(
+        1 for v in known if v is not None and (v > bound if higher_is_better else v < bound)
+    )
+
+
 def _findings(side: Assessed) -> dict[str, int]:
     counted = [f for f in side.result.findings if f.counts]
     return {s: sum(1 for f in counted if f.severity == s) for s in ("error", "warning", "info")} | {
@@ -232,15 +289,20 @@ def letters(count: int) -> list[str]:
     return out
 
 
-def _published_order(values: dict[str, int | float | None], fingerprint: str) -> tuple:
-    """Sort key from the published figures only (best first), then a fingerprint that
-    only breaks ties between identical rows."""
+def _published_order(
+    values: dict[str, int | float | None], fingerprint: str, extra: dict[str, Any] | None = None
+) -> tuple:
+    """Sort key from the published figures only (best first; ``extra`` holds the other
+    published figures: lower bounds, best cases, groups), then a fingerprint that only
+    breaks ties between identical rows."""
+    extra = extra or {}
     key: list[Any] = [-(sum(values[b] or 0 for b in BLOCKS) / len(BLOCKS))]
     for measure in MEASURES:
         value = values.get(measure.key)
         missing = value is None
         number = 0 if value is None else value
         key.append((missing, -number if measure.better == "higher" else number))
+    key.append(tuple(sorted(extra.items())))
     key.append(fingerprint)
     return tuple(key)
 
@@ -261,7 +323,7 @@ def benchmark_models(
             text = "\0".join((side.model.council, side.model.title, str(side.model.as_of)))
             return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-        entries.sort(key=lambda e: _published_order(e[0], fingerprint(e[2])))
+        entries.sort(key=lambda e: _published_order(e[0], fingerprint(e[2]), _extra(e[2])))
         labels = [f"Council {x}" for x in letters(len(entries))]
     else:
         entries.sort(
@@ -277,21 +339,43 @@ def benchmark_models(
         for m in MEASURES
         if m.better is not None
     }
-    rows = tuple(
-        CouncilRow(
-            label=label,
-            council=None if anonymise else clean(side.model.council),
-            title=None if anonymise else clean(side.model.title),
-            path=None if anonymise else side.result.path,
-            as_of=None if anonymise else side.model.as_of.isoformat(),
-            values=values,
-            ranks={k: r[n] for k, r in ranks.items()},
-            findings=counts,
+    rows = []
+    for n, ((values, counts, side), label) in enumerate(zip(entries, labels, strict=True)):
+        bounds = _at_least(side)
+        rows.append(
+            CouncilRow(
+                label=label,
+                council=None if anonymise else clean(side.model.council),
+                title=None if anonymise else clean(side.model.title),
+                path=None if anonymise else side.result.path,
+                as_of=None if anonymise else side.model.as_of.isoformat(),
+                values=values,
+                ranks={k: r[n] for k, r in ranks.items()},
+                findings=counts,
+                at_least=bounds,
+                rank_at_best={
+                    m.key: rank_at_best(
+                        bounds[m.key], [e[0].get(m.key) for e in entries], m.better == "higher"
+                    )
+                    for m in MEASURES
+                    if m.key in bounds and m.better is not None
+                },
+                best=_best(side),
+                days_unknown=tuple(side.result.metrics.get("days_unknown") or ()),
+                start_groups=len(side.model.entries) if side.model.grouped else 0,
+            )
         )
-        for n, ((values, counts, side), label) in enumerate(zip(entries, labels, strict=True))
-    )
     summary = {m.key: summarise([e[0].get(m.key) for e in entries]) for m in MEASURES}
-    return Benchmark(rows, summary, anonymise)
+    return Benchmark(tuple(rows), summary, anonymise)
+
+
+def _extra(side: Assessed) -> dict[str, Any]:
+    """The published figures beside the values (for the anonymised order)."""
+    return {
+        "at_least": tuple(sorted(_at_least(side).items())),
+        "best": tuple(sorted(_best(side).items())),
+        "groups": len(side.model.entries) if side.model.grouped else 0,
+    }
 
 
 def _named_labels(sides: Sequence[Assessed]) -> list[str]:
@@ -325,6 +409,66 @@ def rank_words(rank_value: int | None, of: int) -> str:
 def value_words(key: str, value: Any) -> str:
     """A figure for people (shares as percentages, missing as 'not known')."""
     return number_words(value, key)
+
+
+def cell_value(row: CouncilRow, key: str) -> str:
+    """A council's figure for people: ``at least 34.5`` where it rests on unknown days, and
+    a score's best case beside it (``41 (up to 63)``)."""
+    if key in row.at_least:
+        return f"at least {value_words(key, row.at_least[key])}"
+    words = value_words(key, row.values.get(key))
+    if key in row.best:
+        words += f" (up to {value_words(key, row.best[key])})"
+    return words
+
+
+def cell_rank(row: CouncilRow, measure: Measure, of: int) -> str:
+    """A council's rank in words; a figure resting on unknown days is not ranked, with the
+    best rank it could have."""
+    if not measure.better:
+        return "not ranked"
+    if measure.key in row.rank_at_best:
+        best = rank_words(row.rank_at_best[measure.key], of)
+        return f"not ranked: rests on unknown days; {best} at best"
+    return rank_words(row.ranks.get(measure.key), of)
+
+
+def benchmark_notes(bench: Benchmark) -> tuple[str, ...]:
+    """What a reader needs to know about particular councils: start groups, times resting
+    on unknown days, scores with a best case (nothing for a version-1 benchmark)."""
+    notes = []
+    for r in bench.rows:
+        if r.start_groups:
+            notes.append(
+                f"{r.label} has {plural(r.start_groups, 'start group')} (groups of people who "
+                "start in "
+                "different places): its figures are for everyone, each group weighed by its "
+                "share."
+            )
+    unknown = [r for r in bench.rows if r.at_least]
+    for r in unknown:
+        steps = (
+            f"the days at {', '.join(r.days_unknown)} are not known"
+            if not bench.anonymised and r.days_unknown
+            else f"the days at {plural(len(r.days_unknown), 'step')} are not known"
+        )
+        notes.append(
+            f"{r.label}: {steps}, so its times are shown as 'at least' (those days counted as "
+            "0) and are not ranked or counted in the medians and quartiles."
+        )
+    if unknown:
+        notes.append(
+            "A council whose time is 'at least N' could, once its days are known, come "
+            "before councils whose time is above N: ranks of times are among the councils "
+            "whose times are known."
+        )
+    if any(r.best for r in bench.rows):
+        notes.append(
+            "A score shown as '41 (up to 63)' counts the policies the model leaves out and the "
+            "times nobody knows at their worst; the second figure is the score with them at "
+            "their best. Ranks use the score."
+        )
+    return tuple(notes)
 
 
 @dataclass(frozen=True)
@@ -363,6 +507,7 @@ class BenchmarkView:
     quartile_method: str
     rank_method: str
     order: str
+    notes: tuple[str, ...] = ()
 
 
 def build_benchmark_view(bench: Benchmark) -> BenchmarkView:
@@ -376,13 +521,7 @@ def build_benchmark_view(bench: Benchmark) -> BenchmarkView:
             RowView(
                 r.label,
                 "" if bench.anonymised else f"{r.title}, as of {r.as_of}",
-                tuple(
-                    Cell(
-                        value_words(m.key, r.values.get(m.key)),
-                        rank_words(r.ranks.get(m.key), count) if m.better else "not ranked",
-                    )
-                    for m in columns
-                ),
+                tuple(Cell(cell_value(r, m.key), cell_rank(r, m, count)) for m in columns),
             )
             for r in bench.rows
         )
@@ -419,20 +558,30 @@ def build_benchmark_view(bench: Benchmark) -> BenchmarkView:
         quartile_method=QUARTILE_METHOD,
         rank_method=RANK_METHOD,
         order=bench.as_dict()["method"]["order"],
+        notes=benchmark_notes(bench),
     )
 
 
 def benchmark_csv(bench: Benchmark) -> str:
     """``benchmark.csv``: one row per council (value and rank of every measure), then the
     median and quartile rows. Cells that a spreadsheet would run as a formula are quoted
-    with a leading apostrophe."""
+    with a leading apostrophe. When any council has one, a score's best case follows it
+    (``KEY_up_to``, the score itself where it has none), and when any time rests on
+    unknown days its lower bound does (``KEY_at_least``; its value and rank are empty):
+    these columns appear only then, so a version-1 benchmark's file is as it was."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     head = ["row", "council"] + ([] if bench.anonymised else ["title", "path", "as_of"])
+    up_to = {m.key for m in bench.measures if any(m.key in r.best for r in bench.rows)}
+    at_least = {m.key for m in bench.measures if any(m.key in r.at_least for r in bench.rows)}
     for m in bench.measures:
         head.append(m.key)
         if m.better:
             head.append(f"{m.key}_rank")
+        if m.key in up_to:
+            head.append(f"{m.key}_up_to")
+        if m.key in at_least:
+            head.append(f"{m.key}_at_least")
     writer.writerow(head)
     for r in bench.rows:
         line: list[Any] = ["council", _cell(r.label)]
@@ -442,6 +591,10 @@ def benchmark_csv(bench: Benchmark) -> str:
             line.append(_csv_value(r.values.get(m.key)))
             if m.better:
                 line.append(_csv_value(r.ranks.get(m.key)))
+            if m.key in up_to:
+                line.append(_csv_value(r.best.get(m.key, r.values.get(m.key))))
+            if m.key in at_least:
+                line.append(_csv_value(r.at_least.get(m.key)))
         writer.writerow(line)
     for name, attr in (
         ("lower quartile", "lower_quartile"),
@@ -451,8 +604,7 @@ def benchmark_csv(bench: Benchmark) -> str:
         line = [name, ""] + ([] if bench.anonymised else ["", "", ""])
         for m in bench.measures:
             line.append(_csv_value(getattr(bench.summary[m.key], attr)))
-            if m.better:
-                line.append("")
+            line += [""] * ((m.better is not None) + (m.key in up_to) + (m.key in at_least))
         writer.writerow(line)
     return buffer.getvalue()
 

@@ -20,6 +20,16 @@ Findings are matched year on year in three passes (see :func:`match_findings`):
 
 Matches from passes 2 and 3 say how they were made, so a reader can see what
 moved. Anything left is new (in the new model) or resolved (only in the old).
+
+Format 1.1 models compare too. A step's changes include its branches and join (a
+``parallel`` step), the steps it now runs alongside, ``days: unknown``, its sources and
+what is assumed; a restriction is a plain string unless set by law (or given a
+reference). ``start`` is a step id or, with groups of people, each group's ``{when, to,
+share}``. A time resting on unknown days is compared by its lower bound
+(:func:`make_delta`): better or worse only when that holds whatever the unknown days
+are. Groups in both models (matched by ``when``) have their own deltas (:class:`Groups`).
+A score's best case rides beside it. None of this adds anything to a version-1 pair's
+output.
 """
 
 from __future__ import annotations
@@ -30,16 +40,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..analysis.findings import BLOCKS, CheckResult, Finding
-from ..analysis.graph import Context
+from ..analysis.graph import Context, entry_shares
 from ..audit import Audit, prepare
 from ..model.catalogue import Catalogue, load_catalogue
 from ..model.loader import load_models
-from ..model.objects import Model, Step
+from ..model.objects import Model, Step, Text
 from ..model.source import DEFAULT_MAX_BYTES
 from ..render.present import BLOCK_NAMES, METRIC_LABELS, clean
 from ..scoring.scores import ScoreReport
 from ..version import __version__
-from ..words import tidy
+from ..words import plural, tidy
 
 # --------------------------------------------------------------------------- directions
 
@@ -98,7 +108,24 @@ STEP_FIELDS = (
     "outcome",
     "note",
     "next",
+    "branches",
+    "join",
+    "alongside",
+    "sources",
+    "assumed",
 )
+"""The fields of a step a comparison shows, in order. ``alongside`` is worked out, not
+written: the steps of the other branches of every parallel block the step is in (the
+steps it runs at the same time as)."""
+
+GROUP_KEYS = tuple(
+    k for k in METRIC_ORDER if k not in ("steps", "approval_steps", "handoff_arrows", "forms_total")
+)
+"""The measures a start group has of its own (``metrics["groups"]``), in the order shown."""
+
+BOUNDED = ("expected_days_to_support", "worst_days_to_support")
+"""The measures that are a lower bound (``KEY_at_least``) when an unknown time lies on the
+way to support."""
 
 
 def metric_label(key: str) -> str:
@@ -107,12 +134,15 @@ def metric_label(key: str) -> str:
 
 
 def extra_metrics(model: Model, ctx: Context) -> dict[str, int]:
-    """Counts over the whole model that a stock-take also tracks."""
+    """Counts over the whole model that a stock-take also tracks. An arrow into a parallel
+    step passes the case to the first step of each branch, so counts once for each."""
     arrows = sum(
         1
         for s in model.steps
         for t in s.next
-        if t.to in model.step_by_id and ctx.is_handoff(s.id, t.to)
+        if t.to in model.step_by_id
+        for w in ctx.entered(t.to)
+        if ctx.is_handoff(s.id, w)
     )
     return {
         "approval_steps": sum(1 for s in model.steps if s.kind == "approval"),
@@ -192,7 +222,17 @@ class StepChange:
 @dataclass(frozen=True)
 class Delta:
     """A number before and after: ``direction`` is ``better``, ``worse``, ``same``,
-    ``changed`` (for neutral measures) or ``not comparable`` (a value is missing)."""
+    ``changed`` (for neutral measures) or ``not comparable`` (a value is missing, or rests
+    on an unknown time and the bounds do not tell).
+
+    Where a time rests on steps whose days nobody knows (format 1.1), ``old`` or ``new``
+    is ``None`` and ``old_at_least`` or ``new_at_least`` holds the lower bound (unknown
+    days counted as 0), with the steps in ``old_unknown`` or ``new_unknown``. A direction
+    is then claimed only when it holds whatever the unknown days are (the bound alone is
+    past the other figure): ``delta`` stays ``None`` and ``moved_at_least`` is the least
+    the figure moved (negative: down). ``old_best`` and ``new_best`` are a score's best
+    case (policies left out at their best, unknown days 0) where it differs from the
+    score, which counts them at their worst."""
 
     key: str
     label: str
@@ -200,9 +240,26 @@ class Delta:
     new: int | float | None
     delta: int | float | None
     direction: str
+    old_at_least: int | float | None = None
+    new_at_least: int | float | None = None
+    old_unknown: tuple[str, ...] = ()
+    new_unknown: tuple[str, ...] = ()
+    moved_at_least: int | float | None = None
+    old_best: int | float | None = None
+    new_best: int | float | None = None
+
+    @property
+    def bounded(self) -> bool:
+        """Whether a side is only a lower bound (rests on unknown days)."""
+        return self.old_at_least is not None or self.new_at_least is not None
+
+    @property
+    def has_best(self) -> bool:
+        """Whether a side is a score with a best case above it."""
+        return self.old_best is not None or self.new_best is not None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "key": self.key,
             "label": self.label,
             "old": self.old,
@@ -210,20 +267,129 @@ class Delta:
             "delta": self.delta,
             "direction": self.direction,
         }
+        # the 1.1 keys only where they say something, so version-1 output is unchanged
+        if self.bounded:
+            out.update(
+                old_at_least=self.old_at_least,
+                new_at_least=self.new_at_least,
+                old_days_unknown=list(self.old_unknown),
+                new_days_unknown=list(self.new_unknown),
+                moved_at_least=self.moved_at_least,
+            )
+        if self.has_best:
+            out.update(old_best=self.old_best, new_best=self.new_best)
+        return out
 
 
-def make_delta(key: str, label: str, old: Any, new: Any, *, lower_better: bool | None) -> Delta:
-    """A :class:`Delta`; ``lower_better`` is ``None`` for a neutral measure."""
-    if old is None or new is None:
-        return Delta(key, label, old, new, None, "not comparable")
-    change = tidy(new - old, 4)
-    if change == 0:
-        direction = "same"
-    elif lower_better is None:
+def make_delta(
+    key: str,
+    label: str,
+    old: Any,
+    new: Any,
+    *,
+    lower_better: bool | None,
+    old_at_least: Any = None,
+    new_at_least: Any = None,
+    old_unknown: Sequence[str] = (),
+    new_unknown: Sequence[str] = (),
+    old_best: Any = None,
+    new_best: Any = None,
+) -> Delta:
+    """A :class:`Delta`; ``lower_better`` is ``None`` for a neutral measure.
+
+    ``old_at_least``/``new_at_least`` are lower bounds standing in for a ``None`` figure
+    (a time resting on unknown days): the direction is claimed only when the bound is
+    strictly past the other side's exact figure, so no improvement or worsening ever
+    rests on an unknown; two bounds are never comparable. ``old_best``/``new_best`` are
+    carried for the words (a score's best case); the direction is the scores'.
+    """
+    extra: dict[str, Any] = {
+        "old_at_least": None if old is not None else old_at_least,
+        "new_at_least": None if new is not None else new_at_least,
+        "old_unknown": tuple(old_unknown) if old is None and old_at_least is not None else (),
+        "new_unknown": tuple(new_unknown) if new is None and new_at_least is not None else (),
+        "old_best": old_best,
+        "new_best": new_best,
+    }
+    if old is not None and new is not None:
+        change = tidy(new - old, 4)
+        if change == 0:
+            direction = "same"
+        elif lower_better is None:
+            direction = "changed"
+        else:
+            direction = "better" if (change < 0) == lower_better else "worse"
+        return Delta(key, label, old, new, change, direction, **extra)
+    low_old, low_new = extra["old_at_least"], extra["new_at_least"]
+    moved = None
+    if old is not None and low_new is not None and low_new > old:
+        moved = tidy(low_new - old, 4)  # the new figure is at least this much higher
+    elif new is not None and low_old is not None and low_old > new:
+        moved = tidy(new - low_old, 4)  # the old figure was at least this much higher
+    if moved is None:
+        return Delta(key, label, old, new, None, "not comparable", **extra)
+    if lower_better is None:
         direction = "changed"
     else:
-        direction = "better" if (change < 0) == lower_better else "worse"
-    return Delta(key, label, old, new, change, direction)
+        direction = "better" if (moved < 0) == lower_better else "worse"
+    return Delta(key, label, old, new, None, direction, moved_at_least=moved, **extra)
+
+
+def metric_delta(key: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> Delta:
+    """The :class:`Delta` of one measure between two sets of metrics (a check's, or one
+    start group's), with the lower bounds where a time rests on unknown days."""
+    return make_delta(
+        key,
+        metric_label(key),
+        old.get(key),
+        new.get(key),
+        lower_better=None if key in NEUTRAL else key in LOWER_IS_BETTER,
+        old_at_least=old.get(f"{key}_at_least") if key in BOUNDED else None,
+        new_at_least=new.get(f"{key}_at_least") if key in BOUNDED else None,
+        old_unknown=old.get("days_unknown") or (),
+        new_unknown=new.get("days_unknown") or (),
+    )
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    """The measures of one start group (matched by its ``when``) in both models."""
+
+    when: str
+    old_start: str
+    new_start: str
+    old_share: float | None
+    new_share: float | None
+    deltas: tuple[Delta, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "when": self.when,
+            "old": {"start": self.old_start, "share": self.old_share},
+            "new": {"start": self.new_start, "share": self.new_share},
+            "metrics": [d.as_dict() for d in self.deltas],
+        }
+
+
+@dataclass(frozen=True)
+class Groups:
+    """The start groups of both models (format 1.1 ``start`` as a list): how many each
+    has, the groups in both (with their measures' deltas) and those in one only."""
+
+    old_count: int
+    new_count: int
+    both: tuple[GroupChange, ...]
+    old_only: tuple[str, ...]
+    new_only: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "old_groups": self.old_count,
+            "new_groups": self.new_count,
+            "in_both": [g.as_dict() for g in self.both],
+            "only_old": list(self.old_only),
+            "only_new": list(self.new_only),
+        }
 
 
 @dataclass(frozen=True)
@@ -329,6 +495,8 @@ class Comparison:
     step_scores: tuple[StepScoreChange, ...]
     findings: FindingChanges
     notes: tuple[str, ...] = ()
+    groups: Groups | None = None
+    """The start groups, when either model has them (``None`` otherwise)."""
 
     def metric(self, key: str) -> Delta:
         """The delta of one metric (``KeyError`` if there is none)."""
@@ -345,8 +513,9 @@ class Comparison:
         raise KeyError(block)
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form (``compare --format json``)."""
-        return {
+        """The JSON form (``compare --format json``); ``groups`` only when a model has
+        start groups, so a version-1 pair's JSON is as it was."""
+        out = {
             "sdsaudit_version": __version__,
             "old": self.old.as_dict(),
             "new": self.new.as_dict(),
@@ -372,48 +541,91 @@ class Comparison:
                 "findings_persisting": len(self.findings.persisting),
             },
         }
+        if self.groups is not None:
+            out["groups"] = self.groups.as_dict()
+        return out
 
 
 # --------------------------------------------------------------------------- building it
 
 
-def step_values(step: Step) -> dict[str, Any]:
-    """A step's fields as plain JSON values (what a comparison shows)."""
+def restriction_value(text: Text) -> str | dict[str, Any]:
+    """A restriction as a plain JSON value: its words alone when it is the council's own
+    choice (as version 1 writes it), else ``{text, basis, ref}``."""
+    if text.basis == "council" and text.ref is None:
+        return text.text
+    return {"text": text.text, "basis": text.basis, "ref": text.ref}
+
+
+def alongside(model: Model) -> dict[str, list[str]]:
+    """Each step inside a parallel block, with the steps it runs at the same time as: those
+    of the block's other branches (of every block it is in, nested blocks alike), in file
+    order."""
+    order = {s.id: n for n, s in enumerate(model.steps)}
+    out: dict[str, set[str]] = {}
+    for block in model.blocks:
+        for n, branch in enumerate(block.branches):
+            others = {s for m, b in enumerate(block.branches) if m != n for s in b}
+            for step_id in branch:
+                out.setdefault(step_id, set()).update(others)
+    return {k: sorted(v, key=lambda x: order.get(x, len(order))) for k, v in out.items()}
+
+
+def step_values(step: Step, model: Model | None = None) -> dict[str, Any]:
+    """A step's fields as plain JSON values (what a comparison shows). ``days`` is the
+    word ``unknown`` where nobody knows them; ``alongside`` needs the ``model``."""
     return {
         "name": step.name,
         "kind": step.kind,
         "actor": step.actor,
         "person": step.person,
-        "days": tidy(step.days, 4),
+        "days": "unknown" if step.days_unknown else tidy(step.days, 4),
         "forms": step.forms,
         "asks": list(step.asks),
         "tells": list(step.tells),
         "produces": list(step.produces),
         "approves": list(step.approves),
         "authority": step.authority,
-        "restrictions": [r.text for r in step.restrictions],
+        "restrictions": [restriction_value(r) for r in step.restrictions],
         "outcome": step.outcome,
         "note": step.note,
         "next": [
             {"to": t.to, "when": t.when, "share": t.share, "rework": t.rework} for t in step.next
         ],
+        "branches": list(step.branches),
+        "join": step.join,
+        "alongside": [] if model is None else alongside(model).get(step.id, []),
+        "sources": list(step.sources),
+        "assumed": list(step.assumed),
     }
 
 
+def start_value(model: Model) -> str | list[dict[str, Any]]:
+    """How people start: the step id (one start, as version 1 writes it), or each group's
+    ``{when, to, share}`` in file order, with the share worked out where it is not given."""
+    if not model.grouped:
+        return model.start
+    return [
+        {"when": entry.when, "to": entry.to, "share": tidy(float(share), 4)}
+        for entry, share in entry_shares(model)
+    ]
+
+
 def model_values(model: Model) -> dict[str, Any]:
-    """A model's council-wide settings as plain JSON values, one entry per setting."""
+    """A model's council-wide settings as plain JSON values, one entry per setting. The
+    format 1.1 settings (sources, assumed) appear only when a model has them."""
     p = model.policies
     out: dict[str, Any] = {
         "council": model.council,
         "title": model.title,
         "description": model.description,
-        "start": model.start,
+        "start": start_value(model),
         "authorities (lowest first)": [a.id for a in model.authorities],
         **{f"authority {a.id}": {"name": a.name, "limit": a.limit} for a in model.authorities},
         **{f"actor {a.id}": {"name": a.name, "kind": a.kind} for a in model.actors.values()},
         "options": None if model.options is None else list(model.options),
         "policies.allowed_uses": None if p.allowed_uses is None else list(p.allowed_uses),
-        "policies.restrictions": [r.text for r in p.restrictions],
+        "policies.restrictions": [restriction_value(r) for r in p.restrictions],
         "policies.prepaid_card_default": p.prepaid_card_default,
         "policies.allocation_method_published": p.allocation_method_published,
     }
@@ -428,6 +640,15 @@ def model_values(model: Model) -> dict[str, Any]:
         out[f"targets.{name}"] = getattr(model.targets, name)
     for w in model.waivers:
         out[f"waiver of {w.rule}" + (f" at {w.step}" if w.step else "")] = w.reason
+    for source in model.sources:
+        out[f"source {source.id}"] = {
+            "title": source.title,
+            "published": None if source.published is None else source.published.isoformat(),
+            "url": source.url,
+            "note": source.note,
+        }
+    if model.assumed:
+        out["assumed"] = list(model.assumed)
     return out
 
 
@@ -483,23 +704,15 @@ def compare_models(
     changed = []
     for step in b.model.steps:
         if step.id in old_steps:
-            diffs = _diff(step_values(old_steps[step.id]), step_values(step), STEP_FIELDS)
+            diffs = _diff(
+                step_values(old_steps[step.id], a.model), step_values(step, b.model), STEP_FIELDS
+            )
             if diffs:
                 changed.append(StepChange(step.id, clean(step.name), step.kind, tuple(diffs)))
     old_values, new_values = model_values(a.model), model_values(b.model)
     model_changes = tuple(_diff(old_values, new_values, dict.fromkeys([*old_values, *new_values])))
     ma, mb = a.metrics, b.metrics
-    metrics = tuple(
-        make_delta(
-            k,
-            metric_label(k),
-            ma.get(k),
-            mb.get(k),
-            lower_better=None if k in NEUTRAL else k in LOWER_IS_BETTER,
-        )
-        for k in METRIC_ORDER
-        if k in ma or k in mb
-    )
+    metrics = tuple(metric_delta(k, ma, mb) for k in METRIC_ORDER if k in ma or k in mb)
     scores = tuple(
         make_delta(
             block,
@@ -507,9 +720,12 @@ def compare_models(
             a.scores.overall.of(block),
             b.scores.overall.of(block),
             lower_better=False,
+            old_best=best_case(a.scores, block),
+            new_best=best_case(b.scores, block),
         )
         for block in BLOCKS
     )
+    groups = compare_groups(a, b)
     old_step_scores = {s.id: s for s in a.scores.steps}
     step_scores = tuple(
         StepScoreChange(
@@ -540,8 +756,101 @@ def compare_models(
         scores=scores,
         step_scores=step_scores,
         findings=match_findings(a.result.findings, b.result.findings),
-        notes=tuple(notes),
+        notes=(*notes, *group_notes(groups)),
+        groups=groups,
     )
+
+
+def best_case(scores: ScoreReport, block: str) -> int | None:
+    """A block's best-case score (left-out policies at their best, unknown days 0), or
+    ``None`` where it is the score itself."""
+    best = scores.overall_best.of(block)
+    return None if best == scores.overall.of(block) else best
+
+
+def _group_key(when: Any) -> str:
+    return " ".join(str(when or "").split()).casefold()
+
+
+def match_groups(
+    old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]
+) -> list[tuple[int, int]]:
+    """Pairs ``(old index, new index)`` of the start groups that are the same group in both
+    models: the same ``when`` exactly, then what is left by ``when`` with case and spacing
+    aside, where that leaves no doubt (one group on each side). In the new model's order."""
+    pairs: dict[int, int] = {}
+    taken: set[int] = set()
+    for n, g in enumerate(new):
+        o = next((i for i, x in enumerate(old) if i not in taken and x["when"] == g["when"]), None)
+        if o is not None:
+            pairs[n] = o
+            taken.add(o)
+    old_left = Counter(_group_key(x["when"]) for i, x in enumerate(old) if i not in taken)
+    new_left = Counter(_group_key(g["when"]) for n, g in enumerate(new) if n not in pairs)
+    for n, g in enumerate(new):
+        key = _group_key(g["when"])
+        if n in pairs or old_left[key] != 1 or new_left[key] != 1:
+            continue
+        o = next(i for i, x in enumerate(old) if i not in taken and _group_key(x["when"]) == key)
+        pairs[n] = o
+        taken.add(o)
+    return sorted(((o, n) for n, o in pairs.items()), key=lambda p: p[1])
+
+
+def compare_groups(a: Assessed, b: Assessed) -> Groups | None:
+    """The start groups of both sides (``None`` when neither has any): groups in both
+    (see :func:`match_groups`), with the deltas of their own measures."""
+    if not (a.model.grouped or b.model.grouped):
+        return None
+    old_groups = list(a.metrics.get("groups") or ()) if a.model.grouped else []
+    new_groups = list(b.metrics.get("groups") or ()) if b.model.grouped else []
+    pairs = match_groups(old_groups, new_groups)
+    both = tuple(
+        GroupChange(
+            when=clean(new_groups[n]["when"]),
+            old_start=old_groups[o]["start"],
+            new_start=new_groups[n]["start"],
+            old_share=old_groups[o].get("share"),
+            new_share=new_groups[n].get("share"),
+            deltas=tuple(
+                metric_delta(k, old_groups[o], new_groups[n])
+                for k in GROUP_KEYS
+                if k in new_groups[n] or k in old_groups[o]
+            ),
+        )
+        for o, n in pairs
+    )
+    matched_old = {o for o, _ in pairs}
+    matched_new = {n for _, n in pairs}
+    return Groups(
+        old_count=len(a.model.entries) if a.model.grouped else 0,
+        new_count=len(b.model.entries) if b.model.grouped else 0,
+        both=both,
+        old_only=tuple(clean(g["when"]) for i, g in enumerate(old_groups) if i not in matched_old),
+        new_only=tuple(clean(g["when"]) for n, g in enumerate(new_groups) if n not in matched_new),
+    )
+
+
+def group_notes(groups: Groups | None) -> tuple[str, ...]:
+    """What a reader needs to know about the measures when a model has start groups."""
+    if groups is None:
+        return ()
+    if groups.old_count == groups.new_count:
+        counts = f"both models have {plural(groups.new_count, 'start group')}"
+    else:
+        counts = " and ".join(
+            f"the {side} model has {plural(count, 'start group')}"
+            if count
+            else f"the {side} model has one start for everyone"
+            for side, count in (("old", groups.old_count), ("new", groups.new_count))
+        )
+    note = (
+        f"People start in groups: {counts}. The measures compare everyone's figures, each "
+        "group weighed by its share"
+    )
+    if groups.both:
+        note += "; the measures of each group in both models are compared too"
+    return (note + ".",)
 
 
 def _info(side: Assessed) -> ModelInfo:

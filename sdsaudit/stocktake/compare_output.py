@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,15 +26,17 @@ from ..render.jinja import render
 from ..render.map import build_map, days_words, map_description, map_outline
 from ..render.present import clean, esc
 from ..version import __version__
-from ..words import plural, tidy
+from ..words import join_and, plural, tidy
 from .compare import (
     Comparison,
     Delta,
     FieldChange,
     FindingMatch,
+    GroupChange,
     ModelInfo,
     StepInfo,
     compare_files,
+    match_groups,
 )
 
 # --------------------------------------------------------------------------- words
@@ -58,21 +60,95 @@ def number_words(value: Any, key: str = "") -> str:
     return str(tidy(value, 4)) if isinstance(value, (int, float)) else str(value)
 
 
-def delta_words(delta: Delta) -> str:
+def side_words(delta: Delta, side: str) -> str:
+    """One side of a delta for people: the figure, ``at least N days`` where it rests on
+    unknown days, and a score's best case beside it (``41 (up to 63)``)."""
+    value = getattr(delta, side)
+    bound = getattr(delta, f"{side}_at_least")
+    if value is None and bound is not None:
+        return f"at least {number_words(bound, delta.key)} days"
+    words = number_words(value, delta.key)
+    best = getattr(delta, f"{side}_best")
+    if best is not None:
+        words += f" (up to {number_words(best, delta.key)})"
+    return words
+
+
+def delta_words(delta: Delta, old_label: str = "old", new_label: str = "new") -> str:
     """``'2 to 1 (down 1, better)'``: the change in words, with an arrow where it moved.
 
     The arrow shows the direction of the number; the word says whether that is good,
-    so neither colour nor the arrow alone carries the meaning.
+    so neither colour nor the arrow alone carries the meaning. A time resting on unknown
+    days reads ``at least 30 days, was 24`` and is better or worse only when that holds
+    whatever the unknown days are (see :func:`bounded_words`). A score with a best case
+    shows it (``41 (up to 63)``); when the best cases leave the verdict open, it says the
+    verdict counts what is not known at its worst.
     """
-    old, new = number_words(delta.old, delta.key), number_words(delta.new, delta.key)
+    if delta.bounded:
+        return bounded_words(delta, old_label, new_label)
+    old, new = side_words(delta, "old"), side_words(delta, "new")
     if delta.delta is None:
         return f"{old} to {new} (not comparable)"
     if delta.delta == 0:
+        if delta.old_best != delta.new_best:
+            return f"{old} to {new} (no change in the score)"
         return f"{old} (no change)"
     size = number_words(abs(delta.delta), delta.key)
     arrow, way = ("▲", "up") if delta.delta > 0 else ("▼", "down")
     verdict = "" if delta.direction == "changed" else f", {delta.direction}"
+    if delta.has_best and not _beyond_best(delta):
+        verdict += ", with what is not known counted at its worst"
     return f"{old} to {new} ({arrow} {way} {size}{verdict})"
+
+
+def _beyond_best(delta: Delta) -> bool:
+    """Whether a score moved past the other side's whole range (score to best case), so
+    the verdict holds whatever is not known."""
+    assert delta.old is not None and delta.new is not None and delta.delta is not None
+    old_top = delta.old if delta.old_best is None else delta.old_best
+    new_top = delta.new if delta.new_best is None else delta.new_best
+    return delta.new > old_top if delta.delta > 0 else new_top < delta.old
+
+
+def bounded_words(delta: Delta, old_label: str = "old", new_label: str = "new") -> str:
+    """A time where a side rests on unknown days: ``at least 30 days, was 24 (▲ up at least
+    6, worse whatever the days at contact turn out to be)`` when the bound alone decides,
+    else ``(not comparable: the new time rests on steps whose days are not known: ...)``."""
+
+    def side(name: str) -> str:
+        value = getattr(delta, name)
+        bound = getattr(delta, f"{name}_at_least")
+        if value is None and bound is not None:
+            return f"at least {number_words(bound, delta.key)}"
+        return number_words(value, delta.key)
+
+    text = f"{side('new')} days, was {side('old')}"
+    unknown = delta.old_unknown or delta.new_unknown
+    if delta.moved_at_least is not None:
+        size = number_words(abs(delta.moved_at_least), delta.key)
+        arrow, way = ("▲", "up") if delta.moved_at_least > 0 else ("▼", "down")
+        verdict = "" if delta.direction == "changed" else f", {delta.direction}"
+        return (
+            f"{text} ({arrow} {way} at least {size}{verdict} whatever the days at "
+            f"{', '.join(unknown)} turn out to be)"
+        )
+    old_l, new_l = old_label.lower(), new_label.lower()
+    if delta.old_unknown and delta.new_unknown:
+        why = (
+            f"both times rest on steps whose days are not known ({old_l}: "
+            f"{', '.join(delta.old_unknown)}; {new_l}: {', '.join(delta.new_unknown)})"
+        )
+    elif delta.new_unknown and delta.old is not None:
+        why = f"the {new_l} time rests on steps whose days are not known: {', '.join(unknown)}"
+    elif delta.old_unknown and delta.new is not None:
+        why = f"the {old_l} time rests on steps whose days are not known: {', '.join(unknown)}"
+    else:  # the other side is not known at all
+        why = f"the {new_l if delta.old_unknown else old_l} time is not known"
+    return f"{text} (not comparable: {why})"
+
+
+def _pct(share: Any) -> str:
+    return "share not known" if share is None else f"{tidy(share * 100, 2)}%"
 
 
 def _value_words(value: Any) -> str:
@@ -98,9 +174,181 @@ def _value_words(value: Any) -> str:
     return clean(str(tidy(value, 4) if isinstance(value, float) else value))
 
 
+def _ids(values: Any) -> str:
+    return join_and(clean(str(v)) for v in values)
+
+
+def _days_words(old: Any, new: Any) -> str:
+    if new == "unknown":
+        return f"days: was {_value_words(old)}, now not known"
+    return f"days: was not known, now {_value_words(new)}"
+
+
+def _branches_words(old: list[str], new: list[str]) -> str:
+    if not old:
+        return f"branches: now starts {_ids(new)} at the same time"
+    if not new:
+        return f"branches: no longer starts steps at the same time (was {_ids(old)})"
+    parts = (
+        [f"now also starts {_ids(v for v in new if v not in old)}"] if set(new) - set(old) else []
+    )
+    if set(old) - set(new):
+        parts.append(f"no longer starts {_ids(v for v in old if v not in new)}")
+    return "branches: " + ("; ".join(parts) or "reordered") + " (all at the same time)"
+
+
+def _join_words(old: str | None, new: str | None) -> str:
+    if old is None:
+        return f"join: the case now goes on at {clean(str(new))} when every branch is done"
+    if new is None:
+        return f"join: removed (the case went on at {clean(old)} when every branch was done)"
+    return f"join: the branches now meet at {clean(new)}, was {clean(old)}"
+
+
+def _alongside_words(old: list[str], new: list[str]) -> str:
+    if not old:
+        return f"now runs alongside {_ids(new)} (at the same time)"
+    if not new:
+        return f"no longer runs alongside {_ids(old)}: now on its own"
+    parts = []
+    if set(new) - set(old):
+        parts.append(f"now also runs alongside {_ids(v for v in new if v not in old)}")
+    if set(old) - set(new):
+        parts.append(f"no longer runs alongside {_ids(v for v in old if v not in new)}")
+    return "; ".join(parts) or "runs alongside the same steps"
+
+
+def _sources_words(old: list[str], new: list[str]) -> str:
+    parts = []
+    if set(new) - set(old):
+        also = "also " if old else ""
+        parts.append(f"now {also}documented in {_ids(v for v in new if v not in old)}")
+    if set(old) - set(new):
+        parts.append(f"no longer documented in {_ids(v for v in old if v not in new)}")
+    return "sources: " + ("; ".join(parts) or "reordered")
+
+
+def _assumed_words(old: list[str], new: list[str]) -> str:
+    parts = []
+    gained = [v for v in new if v not in old]
+    lost = [v for v in old if v not in new]
+    if gained:
+        what = "assumptions (no source states them)" if len(gained) > 1 else "an assumption"
+        if len(gained) == 1:
+            what += " (no source states it)"
+        parts.append(f"{_ids(gained)} now marked as {what}")
+    if lost:
+        parts.append(f"{_ids(lost)} no longer marked as assumed")
+    return "assumed: " + ("; ".join(parts) or "reordered")
+
+
+def _restriction(value: Any) -> tuple[str, str, str | None]:
+    if isinstance(value, dict):
+        return value["text"], value.get("basis") or "council", value.get("ref")
+    return str(value), "council", None
+
+
+def _basis_words(basis: str, ref: str | None) -> str:
+    who = (
+        "set by law, which the council cannot change"
+        if basis == "law"
+        else "the council's own choice"
+    )
+    return who + (f" ({clean(ref)})" if ref else "")
+
+
+def _restrictions_words(name: str, old: list[Any], new: list[Any]) -> str:
+    before = {t: (b, r) for t, b, r in map(_restriction, old)}
+    after = {t: (b, r) for t, b, r in map(_restriction, new)}
+    parts = []
+    for text, (basis, ref) in after.items():
+        if text not in before:
+            law = f" ({_basis_words(basis, ref)})" if basis == "law" or ref else ""
+            parts.append(f"added {clean(text)}{law}")
+        elif before[text][0] != basis:
+            parts.append(
+                f"{clean(text)}: now {_basis_words(basis, ref)}, was {_basis_words(*before[text])}"
+            )
+        elif before[text][1] != ref:
+            was = before[text][1]
+            if ref is None:
+                parts.append(f"{clean(text)}: reference removed (was {clean(str(was))})")
+            elif was is None:
+                parts.append(f"{clean(text)}: reference added ({clean(ref)})")
+            else:
+                parts.append(f"{clean(text)}: reference now {clean(ref)} (was {clean(was)})")
+    for text, (basis, ref) in before.items():
+        if text not in after:
+            law = f" ({_basis_words(basis, ref)})" if basis == "law" or ref else ""
+            parts.append(f"removed {clean(text)}{law}")
+    return f"{name}: " + ("; ".join(parts) or "reordered")
+
+
+def _group_words(group: Mapping[str, Any]) -> str:
+    return f"{clean(str(group['when']))} (start at {clean(group['to'])}, {_pct(group['share'])})"
+
+
+def _start_words(old: Any, new: Any) -> str:
+    if isinstance(old, str) and isinstance(new, list):
+        return (
+            f"start: was one start for everyone at {clean(old)}; now "
+            f"{plural(len(new), 'group')} of people: " + "; ".join(_group_words(g) for g in new)
+        )
+    if isinstance(old, list) and isinstance(new, str):
+        return (
+            f"start: was {plural(len(old), 'group')} of people ("
+            + "; ".join(_group_words(g) for g in old)
+            + f"); now one start for everyone at {clean(new)}"
+        )
+    pairs = {n: o for o, n in match_groups(old, new)}
+    parts = []
+    for n, g in enumerate(new):
+        if n not in pairs:
+            parts.append(f"group {_group_words(g)} added")
+            continue
+        was, moved = old[pairs[n]], []
+        if was["to"] != g["to"]:
+            moved.append(f"now starts at {clean(g['to'])} (was {clean(was['to'])})")
+        if was["share"] != g["share"]:
+            moved.append(f"share was {_pct(was['share'])}, now {_pct(g['share'])}")
+        if was["when"] != g["when"]:
+            moved.append(f"was named {clean(str(was['when']))}")
+        if moved:
+            parts.append(f"group {clean(str(g['when']))}: {', '.join(moved)}")
+    matched = set(pairs.values())
+    parts += [f"group {_group_words(g)} removed" for i, g in enumerate(old) if i not in matched]
+    return "start: " + ("; ".join(parts) or "groups reordered")
+
+
+SPECIAL_WORDS: dict[str, Callable[[list[Any], list[Any]], str]] = {
+    "branches": _branches_words,
+    "alongside": _alongside_words,
+    "sources": _sources_words,
+    "assumed": _assumed_words,
+}
+"""Format 1.1 list fields with words of their own (plain words, not a list of values)."""
+
+
 def change_words(change: FieldChange) -> str:
-    """One field change in words: lists say what was added and removed."""
+    """One field change in words: lists say what was added and removed; the format 1.1
+    fields say what they mean ("now runs alongside plan", "days: was 10, now not known",
+    a restriction now set by law, a single start becoming groups of people)."""
     old, new = change.old, change.new
+    if change.name == "days" and "unknown" in (old, new):
+        return _days_words(old, new)
+    if change.name == "join":
+        return _join_words(old, new)
+    if change.name in SPECIAL_WORDS:
+        return SPECIAL_WORDS[change.name](old or [], new or [])
+    if change.name == "start" and (isinstance(old, list) or isinstance(new, list)):
+        return _start_words(old, new)
+    if (
+        change.name in ("restrictions", "policies.restrictions")
+        and isinstance(old, list)
+        and isinstance(new, list)
+        and any(isinstance(v, dict) for v in [*old, *new])
+    ):
+        return _restrictions_words(change.name, old, new)
     if old is None and new is not None:
         return f"{change.name}: added ({_value_words(new)})"
     if new is None and old is not None:
@@ -123,11 +371,24 @@ def change_words(change: FieldChange) -> str:
     return f"{change.name}: {_value_words(old)} to {_value_words(new)}"
 
 
+def assumption_words(finding: Finding) -> str:
+    """``'rests on an assumption: confirm days at assess'`` ('' when it rests on none)."""
+    if not finding.assumptions:
+        return ""
+    parts = [
+        f"confirm {join_and(a.fields)}" + (f" at {a.step}" if a.step else "")
+        for a in finding.assumptions
+    ]
+    return "rests on an assumption: " + "; ".join(parts)
+
+
 def finding_words(finding: Finding) -> str:
-    """A finding on one line: rule, message, steps, and whether it is accepted."""
+    """A finding on one line: rule, message, steps, whether it is accepted, and what it
+    rests on that the model marks as assumed."""
     where = f" [{', '.join(finding.steps)}]" if finding.steps else ""
     accepted = " (accepted by a waiver)" if finding.waived else ""
-    return f"{finding.rule} {finding.severity}: {clean(finding.message)}{where}{accepted}"
+    assumed = f" ({assumption_words(finding)})" if finding.assumptions else ""
+    return f"{finding.rule} {finding.severity}: {clean(finding.message)}{where}{accepted}{assumed}"
 
 
 def match_note(match: FindingMatch) -> str:
@@ -139,7 +400,7 @@ def match_note(match: FindingMatch) -> str:
     return ""
 
 
-def summary_lines(c: Comparison) -> list[str]:
+def summary_lines(c: Comparison, old_label: str = "old", new_label: str = "new") -> list[str]:
     """The stock-take in a few sentences."""
     f = c.findings
     lines = [
@@ -152,8 +413,36 @@ def summary_lines(c: Comparison) -> list[str]:
             delta = c.metric(key)
         except KeyError:
             continue
-        lines.append(f"{delta.label}: {delta_words(delta)}.")
+        lines.append(f"{delta.label}: {delta_words(delta, old_label, new_label)}.")
     lines.append("Scores: " + "; ".join(f"{d.label} {delta_words(d)}" for d in c.scores) + ".")
+    return lines
+
+
+def group_heading(g: GroupChange, old_label: str = "old") -> str:
+    """``'adults: start at contact, 80% of people (old: start at intake, 70%)'``."""
+    now = f"{g.when}: start at {g.new_start}, {_pct(g.new_share)} of people"
+    if (g.old_start, g.old_share) == (g.new_start, g.new_share):
+        return now
+    return f"{now} ({old_label.lower()}: start at {g.old_start}, {_pct(g.old_share)})"
+
+
+def group_only_lines(c: Comparison, old_label: str = "Old", new_label: str = "New") -> list[str]:
+    """The groups in one model only, and a line when no group is in both."""
+    if c.groups is None:
+        return []
+    lines = []
+    if c.groups.new_only:
+        lines.append(
+            f"Only in the {new_label.lower()} model (no figures to compare): "
+            + "; ".join(c.groups.new_only)
+        )
+    if c.groups.old_only:
+        lines.append(
+            f"Only in the {old_label.lower()} model (no figures to compare): "
+            + "; ".join(c.groups.old_only)
+        )
+    if not c.groups.both:
+        lines.append("No group of people is in both models, so no group's measures are compared.")
     return lines
 
 
@@ -178,7 +467,8 @@ def comparison_text(c: Comparison, framing: Framing | None = None) -> str:
         f"{framing.new_label}: {c.new.path} (as of {c.new.as_of})",
     ]
     out += [f"Note: {n}" for n in c.notes]
-    out += ["", "Summary"] + [f"  {line}" for line in summary_lines(c)]
+    labels = (framing.old_label, framing.new_label)
+    out += ["", "Summary"] + [f"  {line}" for line in summary_lines(c, *labels)]
     out += ["", "Steps"]
     out += [f"  added: {s.id} ({s.name}, {s.kind})" for s in c.steps_added]
     out += [f"  removed: {s.id} ({s.name}, {s.kind})" for s in c.steps_removed]
@@ -189,9 +479,17 @@ def comparison_text(c: Comparison, framing: Framing | None = None) -> str:
         out.append("  no step changed")
     if c.model_changes:
         out += ["", "Council-wide settings"] + [f"  {change_words(ch)}" for ch in c.model_changes]
-    out += ["", "Measures"] + [f"  {d.label}: {delta_words(d)}" for d in c.metrics]
+    out += ["", "Measures"] + [f"  {d.label}: {delta_words(d, *labels)}" for d in c.metrics]
+    if c.groups is not None:
+        out += ["", "Measures for each group of people (matched by who they are for)"]
+        for g in c.groups.both:
+            out.append(f"  {group_heading(g, framing.old_label)}")
+            out += [f"    {d.label}: {delta_words(d, *labels)}" for d in g.deltas]
+        out += [f"  {line}" for line in group_only_lines(c, *labels)]
+    out += [f"  {note}" for note in measure_notes(c)]
     out += ["", "Scores (out of 100; higher is better)"]
     out += [f"  {d.label}: {delta_words(d)}" for d in c.scores]
+    out += [f"  {note}" for note in score_notes(c)]
     for moved in (s for s in c.step_scores if s.changed):
         words = "; ".join(
             f"{d.label} {delta_words(d)}" for d in moved.deltas if d.direction != "same"
@@ -323,6 +621,14 @@ class StepChangeView:
 
 
 @dataclass(frozen=True)
+class GroupView:
+    """One start group in both models: who it is for, where it starts, and its measures."""
+
+    heading: str
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
 class OutlineItem:
     name: str
     mark: str
@@ -357,6 +663,11 @@ class CompareView:
     new_label: str = "New"
     patch_title: str = ""
     patch_changes: tuple[str, ...] = ()
+    groups_shown: bool = False
+    groups: tuple[GroupView, ...] = ()
+    groups_only: tuple[str, ...] = ()
+    measure_notes: tuple[str, ...] = ()
+    score_notes: tuple[str, ...] = ()
 
 
 def _finding_row(f: Finding, note: str = "") -> FindingRow:
@@ -366,16 +677,38 @@ def _finding_row(f: Finding, note: str = "") -> FindingRow:
         f.severity,
         clean(f.message),
         ", ".join(f.steps) or "whole process",
-        "; ".join(x for x in (note, accepted) if x),
+        "; ".join(x for x in (note, accepted, assumption_words(f)) if x),
     )
 
 
-def _delta_row(d: Delta) -> Row:
+def _delta_row(d: Delta, old_label: str = "old", new_label: str = "new") -> Row:
     return Row(
         d.label,
-        (number_words(d.old, d.key), number_words(d.new, d.key), delta_words(d)),
+        (side_words(d, "old"), side_words(d, "new"), delta_words(d, old_label, new_label)),
         d.direction.replace(" ", "-"),
     )
+
+
+UNKNOWN_TIME_NOTE = (
+    "A time shown as 'at least' rests on steps whose days nobody has published: they are "
+    "counted as 0, so the real time may be longer. Such a time is called better or worse "
+    "only when that holds whatever those days turn out to be; otherwise it is not comparable."
+)
+BEST_CASE_NOTE = (
+    "A score shown as '41 (up to 63)' counts the policies the model leaves out and the times "
+    "nobody knows at their worst; the second figure is the score with them at their best."
+)
+
+
+def measure_notes(c: Comparison) -> tuple[str, ...]:
+    """How to read 'at least' times, when the comparison has any."""
+    deltas = [*c.metrics, *(d for g in (c.groups.both if c.groups else ()) for d in g.deltas)]
+    return (UNKNOWN_TIME_NOTE,) if any(d.bounded for d in deltas) else ()
+
+
+def score_notes(c: Comparison) -> tuple[str, ...]:
+    """How to read 'up to' scores, when the comparison has any."""
+    return (BEST_CASE_NOTE,) if any(d.has_best for d in c.scores) else ()
 
 
 def build_compare_view(
@@ -402,7 +735,7 @@ def build_compare_view(
         new=c.new,
         version=__version__,
         notes=c.notes,
-        summary=tuple(summary_lines(c)),
+        summary=tuple(summary_lines(c, framing.old_label, framing.new_label)),
         added=c.steps_added,
         removed=c.steps_removed,
         changed=tuple(
@@ -410,7 +743,7 @@ def build_compare_view(
             for s in c.steps_changed
         ),
         settings=tuple(change_words(ch) for ch in c.model_changes),
-        metrics=tuple(_delta_row(d) for d in c.metrics),
+        metrics=tuple(_delta_row(d, framing.old_label, framing.new_label) for d in c.metrics),
         scores=tuple(_delta_row(d) for d in c.scores),
         step_scores=tuple(
             Row(f"{s.name} ({s.id})", tuple(delta_words(d) for d in s.deltas))
@@ -427,6 +760,17 @@ def build_compare_view(
         new_label=framing.new_label,
         patch_title=clean(framing.patch_title),
         patch_changes=framing.patch_changes,
+        groups_shown=c.groups is not None,
+        groups=tuple(
+            GroupView(
+                group_heading(g, framing.old_label),
+                tuple(_delta_row(d, framing.old_label, framing.new_label) for d in g.deltas),
+            )
+            for g in (c.groups.both if c.groups else ())
+        ),
+        groups_only=tuple(group_only_lines(c, framing.old_label, framing.new_label)),
+        measure_notes=measure_notes(c),
+        score_notes=score_notes(c),
     )
 
 
