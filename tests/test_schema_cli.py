@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -36,11 +37,25 @@ def test_schema_is_valid_draft_2020_12():
     jsonschema.Draft202012Validator.check_schema(schema)
 
 
+class _Yaml12(yaml.SafeLoader):
+    """PyYAML reading booleans as YAML 1.2 does (``true``/``false`` only), as sdsaudit and
+    editors do: ``when: Yes`` is the word "Yes", not true."""
+
+
+_Yaml12.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 def _as_json(path: Path) -> object:
-    # yaml.safe_load turns dates into date objects; JSON has only strings
+    # yaml.load turns dates into date objects; JSON has only strings
     return json.loads(
         json.dumps(
-            yaml.safe_load(path.read_text(encoding="utf-8")),
+            yaml.load(path.read_text(encoding="utf-8"), Loader=_Yaml12),  # a safe loader
             default=lambda v: v.isoformat() if isinstance(v, dt.date) else str(v),
         )
     )
@@ -61,6 +76,12 @@ def test_there_are_shipped_models():
 def test_every_shipped_model_validates_both_ways(path):
     load_model(str(path))
     jsonschema.Draft202012Validator(json_schema()).validate(_as_json(path))
+
+
+def test_yes_and_no_stay_words_for_the_schema_too(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text("a: Yes\nb: no\nc: true\nd: False\n", encoding="utf-8")
+    assert _as_json(path) == {"a": "Yes", "b": "no", "c": True, "d": False}
 
 
 def test_schema_rejects_what_the_loader_rejects():

@@ -225,7 +225,8 @@ class Converter:
                 f"{what} should be a list (lines starting '- ', or [a, b]), not {describe(node)}",
             )
         if len(node.items) < spec.min_items:
-            return self.error(node.pos, f"{what} is empty: give at least {spec.min_items}")
+            held = f"lists only {len(node.items)}" if node.items else "is empty"
+            return self.error(node.pos, f"{what} {held}: give at least {spec.min_items}")
         values = []
         seen: dict[Any, Pos] = {}
         for item in node.items:
@@ -446,8 +447,20 @@ def _assemble(
     waivers = _waivers(top, err, step_ids, known_rules)
     _check_version(top, step_recs, err)
     if not conv.problems and steps:
-        for pos, message in find_blocks(steps)[1]:
+        blocks, block_problems = find_blocks(steps)
+        for pos, message in block_problems:
             err(pos, message)
+        for entry in entries:  # a branch is entered only from its parallel step
+            for block in blocks:
+                n = block.branch_of(entry.to)
+                if n is not None:
+                    err(
+                        entry.pos if entry.pos.line else top.at("start"),
+                        f"start '{entry.to}' is inside branch '{block.branches[n][0]}' of the "
+                        f"parallel step '{block.step}': a branch can be entered only from its "
+                        f"parallel step, so start at '{block.step}' or before it",
+                    )
+                    break
     if conv.problems:
         return None
     return Model(
@@ -593,7 +606,8 @@ def _top_assumed(top: Located, err: _Report) -> tuple[str, ...]:
             err(
                 pos,
                 f"'assumed' names '{truncate(value)}', which is not a top-level key or "
-                f"'policies.KEY'{did_you_mean(value, allowed)}; use one of: {', '.join(allowed)}",
+                f"'policies.KEY' that can be assumed{did_you_mean(value, allowed)}; "
+                f"use one of: {', '.join(allowed)}",
             )
             continue
         out.append(value)
@@ -810,7 +824,7 @@ def _check_kind_keys(rec: Located, kind: str, label: str, err: _Report) -> None:
     """The keys a step of this kind must have, and those it must not."""
     present = set(rec.where)
     for key, kinds in S.KIND_ONLY_KEYS.items():
-        if key in present and kind not in kinds:
+        if key in present and kind not in kinds and kind != "parallel":  # said once, below
             err(
                 rec.at(key),
                 f"'{key}' belongs only on {' or '.join(kinds)} steps, but {label} is "
