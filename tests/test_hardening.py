@@ -65,11 +65,11 @@ HUGE = "9" * 310
 @pytest.mark.parametrize(
     ("old", "new", "where"),
     [
-        ("    days: 21\n", "    days: 1e309\n", "47:11"),
-        ("    forms: 1\n", f"    forms: {HUGE}\n", "48:12"),
-        ("{first_days: 56,", f"{{first_days: {HUGE},", "29:24"),
-        ("    days: 21\n", "    days: 1e308\n", "47:11"),
-        ("max_days_to_support: 28", "max_days_to_support: 1e400", "30:"),
+        ("    days: 21\n", "    days: 1e309\n", "56:11"),
+        ("    forms: 1\n", f"    forms: {HUGE}\n", "57:12"),
+        ("{first_days: 56,", f"{{first_days: {HUGE},", "35:24"),
+        ("    days: 21\n", "    days: 1e308\n", "56:11"),
+        ("max_days_to_support: 28", "max_days_to_support: 1e400", "39:"),
     ],
 )
 def test_numbers_beyond_the_format_limits_are_refused_where_they_stand(

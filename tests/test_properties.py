@@ -40,7 +40,7 @@ def models(draw) -> dict:
     ]
     steps = []
     for i, sid in enumerate(step_ids):
-        kind = draw(st.sampled_from([k for k in S.STEP_KINDS if k != "end"]))
+        kind = draw(st.sampled_from([k for k in S.STEP_KINDS if k not in ("end", "parallel")]))
         step: dict = {"id": sid, "name": draw(names), "kind": kind}
         if kind not in S.NO_ACTOR_KINDS:
             step["actor"] = draw(st.sampled_from(actor_ids))

@@ -594,7 +594,7 @@ def _sources(top: Located, err: _Report) -> list[Source]:
     return sources
 
 
-TOP_ASSUMABLE = ("options", "targets", "authorities", "actors", "policies")
+TOP_ASSUMABLE = ("options", "targets", "authorities", "actors", "policies", "start")
 
 
 def _top_assumed(top: Located, err: _Report) -> tuple[str, ...]:
