@@ -1,8 +1,10 @@
 """Accessibility of the HTML report: parsed-HTML checks, palette contrast, and a real browser.
 
 The browser tests drive Debian's Chromium through Playwright with axe-core injected
-(``tests/browser``); they never skip. Every example's report and the hostile-text
-model's report must have zero axe violations for WCAG 2.0, 2.1 and 2.2 A and AA.
+(``tests/browser``); they never skip. Every example's report, the hostile-text model's
+report and the report of a format 1.1 model the tests write (a parallel block, groups of
+people, unknown times, limits set by law, sources and assumptions) must have zero axe
+violations for WCAG 2.0, 2.1 and 2.2 A and AA.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tests.browser import (
     max_horizontal_overflow,
     screenshot,
 )
+from tests.test_report_1_1 import PARALLEL
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile.yaml"
@@ -32,6 +35,12 @@ MODELS = {
     **{p.stem: p for p in sorted((ROOT / "process_models").glob("*.yaml"))},
     "hostile": HOSTILE,
 }
+WRITTEN = {"format_1_1": PARALLEL}
+"""Models the tests write themselves (name: the file's text), reported with the others."""
+NAMES = [*MODELS, *WRITTEN]
+QUOTES_URLS = ("hostile", "format_1_1")
+"""Models whose reports show an address as text (inert): the hostile model's text, and
+the 1.1 model's source."""
 RATING_WORDS = (
     "good",
     "needs work",
@@ -47,9 +56,14 @@ RATING_WORDS = (
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("reports")
-    write_reports([str(p) for p in MODELS.values()], out)
+    written = tmp_path_factory.mktemp("models")
+    paths = dict(MODELS)
+    for name, text in WRITTEN.items():
+        paths[name] = written / f"{name}.yaml"
+        paths[name].write_text(text, encoding="utf-8")
+    write_reports([str(p) for p in paths.values()], out)
     folders = {"exampleshire": out / "process", "hostile": out / "hostile"}
-    return {name: (folders.get(name) or out / name) / "report.html" for name in MODELS}
+    return {name: (folders.get(name) or out / name) / "report.html" for name in paths}
 
 
 # ----------------------------------------------------------------------------- parsed HTML
@@ -130,7 +144,7 @@ def elements(tree: Tree, tag: str | None = None) -> list[Element]:
     return [e for e in tree.root.iter() if tag is None or e.tag == tag]
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", NAMES)
 def test_document_language_title_and_csp(reports, name):
     tree = parse(reports[name])
     (html,) = elements(tree, "html")
@@ -156,7 +170,7 @@ def test_title_names_the_council(reports):
     assert title.startswith("Exampleshire County Council")
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", NAMES)
 def test_headings(reports, name):
     tree = parse(reports[name])
     levels = [int(e.tag[1]) for e in tree.root.iter() if re.fullmatch(r"h[1-6]", e.tag)]
@@ -165,7 +179,7 @@ def test_headings(reports, name):
         assert after <= before + 1, f"heading level skips from h{before} to h{after}"
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", NAMES)
 def test_tables_have_captions_and_header_cells(reports, name):
     tables = elements(parse(reports[name]), "table")
     assert tables
@@ -179,7 +193,7 @@ def test_tables_have_captions_and_header_cells(reports, name):
         assert any(e.tag == "thead" for e in table.iter())
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", NAMES)
 def test_every_rating_carries_its_word(reports, name):
     marks = [
         e
@@ -195,7 +209,7 @@ def test_every_rating_carries_its_word(reports, name):
         ), text
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", NAMES)
 def test_svg_has_an_accessible_name(reports, name):
     tree = parse(reports[name])
     (svg,) = elements(tree, "svg")
@@ -209,7 +223,7 @@ def test_svg_has_an_accessible_name(reports, name):
     assert region.attrs["aria-label"]
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", NAMES)
 def test_no_script_events_or_external_urls(reports, name):
     path = reports[name]
     text = path.read_text(encoding="utf-8")
@@ -221,13 +235,13 @@ def test_no_script_events_or_external_urls(reports, name):
             assert not re.match(r"\s*(javascript|data|vbscript):", value, re.I), (attr, value)
             if attr in ("href", "src", "xlink:href", "action", "formaction", "poster"):
                 assert value.startswith("#"), (element.tag, attr, value)
-    if name != "hostile":  # the hostile model quotes URLs as text, inert
+    if name not in QUOTES_URLS:  # these show an address as text, inert
         assert not re.search(r"https?:|//[a-z]", text), "an external URL in the report"
     assert "url(" not in text and "@import" not in text
     assert not tree.comments
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", NAMES)
 def test_ids_unique_and_links_resolve(reports, name):
     tree = parse(reports[name])
     ids = [e.attrs["id"] for e in tree.root.iter() if "id" in e.attrs]
@@ -238,7 +252,7 @@ def test_ids_unique_and_links_resolve(reports, name):
     assert skip.attrs["href"] == "#main" and "Skip" in skip.all_text()
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", NAMES)
 def test_scroll_containers_are_focusable_and_named(reports, name):
     regions = [
         e for e in parse(reports[name]).root.iter() if "scroll" in e.attrs.get("class", "").split()
@@ -339,13 +353,13 @@ def test_map_lines_against_white_and_lanes(line):
 # ----------------------------------------------------------------------------- real browser
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", NAMES)
 def test_axe_finds_nothing(reports, name):
     violations = axe_violations(reports[name])
     assert violations == [], format_violations(violations)
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", NAMES)
 def test_no_horizontal_scroll_at_320px(reports, name):
     assert max_horizontal_overflow(reports[name], width=320) == 0
 

@@ -11,15 +11,17 @@ nothing here writes to disk (see :func:`sdsaudit.api.write_reports`).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
 
-from ..analysis.findings import BLOCKS, CheckResult, Finding
+from .. import words
+from ..analysis.findings import BLOCKS, Assumption, CheckResult, Finding
 from ..model.catalogue import Catalogue, RuleInfo
 from ..model.objects import Model
 from ..scoring.reasons import Reason
@@ -45,12 +47,15 @@ from .report_view import (
     DrawnMap,
     FindingGroup,
     FindingView,
+    GroupRow,
+    LawLimit,
     MapView,
     MetricRow,
     NoteRow,
     Question,
     Rating,
     ReportView,
+    SourceRow,
     StepRow,
     ThemeRow,
     TopProblem,
@@ -94,6 +99,79 @@ METRIC_TARGETS = {
     "forms_max": "max_forms",
     "expected_days_to_support": "max_days_to_support",
 }
+
+DAYS_METRICS = ("expected_days_to_support", "worst_days_to_support")
+"""The times to support: lower bounds when a time on the way is unknown."""
+
+SHOWN_ELSEWHERE = frozenset(
+    {"groups", "days_unknown", *(f"{key}_at_least" for key in DAYS_METRICS)}
+)
+"""Metrics the measures table does not list as rows of their own: the lower bounds and the
+steps nobody knows the time of are said beside the times, and the groups get their table."""
+
+GROUP_COLUMNS = (
+    ("expected_days_to_support", "Typical days to support (average)"),
+    ("worst_days_to_support", "Longest route, in days"),
+    ("approvals_max", "Most sign-offs"),
+    ("handoffs_max", "Most hand-offs"),
+    ("forms_max", "Most forms"),
+    ("assessments_max", "Most assessments"),
+)
+"""The figures of each group of people, in the order of the table's columns (the most
+sign-offs and so on are on one route, as the caption says)."""
+
+FIELD_WORDS = {
+    # a step's own keys
+    "name": "its name",
+    "actor": "who does it",
+    "person": "the person's part",
+    "days": "how long it takes",
+    "forms": "the forms to fill in",
+    "asks": "what it asks for",
+    "tells": "what it tells the person",
+    "produces": "what it produces",
+    "approves": "what it signs off",
+    "authority": "who signs off",
+    "restrictions": "its restrictions",
+    "outcome": "its outcome",
+    "note": "its note",
+    "next": "where it leads",
+    "branches": "what happens at the same time",
+    "join": "where the case goes on",
+    # the whole model's keys
+    "options": "which ways of managing the money are offered",
+    "targets": "the council's targets",
+    "authorities": "who can sign off, and up to what amount",
+    "actors": "the teams",
+    "policies": "the council's policies",
+    "policies.allowed_uses": "what budgets may be spent on",
+    "policies.restrictions": "the restrictions on how budgets are used",
+    "policies.prepaid_card_default": "whether direct payments go on a prepaid card by default",
+    "policies.allocation_method_published": "whether the council publishes how it works out "
+    "budgets",
+    "policies.review": "when reviews happen",
+    "policies.review.first_days": "when the first review happens",
+    "policies.review.interval_days": "how often support is reviewed",
+    "policies.dp_review": "when direct payments are reviewed",
+    "policies.dp_review.first_days": "when a direct payment is first reviewed",
+    "policies.dp_review.interval_days": "how often direct payments are reviewed",
+}
+"""A model's keys in plain words, for what it leaves out and what it assumes."""
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 SOURCES = (
     "In Control and Lancaster University, POET national surveys of personal budget holders "
@@ -155,9 +233,59 @@ def _step_names(model: Model, ids: Sequence[str]) -> tuple[str, ...]:
     return tuple(clean(model.step(i).name) if i in model.step_by_id else i for i in ids)
 
 
+def field_words(key: str) -> str:
+    """A model's key in plain words (``days`` is ``how long it takes``, ``policies.review``
+    is ``when reviews happen``); a key with no words of its own is named by its last part,
+    underscores as spaces, in quotes."""
+    if key in FIELD_WORDS:
+        return FIELD_WORDS[key]
+    return "'" + key.rsplit(".", 1)[-1].replace("_", " ") + "'"
+
+
+def _step_name(model: Model, step_id: str) -> str:
+    return clean(model.step(step_id).name) if step_id in model.step_by_id else clean(step_id)
+
+
+def _how_long(names: Sequence[str]) -> str:
+    """``how long First contact takes``, ``how long A and B take``."""
+    return f"how long {words.join_and(names)} take{'s' if len(names) == 1 else ''}"
+
+
+def _assumption_parts(
+    model: Model, assumptions: Iterable[Assumption]
+) -> tuple[tuple[str, str], ...]:
+    """Each assumption a finding rests on, in words: what is assumed (``how long it takes
+    and the person's part``, ``when reviews happen``) and where (the step's name, or empty
+    for the whole model)."""
+    parts = []
+    for assumption in assumptions:
+        what = words.join_and(field_words(f) for f in assumption.fields)
+        step = assumption.step
+        parts.append((what, "" if step is None else _step_name(model, step)))
+    return tuple(dict.fromkeys(parts))
+
+
+def _assumption_label(parts: Sequence[tuple[str, str]]) -> str:
+    """``Rests on an assumption: confirm how long it takes at 'Assessment'`` (the same
+    thing assumed at several steps said once: ``at 'Assessment' and 'Sign off'``), or
+    empty."""
+    if not parts:
+        return ""
+    places: dict[tuple[str, bool], list[str]] = {}
+    for what, step in parts:
+        places.setdefault((what, bool(step)), []).extend([f"'{step}'"] if step else [])
+    said = [
+        f"{what} at {words.join_and(dict.fromkeys(at))}" if at else what
+        for (what, _), at in places.items()
+    ]
+    head = "Rests on an assumption" if len(parts) == 1 else "Rests on assumptions"
+    return f"{head}: confirm {'; '.join(said)}"
+
+
 def _finding_view(model: Model, item: NumberedFinding, catalogue: Catalogue | None) -> FindingView:
     f = item.finding
     info = _rule(catalogue, f)
+    parts = _assumption_parts(model, f.assumptions)
     return FindingView(
         number=item.number,
         rule=f.rule,
@@ -167,7 +295,8 @@ def _finding_view(model: Model, item: NumberedFinding, catalogue: Catalogue | No
         severity_word=SEVERITY_WORDS.get(f.severity, f.severity),
         severity_meaning=SEVERITY_MEANINGS.get(f.severity, f.severity),
         block=item.block,
-        block_names=", ".join(BLOCK_NAMES.get(b, b) for b in BLOCKS if b in f.blocks),
+        block_names=", ".join(BLOCK_NAMES.get(b, b) for b in BLOCKS if b in f.blocks)
+        or "none (a note about the model itself, which takes no points)",
         steps=_step_names(model, f.steps),
         message=readable(model, f.message),
         rationale=_text(info.rationale if info else ""),
@@ -175,6 +304,8 @@ def _finding_view(model: Model, item: NumberedFinding, catalogue: Catalogue | No
         recommendation=_text(info.recommendation if info else ""),
         question=_text(info.question if info else ""),
         line=f.line,
+        assumptions=parts,
+        assumption=_assumption_label(parts),
     )
 
 
@@ -197,29 +328,174 @@ def _metric_value(key: str, value: Any) -> str:
     return str(value)
 
 
-def _metrics(model: Model, metrics: Mapping[str, Any]) -> tuple[MetricRow, ...]:
-    ordered = [k for k in METRIC_LABELS if k in metrics] + sorted(
-        k for k in metrics if k not in METRIC_LABELS
+def _figure(
+    model: Model,
+    key: str,
+    label: str,
+    figures: Mapping[str, Any],
+    unknown: Sequence[str],
+    not_given: Sequence[str],
+    *,
+    quiet: bool = False,
+) -> MetricRow:
+    """One figure with its target. A time to support never reads "within the target" when
+    it rests on a time nobody knows (``unknown``: the figure is then ``None`` and its
+    ``_at_least`` the lower bound) or on steps that give no time at all (``not_given``,
+    rule MODEL-01: counted as 0 days). ``quiet`` leaves a plain "within the target" unsaid
+    (the groups' table says only what is over the target, or not known to be within it)."""
+    target_key = METRIC_TARGETS.get(key)
+    limit = getattr(model.targets, target_key) if target_key else None
+    target = f"at most {_metric_value('', limit)}" if limit is not None else ""
+    value = figures.get(key)
+    least = figures.get(f"{key}_at_least") if key in DAYS_METRICS else None
+    if value is None and isinstance(least, (int, float)):
+        why = f" (not known: {_how_long(unknown)})" if unknown else ""
+        over = limit is not None and least > limit
+        if limit is None:
+            against = ""
+        elif over:
+            against = "over the target"
+        else:
+            against = "cannot say yet whether it is within the target"
+        return MetricRow(
+            key, label, f"at least {_metric_value(key, least)} days{why}", target, against, over
+        )
+    shown = _metric_value(key, value)
+    figure = value if isinstance(value, (int, float)) else None
+    known = limit is not None and figure is not None
+    over = limit is not None and figure is not None and figure > limit
+    against = ("over the target" if over else "within the target") if known else ""
+    if key in DAYS_METRICS and not_given and figure is not None:
+        shown += f" (0 days counted at {words.join_and(not_given)}: the model gives no time there)"
+        if known and not over:
+            against = "within the target only if the steps with no time given really take no time"
+    if quiet and against == "within the target":
+        against = ""
+    return MetricRow(key, label, shown, target, against, over)
+
+
+def _metrics(
+    model: Model, metrics: Mapping[str, Any], not_given: Sequence[str] = ()
+) -> tuple[MetricRow, ...]:
+    keys = [k for k in metrics if k not in SHOWN_ELSEWHERE]
+    ordered = [k for k in METRIC_LABELS if k in keys] + sorted(
+        k for k in keys if k not in METRIC_LABELS
     )
+    unknown = _step_names(model, metrics.get("days_unknown") or ())
+    return tuple(
+        _figure(
+            model,
+            key,
+            METRIC_LABELS.get(key, key.replace("_", " ").capitalize()),
+            metrics,
+            unknown,
+            not_given,
+        )
+        for key in ordered
+    )
+
+
+def _route_groups(
+    model: Model, metrics: Mapping[str, Any], not_given: Sequence[str] = ()
+) -> tuple[GroupRow, ...]:
+    """The figures of each group of people alone (``start`` as a list of groups)."""
     rows = []
-    for key in ordered:
-        target_key = METRIC_TARGETS.get(key)
-        limit = getattr(model.targets, target_key) if target_key else None
-        value = metrics[key]
-        known = limit is not None and isinstance(value, (int, float))
-        over = known and value > limit
-        against = ("over the target" if over else "within the target") if known else ""
+    for group in metrics.get("groups") or ():
+        unknown = _step_names(model, group.get("days_unknown") or ())
+        share = group.get("share")
         rows.append(
-            MetricRow(
-                key=key,
-                label=METRIC_LABELS.get(key, key.replace("_", " ").capitalize()),
-                value=_metric_value(key, value),
-                target=f"at most {_metric_value('', limit)}" if limit is not None else "",
-                against_target=against,
-                over_target=over,
+            GroupRow(
+                when=clean(str(group.get("when") or "")),
+                start=_step_name(model, str(group.get("start") or "")),
+                share=_metric_value("share_", share) if share is not None else "not given",
+                cells=tuple(
+                    _figure(model, key, label, group, unknown, not_given, quiet=True)
+                    for key, label in GROUP_COLUMNS
+                ),
             )
         )
     return tuple(rows)
+
+
+def _law_limits(model: Model) -> tuple[LawLimit, ...]:
+    """The restrictions set by law: the whole process's, then each step's from the start."""
+    limits = [
+        LawLimit(clean(r.text), clean(r.ref or ""), "")
+        for r in model.policies.restrictions
+        if r.basis == "law"
+    ]
+    for step in step_order(model):
+        limits.extend(
+            LawLimit(clean(r.text), clean(r.ref or ""), clean(step.name))
+            for r in step.restrictions
+            if r.basis == "law"
+        )
+    return tuple(limits)
+
+
+def _date_words(day: dt.date | None) -> str:
+    """``1 March 2024``, or empty."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}" if day is not None else ""
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending as a sentence does (a full stop added when it has none), or empty."""
+    return text if not text or text[-1] in ".!?" else f"{text}."
+
+
+def _model_sources(model: Model) -> tuple[SourceRow, ...]:
+    """The documents the model is built from, each with the steps documented in it."""
+    order = step_order(model)
+    return tuple(
+        SourceRow(
+            title=clean(source.title),
+            published=_date_words(source.published),
+            url=clean(source.url or ""),
+            note=_sentence(clean(source.note or "")),
+            steps=tuple(clean(step.name) for step in order if source.id in step.sources),
+        )
+        for source in model.sources
+    )
+
+
+def _assumed(model: Model) -> tuple[str, ...]:
+    """What the model marks as assumed, in words: its top-level keys, then each step's."""
+    out = [capital(field_words(key)) for key in model.assumed]
+    for step in step_order(model):
+        if step.assumed:
+            what = words.join_and(field_words(f) for f in step.assumed)
+            out.append(capital(f"{what} at '{clean(step.name)}'"))
+    return tuple(out)
+
+
+def _assumed_summary(count: int) -> str:
+    """``3 problems rest on assumptions: ... Each says what to confirm`` (the report adds
+    which), or empty when no problem rests on one."""
+    if count == 0:
+        return ""
+    if count == 1:
+        return (
+            "1 problem rests on an assumption: a value in the model that no published source "
+            "states. It says what to confirm"
+        )
+    return (
+        f"{count} problems rest on assumptions: values in the model that no published source "
+        "states. Each says what to confirm"
+    )
+
+
+def _unknowns(model: Model, scores: ScoreReport | None) -> tuple[str, ...]:
+    """What the scores count at its worst, one sentence each (nothing when every score is
+    already its best)."""
+    if scores is None or scores.best_words is None:
+        return ()
+    out = []
+    if scores.left_out:
+        policies = words.join_and(field_words(key) for key in scores.left_out)
+        out.append(f"The model does not say {policies}.")
+    if scores.days_unknown:
+        out.append(f"Nobody has said {_how_long(_step_names(model, scores.days_unknown))}.")
+    return tuple(out)
 
 
 def _waivers(
@@ -268,6 +544,8 @@ def _easy_read(
         if count == 0
         else f"We found {count} problem{'s' if count != 1 else ''}.",
     ]
+    if any(view.assumptions for view in views):
+        lines.append("Some problems rest on a guess about the process. Ask the council to check.")
     if scored:
         for block in blocks:
             answer = EASY_ANSWERS.get(block.rating.word, f"{block.rating.word}.")
@@ -309,6 +587,7 @@ def _top_problems(
     for rule, found in by_rule.items():
         worst = min(found, key=lambda v: (rank.get(v.severity, 3), v.number))
         places = tuple(dict.fromkeys(step for v in found for step in v.steps))
+        parts = tuple(dict.fromkeys(part for v in found for part in v.assumptions))
         problems.append(
             TopProblem(
                 rule=rule,
@@ -320,6 +599,7 @@ def _top_problems(
                 places=places,
                 whole_process=any(not v.steps for v in found),
                 points=max(points.get(rule, 0), 0),
+                assumption=_assumption_label(parts),
             )
         )
     problems.sort(key=lambda p: (rank.get(p.severity, 3), -p.points, p.numbers[0]))
@@ -374,17 +654,25 @@ def _orientation(svg: str | None) -> str:
 
 
 def _blocks(scores: ScoreReport | None) -> tuple[BlockScore, ...]:
-    """The three building blocks' overall scores, in report order."""
-    return tuple(
-        BlockScore(
-            b,
-            BLOCK_NAMES[b],
-            BLOCK_MEANINGS[b],
-            EASY_BLOCKS[b],
-            rating(scores.overall.of(b) if scores else None),
+    """The three building blocks' overall scores, in report order, each with the best it
+    could be where the model leaves something out or nobody knows a time."""
+    best = scores.best if scores is not None and scores.best_words else None
+    out = []
+    for b in BLOCKS:
+        up_to = ""
+        if scores is not None and best is not None and best.of(b) != scores.overall.of(b):
+            up_to = f"up to {rating(best.of(b)).score} {scores.best_words}"
+        out.append(
+            BlockScore(
+                b,
+                BLOCK_NAMES[b],
+                BLOCK_MEANINGS[b],
+                EASY_BLOCKS[b],
+                rating(scores.overall.of(b) if scores else None),
+                up_to,
+            )
         )
-        for b in BLOCKS
-    )
+    return tuple(out)
 
 
 def _groups(views: Sequence[FindingView]) -> tuple[FindingGroup, ...]:
@@ -460,6 +748,10 @@ def build_view(
     blocks = _blocks(scores)
     steps = _step_rows(model, scores, numbered)
     top = _top_problems(views, problem_points(scores))
+    not_given = _step_names(
+        model, next((f.steps for f in result.findings if f.rule == "MODEL-01"), ())
+    )
+    assumed_numbers = tuple(v.number for v in views if v.assumptions)
     return ReportView(
         council=clean(model.council),
         title=clean(model.title),
@@ -475,7 +767,7 @@ def build_view(
         groups=_groups(views),
         steps=steps,
         themes=_themes(scores, views),
-        metrics=_metrics(model, result.metrics),
+        metrics=_metrics(model, result.metrics, not_given),
         waivers=_waivers(model, result, catalogue),
         questions=_questions(views),
         easy_read=_easy_read(model, views, blocks, scores is not None),
@@ -490,6 +782,14 @@ def build_view(
         scored=scores is not None,
         experience=experience,
         step_notes=any(row.note for row in steps),
+        unknowns=_unknowns(model, scores),
+        assumed_numbers=assumed_numbers,
+        assumed_summary=_assumed_summary(len(assumed_numbers)),
+        group_columns=tuple(label for _, label in GROUP_COLUMNS),
+        route_groups=_route_groups(model, result.metrics, not_given),
+        law_limits=_law_limits(model),
+        model_sources=_model_sources(model),
+        assumed=_assumed(model),
     )
 
 

@@ -41,6 +41,9 @@ class BlockScore:
     meaning: str
     easy: str
     rating: Rating
+    best: str = ""
+    """``up to 63 once the policies left out are known`` when what the model leaves out or
+    nobody knows is counted at its worst here; empty when the score is already its best."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,12 @@ class FindingView:
     recommendation: str
     question: str
     line: int | None
+    assumptions: tuple[tuple[str, str], ...] = ()
+    """What the finding rests on that the model marks assumed: what, in words (``how long
+    it takes``, ``when reviews happen``), and the step's name (empty for the whole model)."""
+    assumption: str = ""
+    """The label: ``Rests on an assumption: confirm how long it takes at 'Funding panel'``,
+    or empty."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,8 @@ class TopProblem:
     places: tuple[str, ...]
     whole_process: bool
     points: int
+    assumption: str = ""
+    """``Rests on an assumption: confirm ...`` when any of its findings does, else empty."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +145,41 @@ class MetricRow:
     """``over the target``, ``within the target``, or empty when there is no target."""
     over_target: bool = False
     """Whether the value is over the council's target (the report shows it in bold)."""
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One group of people (``start`` as a list of groups) and the figures of its routes
+    alone; ``cells`` follow :attr:`ReportView.group_columns`."""
+
+    when: str
+    start: str
+    share: str
+    cells: tuple[MetricRow, ...]
+
+
+@dataclass(frozen=True)
+class LawLimit:
+    """A restriction the law sets (``basis: law``), which the council cannot change."""
+
+    text: str
+    ref: str
+    """The law it comes from, as the model names it, or empty."""
+    where: str
+    """The step it applies at, or empty for the whole process."""
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """A document the model is built from (its ``sources``), shown as text: the address
+    is never a link, so the report stays free of any URL that could be followed."""
+
+    title: str
+    published: str
+    url: str
+    note: str
+    steps: tuple[str, ...]
+    """The steps documented in it, in order from the start."""
 
 
 @dataclass(frozen=True)
@@ -219,3 +265,21 @@ class ReportView:
     extra: Mapping[str, Any] = field(default_factory=dict)
     step_notes: bool = False
     """Whether any step has a note (the step table leaves the column out otherwise)."""
+    unknowns: tuple[str, ...] = ()
+    """What the scores count at its worst because the model leaves it out or nobody knows
+    it, one sentence each; empty when every score is already its best."""
+    assumed_numbers: tuple[int, ...] = ()
+    """The problems that rest on an assumption."""
+    assumed_summary: str = ""
+    """``3 problems rest on assumptions``, or empty when none does."""
+    group_columns: tuple[str, ...] = ()
+    """The column labels of the table of routes for each group of people."""
+    route_groups: tuple[GroupRow, ...] = ()
+    """Each group's figures, when ``start`` is a list of groups; empty otherwise."""
+    law_limits: tuple[LawLimit, ...] = ()
+    """The restrictions set by law, the whole process's first, then step by step."""
+    model_sources: tuple[SourceRow, ...] = ()
+    """The documents the model is built from (not the evidence behind the rules)."""
+    assumed: tuple[str, ...] = ()
+    """What the model marks as assumed, in words (``When reviews happen``, ``How long it
+    takes at 'Assessment'``)."""
