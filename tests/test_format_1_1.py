@@ -597,7 +597,7 @@ def test_top_level_assumed_names_a_top_level_key_or_a_policy():
     assert one_error(text).startswith(
         "m.yaml:8:11: error: 'assumed' names 'policies.reveiw', which is not a top-level key or "
         "'policies.KEY' that can be assumed (did you mean 'policies.review'?); use one of: "
-        "options, targets, authorities, actors, policies, policies.allowed_uses,"
+        "options, targets, authorities, actors, policies, start, policies.allowed_uses,"
     )
     text = edit(PAR, "assumed: [policies.review]", "assumed: [days]")
     assert one_error(text).startswith("m.yaml:8:11: error: 'assumed' names 'days', which is not")
