@@ -430,6 +430,9 @@ def test_assumption_words() -> None:
     assert field_words("person") == "the person's part"
     assert field_words("policies.review") == "when reviews happen"
     assert field_words("policies.something_new") == "'something new'"
+    # every top-level key a model may mark assumed has its own words
+    for key in ("options", "targets", "authorities", "actors", "policies", "start"):
+        assert not field_words(key).startswith("'"), key
     model = load_model_text(PARALLEL)
     result = check_model(model)
     view = build_view(model, result, score_model(model, result), load_catalogue())

@@ -143,6 +143,7 @@ FIELD_WORDS = {
     "targets": "the council's targets",
     "authorities": "who can sign off, and up to what amount",
     "actors": "the teams",
+    "start": "where each group of people starts, and its share",
     "policies": "the council's policies",
     "policies.allowed_uses": "what budgets may be spent on",
     "policies.restrictions": "the restrictions on how budgets are used",
