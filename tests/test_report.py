@@ -225,7 +225,7 @@ def test_problem_points_count_findings_figures_and_caps_only():
     assert problem_points(None) == {}
 
 
-def test_main_problems_break_ties_by_severity_then_number(example):
+def test_main_problems_list_the_most_serious_first_then_the_heaviest(example):
     model, _, _ = example
 
     def found(rule, severity="warning", steps=("sign_off",)):
@@ -254,15 +254,16 @@ def test_main_problems_break_ties_by_severity_then_number(example):
     )
     view = build_view(model, result, scores, load_catalogue())
     top = [(p.rule, p.points, p.numbers) for p in view.top_problems]
-    # heaviest first; at 10 points the error comes before the warning, whatever its number
+    # the most serious first, then the heaviest: a note never comes before a warning, however
+    # many points it costs
     assert top == [
-        ("HAND-02", 30, (5,)),
         ("STRUCT-01", 10, (1,)),
         ("AUTH-03", 10, (2,)),
         ("SEQ-04", 5, (3, 4)),
+        ("HAND-02", 30, (5,)),
     ]
-    assert view.top_problems[1].note.startswith("a serious problem")
-    assert view.top_problems[0].note == "worth a look" and view.top_problems[2].note == ""
+    assert view.top_problems[0].note.startswith("a serious problem")
+    assert view.top_problems[3].note == "worth a look" and view.top_problems[1].note == ""
     # without scores, every problem weighs the same: severity, then number
     plain = build_view(model, result, None, load_catalogue())
     assert [p.rule for p in plain.top_problems] == ["STRUCT-01", "AUTH-03", "SEQ-04", "HAND-02"]
