@@ -14,11 +14,13 @@ How a patch is applied:
    order (:mod:`sdsaudit.stocktake.patch_apply`, with a step's transitions in
    :mod:`sdsaudit.stocktake.patch_edges`); a change that cannot apply is reported at
    its position and the others are still tried, so every problem is reported at once;
-3. the result is written as version-1 YAML with a comment on each changed step
-   (:mod:`sdsaudit.stocktake.patch_write`), and validated by
-   :func:`sdsaudit.model.loader.load_model_text`. A validation error of the result is
-   reported against the patch: at the value the patch wrote, or at the change that
-   touched the step where the error lies.
+3. the result is written as YAML with a comment on each changed step
+   (:mod:`sdsaudit.stocktake.patch_write`), in the model's format version (1.1 once a
+   change adds something of format 1.1, such as the parallel step of ``parallelise``),
+   and validated by :func:`sdsaudit.model.loader.load_model_text`. Every change keeps
+   parallel blocks and start groups whole, or is refused in plain words. A validation
+   error of the result is reported against the patch: at the value the patch wrote, or
+   at the change that touched the step where the error lies.
 
 Everything is deterministic: the same model and patch give byte-identical text.
 """
@@ -185,6 +187,12 @@ OPERATIONS: dict[str, Operation] = {
             "step",
             {"step": Param("step", True), "before": Param("step"), "after": Param("step")},
             "take a step out of its place and put it before (or after) another step",
+        ),
+        Operation(
+            "parallelise",
+            "steps",
+            {"steps": Param("steps", True), "id": Param("step"), "name": Param("text")},
+            "run steps that follow one another side by side, joining at the step after them",
         ),
         Operation(
             "add_tells",

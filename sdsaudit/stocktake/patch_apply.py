@@ -20,6 +20,7 @@ from ..model import schema as S
 from ..model.loader import did_you_mean, load_model_text
 from ..model.objects import PERSON_LEVELS, Model, Pos
 from ..model.source import DEFAULT_MAX_BYTES, decode, parse_text, read_bytes, truncate
+from ..words import join_and
 from .patch import (
     Change,
     Patch,
@@ -31,9 +32,41 @@ from .patch import (
     short_text,
     text_of,
     to_data,
+    wrap,
 )
-from .patch_edges import Edge, edges_of, forward, join_when, renormalise, set_edges
+from .patch_edges import (
+    Edge,
+    block_problems,
+    blocks_of,
+    branches_of,
+    edges_of,
+    forward,
+    is_parallel,
+    join_of,
+    join_when,
+    new_in_1_1,
+    renormalise,
+    set_branches,
+    set_edges,
+    start_refs,
+)
 from .patch_write import describe_change, emit_model, one_line, percent
+
+_STRUCTURAL = ("remove_step", "bypass", "send_direct", "move_step", "parallelise")
+"""Operations that rewire steps: after each, the parallel blocks are checked again, so
+a change that would break one is refused in plain words instead of failing to load."""
+_SHAPE_KEYS = ("next", "kind", "branches", "join")
+"""Keys a ``set`` may give that rewire steps (checked like the operations above)."""
+
+
+def _rewiring(item: Change) -> str | None:
+    """The operation's name if it rewires steps, the key of a ``set`` that does, else None."""
+    if item.op in _STRUCTURAL:
+        return item.op
+    if item.op == "set":
+        return next((k for k in _SHAPE_KEYS if k in item.args), None)
+    return None
+
 
 # --------------------------------------------------------------------------- applying
 
@@ -54,6 +87,15 @@ class PatchResult:
     notes: Mapping[str, tuple[str, ...]]
     """What changed at each step, by step id (steps removed are not listed)."""
     removed: tuple[str, ...] = ()
+    descriptions: tuple[str, ...] = ()
+    """Each change of the patch in plain English, with what applying it worked out (the
+    join of a ``parallelise``); one per change, in order."""
+
+    def described(self) -> tuple[str, ...]:
+        """Each change in plain English (worked out against the model where it can be)."""
+        if len(self.descriptions) == len(self.patch.changes):
+            return self.descriptions
+        return tuple(describe_change(c) for c in self.patch.changes)
 
     @property
     def changed_steps(self) -> tuple[str, ...]:
@@ -73,6 +115,7 @@ class _Applier:
         self.top_notes: dict[str, list[str]] = {}
         self.top_changes: dict[str, list[Change]] = {}
         self.removed: dict[str, int] = {}
+        self.context: dict[int, dict[str, str]] = {}
         self.current: Change | None = None
         self.number = 0
 
@@ -99,11 +142,24 @@ class _Applier:
         raise _PatchProblem(where, f"the model has no step '{sid}'{did_you_mean(sid, self.ids())}")
 
     def preds(self, sid: str) -> list[dict]:
+        """The steps whose ``next`` leads to ``sid`` (a parallel step starting a branch at
+        ``sid`` is not listed: see :meth:`branch_head_of`)."""
         return [
             s
             for s in self.steps
             if text_of(s.get("id")) != sid and any(e.to == sid for e in edges_of(s))
         ]
+
+    def parallels(self) -> list[dict]:
+        return [s for s in self.steps if is_parallel(s)]
+
+    def branch_head_of(self, sid: str) -> dict | None:
+        """The parallel step of which ``sid`` is the first step of a branch, if any."""
+        return next((p for p in self.parallels() if sid in branches_of(p)), None)
+
+    def join_for(self, sid: str) -> dict | None:
+        """A parallel step whose branches join at ``sid``, if any."""
+        return next((p for p in self.parallels() if join_of(p) == sid), None)
 
     def note(self, step: dict | str, text: str) -> None:
         sid = step if isinstance(step, str) else text_of(step.get("id"))
@@ -124,8 +180,9 @@ class _Applier:
         self.top_notes.setdefault(key, []).append(f"{text}{reason}")
         self.top_changes.setdefault(key, []).append(self.current)  # type: ignore[arg-type]
 
-    def start(self) -> str:
-        return text_of(self.data.get("start"))
+    def start_ids(self) -> list[str]:
+        """The step of every start entry (one unless ``start`` is a list of groups)."""
+        return [ref.to for ref in start_refs(self.data)]
 
     # -- driver
     def run(self) -> None:
@@ -136,8 +193,14 @@ class _Applier:
                 (self.step_notes, self.step_changes, self.top_notes, self.top_changes, self.removed)
             )
             try:
+                rewires = _rewiring(item)
+                broken = set(block_problems(self.data)) if rewires else set()
                 getattr(self, f"op_{item.op}")(item)
+                if rewires:
+                    self._check_blocks(broken, item.at(rewires) if rewires != item.op else None)
+                self._upgrade_version()
             except _PatchProblem as problem:
+                self.context.pop(n, None)
                 self.data.clear()
                 self.data.update(snapshot)
                 (
@@ -157,6 +220,22 @@ class _Applier:
                     )
                 )
         self.current = None
+
+    def _check_blocks(self, before: set[str], pos: Pos | None) -> None:
+        """Refuse the current change if it breaks a parallel block that held before it."""
+        new = [p for p in block_problems(self.data) if p not in before]
+        if new:
+            raise _PatchProblem(pos, f"this would break a parallel block: {new[0]}")
+
+    def _upgrade_version(self) -> None:
+        """A version-1 model that a change gives something of format 1.1 becomes 1.1."""
+        version = self.data.get("sdsaudit")
+        if version is None or text_of(version).strip() != "1":
+            return
+        what = new_in_1_1(self.data)
+        if what is not None:
+            self.data["sdsaudit"] = Raw("1.1")
+            self.top_note("sdsaudit", f"format 1.1, because the model now has {what}")
 
     # -- reconnecting
     def _detach(self, step: dict, verb: str) -> None:
@@ -188,19 +267,166 @@ class _Applier:
             set_edges(pred, renormalise(new), explicit=True)
             targets = ", ".join(f"'{e.to}'" for e in onward if e.to != pid) or "nowhere"
             self.note(pred, f"now goes on to {targets} instead of '{sid}', which is {verb}")
-        if self.start() == sid:
+        for ref in start_refs(self.data):
+            if ref.to != sid:
+                continue
             if len(onward) != 1:
+                where = "the start step" if ref.when is None else f"where {ref.who()} starts"
                 raise _PatchProblem(
                     None,
-                    f"'{sid}' is the start step and leads to several steps, so "
-                    "the new start is not clear",
+                    f"'{sid}' is {where} and leads to "
+                    f"{'several steps' if onward else 'no step'}, so the new start is not clear",
                 )
-            self.data["start"] = Raw(onward[0].to)
-            self.top_note("start", f"starts at '{onward[0].to}' because '{sid}' is {verb}")
+            ref.to = onward[0].to
+            if ref.when is None:
+                self.top_note("start", f"starts at '{onward[0].to}' because '{sid}' is {verb}")
+            else:
+                self.top_note(
+                    "start",
+                    f"{ref.who()} starts at '{onward[0].to}' because '{sid}' is {verb}",
+                )
+        self._close_up_blocks(sid, onward, verb)
+
+    def _close_up_blocks(self, sid: str, onward: list[Edge], verb: str) -> None:
+        """Parallel steps naming ``sid`` (taken out of its place) name what came after it:
+        a branch starts at its next step (or goes, when that is the join), and a join
+        moves to its next step. A block left with one branch is no longer parallel."""
+        for par in self.parallels():
+            pid = text_of(par.get("id"))
+            if pid == sid:
+                continue
+            branches, join = branches_of(par), join_of(par)
+            if sid in branches:
+                targets = [e.to for e in onward]
+                if len(targets) != 1:
+                    raise _PatchProblem(
+                        None,
+                        f"'{sid}' is the first step of a branch of the parallel step '{pid}' "
+                        f"and leads to {'several steps' if targets else 'no step'}, so the "
+                        "branch's new first step is not clear: take out the steps after it "
+                        "first",
+                    )
+                if targets[0] == join:
+                    branches = [b for b in branches if b != sid]
+                    self.note(
+                        par,
+                        f"no longer runs the branch '{sid}', which is {verb} (it went "
+                        f"straight on to the join '{join}')",
+                    )
+                else:
+                    branches = [targets[0] if b == sid else b for b in branches]
+                    self.note(
+                        par,
+                        f"its branch now starts at '{targets[0]}' because '{sid}' is {verb}",
+                    )
+                set_branches(par, branches)
+                if len(branches) < 2:
+                    self._dissolve(par)
+                    continue
+            if join == sid:
+                if len(onward) != 1:
+                    raise _PatchProblem(
+                        None,
+                        f"'{sid}' is where the branches of the parallel step '{pid}' join, "
+                        f"and it leads to {'several steps' if onward else 'no step'}, so the "
+                        "new join is not clear",
+                    )
+                par["join"] = Raw(onward[0].to)
+                self.note(
+                    par, f"its branches now join at '{onward[0].to}' because '{sid}' is {verb}"
+                )
+
+    def _dissolve(self, par: dict) -> None:
+        """Take out a parallel step left with one branch (or none): what led to it leads
+        to that branch (or to the join), which goes on to the join as before."""
+        pid = text_of(par.get("id"))
+        left = branches_of(par)
+        target = left[0] if left else join_of(par) or ""
+        why = (
+            f"'{pid}' is removed, as only '{target}' was left to run in it"
+            if left
+            else f"'{pid}' is removed, as no branch was left to run in it"
+        )
+        self._redirect(pid, target, why)
+        self.data["steps"] = [s for s in self.data["steps"] if s is not par]
+        self.removed[pid] = self.number
+        self.step_notes.pop(pid, None)
+        self._drop_waivers(pid)
+        self.note(target, f"no longer runs side by side with other work: {why}")
+
+    def _redirect(self, old: str, new: str, why: str) -> None:
+        """Every transition into ``old`` ("sent back" ones too), every start entry and every
+        parallel step's branch or join naming it now names ``new``."""
+        for step in self.steps:
+            sid = text_of(step.get("id"))
+            if sid == old:
+                continue
+            edges = edges_of(step)
+            if any(e.to == old for e in edges):
+                for e in edges:
+                    if e.to == old:
+                        e.to = new
+                explicit = any(isinstance(t, dict) and "share" in t for t in step["next"])
+                set_edges(step, edges, explicit=explicit)
+                self.note(step, f"now goes on to '{new}': {why}")
+            if is_parallel(step):
+                if old in branches_of(step):
+                    set_branches(step, [new if b == old else b for b in branches_of(step)])
+                    self.note(step, f"its branch now starts at '{new}': {why}")
+                if join_of(step) == old:
+                    step["join"] = Raw(new)
+                    self.note(step, f"its branches now join at '{new}': {why}")
+        for ref in start_refs(self.data):
+            if ref.to == old:
+                ref.to = new
+                self.top_note("start", f"{ref.who()} starts at '{new}': {why}")
+
+    def _drop_waivers(self, sid: str) -> None:
+        waivers = self.data.get("waivers") or []
+        kept = [w for w in waivers if not (isinstance(w, dict) and text_of(w.get("step")) == sid)]
+        if len(kept) != len(waivers):
+            self.data["waivers"] = kept
+            self.top_note("waivers", f"the waiver for step '{sid}' is dropped with the step")
+
+    def _not_in_a_branch_entry(self, sid: str, verb: str, pos: Pos | None) -> None:
+        """Refuse to split the cases at the first step of a branch (every case at the
+        parallel step starts every branch) or at a join (every branch must arrive there)."""
+        head = self.branch_head_of(sid)
+        if head is not None:
+            raise _PatchProblem(
+                pos,
+                f"'{sid}' is the first step of a branch of the parallel step "
+                f"'{text_of(head.get('id'))}', which starts every branch for every case, so "
+                f"it cannot be {verb}",
+            )
+        joined = self.join_for(sid)
+        if joined is not None:
+            raise _PatchProblem(
+                pos,
+                f"'{sid}' is where the branches of the parallel step "
+                f"'{text_of(joined.get('id'))}' join: every branch must arrive there, so it "
+                f"cannot be {verb}",
+            )
 
     def op_remove_step(self, item: Change) -> None:
         step = self.step("step")
         sid = text_of(step.get("id"))
+        if is_parallel(step):
+            raise _PatchProblem(
+                item.at("step"),
+                f"'{sid}' is a parallel step, which starts "
+                f"{_names(branches_of(step))} at once: removed, they would have no way in. "
+                "To stop running them side by side, remove or move the steps of every branch "
+                "but one, and the parallel step goes with them",
+            )
+        joined = self.join_for(sid)
+        if joined is not None and step.get("next") is None:
+            raise _PatchProblem(
+                item.at("step"),
+                f"'{sid}' is where the branches of the parallel step "
+                f"'{text_of(joined.get('id'))}' join, and it is an end step: the branches "
+                "would have nowhere to go",
+            )
         if step.get("next") is None and self.preds(sid):
             # an end step: its predecessors simply lose that branch
             for pred in self.preds(sid):
@@ -218,25 +444,28 @@ class _Applier:
         self.data["steps"] = [s for s in self.data["steps"] if s is not step]
         self.removed[sid] = self.number
         self.step_notes.pop(sid, None)
-        waivers = self.data.get("waivers") or []
-        kept = [w for w in waivers if not (isinstance(w, dict) and text_of(w.get("step")) == sid)]
-        if len(kept) != len(waivers):
-            self.data["waivers"] = kept
-            self.top_note("waivers", f"the waiver for step '{sid}' is dropped with the step")
+        self._drop_waivers(sid)
 
     def op_bypass(self, item: Change) -> None:
         step = self.step("step")
         sid = text_of(step.get("id"))
         share = float(item.arg("share"))
         when, otherwise = item.arg("when"), item.arg("otherwise")
+        self._not_in_a_branch_entry(sid, "bypassed", item.at("step"))
         preds = self.preds(sid)
         if not preds:
             raise _PatchProblem(
                 item.at("step"), f"no step leads to '{sid}', so nothing can bypass it"
             )
-        onward = [e for e in forward(edges_of(step), sid)]
-        if step.get("next") is None:
-            raise _PatchProblem(item.at("step"), f"'{sid}' is an end step: it cannot be bypassed")
+        if is_parallel(step):
+            # the whole block is skipped: the rest go straight to where its branches join
+            onward = [Edge(join_of(step) or "", 1.0)]
+        else:
+            onward = [e for e in forward(edges_of(step), sid)]
+            if step.get("next") is None:
+                raise _PatchProblem(
+                    item.at("step"), f"'{sid}' is an end step: it cannot be bypassed"
+                )
         for pred in preds:
             pid = text_of(pred.get("id"))
             new: list[Edge] = []
@@ -284,6 +513,13 @@ class _Applier:
         tid, kid = text_of(target.get("id")), text_of(skip.get("id"))
         if tid == kid:
             raise _PatchProblem(item.at("skip"), "'to' and 'skip' name the same step")
+        if is_parallel(skip):
+            raise _PatchProblem(
+                item.at("skip"),
+                f"'{kid}' is a parallel step: every case at it runs all of its branches, so "
+                "none can be sent past it",
+            )
+        self._not_in_a_branch_entry(kid, "skipped", item.at("skip"))
         edges = edges_of(skip)
         branch = next((e for e in edges if e.to == tid and not e.rework), None)
         if branch is None:
@@ -334,8 +570,22 @@ class _Applier:
         oid = text_of(other.get("id"))
         if oid == sid:
             raise _PatchProblem(item.at(key), "a step cannot be moved next to itself")
+        if is_parallel(step):
+            raise _PatchProblem(
+                item.at("step"),
+                f"'{sid}' is a parallel step: it cannot be moved without its branches. Move "
+                "the steps before or after the block instead",
+            )
         if step.get("next") is None:
             raise _PatchProblem(item.at("step"), f"'{sid}' is an end step: it cannot be moved")
+        if key == "after" and is_parallel(other):
+            raise _PatchProblem(
+                item.at("after"),
+                f"'{oid}' is a parallel step, which starts {_names(branches_of(other))} at "
+                f"once, so 'after' it is not one place: to put '{sid}' in a branch, move it "
+                f"before that branch's first step; to put it after the block, move it before "
+                f"'{join_of(other)}'",
+            )
         # branches to an end step (people who stop here) travel with the step; the rest of
         # its flow closes up behind it
         ends = {text_of(s.get("id")) for s in self.steps if text_of(s.get("kind")) == "end"}
@@ -347,6 +597,12 @@ class _Applier:
         if exits:
             set_edges(step, renormalise([e for e in edges if e not in exits]), explicit=True)
         self._detach(step, "moved")
+        if oid in self.removed:
+            raise _PatchProblem(
+                item.at(key),
+                f"once '{sid}' is taken out, the parallel step '{oid}' has only one branch "
+                f"left and goes, so there is no '{oid}' to put it {key}",
+            )
         if key == "before":
             for pred in self.steps:
                 pid = text_of(pred.get("id"))
@@ -360,9 +616,21 @@ class _Applier:
                     explicit = any(isinstance(t, dict) and "share" in t for t in pred["next"])
                     set_edges(pred, edges, explicit=explicit)
                     self.note(pred, f"now goes on to '{sid}' (moved before '{oid}')")
-            if self.start() == oid:
-                self.data["start"] = Raw(sid)
-                self.top_note("start", f"starts at '{sid}', moved before '{oid}'")
+                if is_parallel(pred) and oid in branches_of(pred):
+                    set_branches(pred, [sid if b == oid else b for b in branches_of(pred)])
+                    self.note(pred, f"its branch now starts at '{sid}' (moved before '{oid}')")
+                if is_parallel(pred) and join_of(pred) == oid:
+                    pred["join"] = Raw(sid)
+                    self.note(pred, f"its branches now join at '{sid}' (moved before '{oid}')")
+            for ref in start_refs(self.data):
+                if ref.to == oid:
+                    ref.to = sid
+                    if ref.when is None:
+                        self.top_note("start", f"starts at '{sid}', moved before '{oid}'")
+                    else:
+                        self.top_note(
+                            "start", f"{ref.who()} starts at '{sid}', moved before '{oid}'"
+                        )
             set_edges(step, [Edge(oid, 1.0 - exit_share), *exits], explicit=True)
             self.note(step, f"moved before '{oid}'")
         else:
@@ -382,6 +650,153 @@ class _Applier:
             set_edges(step, [*flow, *exits], explicit=True)
             self.note(other, f"now goes on to '{sid}' (moved after it)")
             self.note(step, f"moved after '{oid}'")
+
+    def op_parallelise(self, item: Change) -> None:
+        values = item.arg("steps")
+        if len(values) < 2:
+            raise _PatchProblem(
+                item.at("steps"),
+                "give at least two steps to run side by side, each leading to the next, "
+                "such as [planning, financial_assessment]",
+            )
+        chain = [self.step("steps", v) for v in values]
+        ids = [text_of(s.get("id")) for s in chain]
+        onward: list[str] = []
+        for n, (step, value) in enumerate(zip(chain, values, strict=True)):
+            sid = ids[n]
+            kind = text_of(step.get("kind"))
+            if kind in ("support", "end", "parallel"):
+                what = {
+                    "support": "the support step: the case ends there",
+                    "end": "an end step: the case stops there",
+                    "parallel": "a parallel step already",
+                }[kind]
+                raise _PatchProblem(
+                    value.origin, f"'{sid}' is {what}, so it cannot run alongside other steps"
+                )
+            edges = edges_of(step)
+            leaving = [e for e in edges if e.rework and e.to != sid]
+            if leaving:
+                raise _PatchProblem(
+                    value.origin,
+                    f"'{sid}' sends cases back to '{leaving[0].to}', which would leave its "
+                    "branch: a step running alongside others can only send work back to "
+                    "itself",
+                )
+            ahead = [e for e in edges if not e.rework and e.to != sid]
+            last = n + 1 == len(chain)
+            if len(ahead) > 1:
+                raise _PatchProblem(
+                    value.origin,
+                    f"'{sid}' goes on to {_names([e.to for e in ahead])}: "
+                    + (
+                        "there is no single step after the steps for them to join at"
+                        if last
+                        else "a step running alongside others must go on to one step only"
+                    ),
+                )
+            if not ahead:
+                raise _PatchProblem(
+                    value.origin,
+                    f"'{sid}' has no next step, so there is no step after the steps for them "
+                    "to join at",
+                )
+            onward.append(ahead[0].to)
+            if not last and ahead[0].to != ids[n + 1]:
+                raise _PatchProblem(
+                    values[n + 1].origin,
+                    f"the steps must follow one another, but '{sid}' goes on to "
+                    f"'{ahead[0].to}', not '{ids[n + 1]}'",
+                )
+        join = onward[-1]
+        if join in ids:
+            raise _PatchProblem(
+                values[-1].origin,
+                f"'{ids[-1]}' goes back to '{join}', so the steps go round in a loop and "
+                "there is no step after them to join at",
+            )
+        for block in blocks_of(self.data):
+            held = block.branch_of(ids[0])
+            if held is not None and block.branch_of(join) != held:
+                raise _PatchProblem(
+                    values[-1].origin,
+                    f"the steps are inside branch '{block.branches[held][0]}' of the parallel step "
+                    f"'{block.step}', but '{ids[-1]}' goes on to '{join}', outside that branch: "
+                    "steps side by side inside a branch must join at a later step of the same "
+                    "branch",
+                )
+        # nothing may reach the later steps except the one before each
+        members = set(ids)
+        for step in self.steps:
+            pid = text_of(step.get("id"))
+            into = [e.to for e in edges_of(step) if e.to in ids[1:] and pid not in members]
+            if is_parallel(step):
+                into += [b for b in branches_of(step) if b in ids[1:]]
+                into += [j for j in [join_of(step)] if j in ids[1:]]
+            if into:
+                raise _PatchProblem(
+                    item.at("steps"),
+                    f"'{pid}' also leads to '{into[0]}': once it runs alongside "
+                    f"'{ids[0]}', it can be reached only through the new parallel step",
+                )
+        for ref in start_refs(self.data):
+            if ref.to in ids[1:]:
+                raise _PatchProblem(
+                    item.at("steps"),
+                    f"{ref.who()} starts at '{ref.to}': once it runs alongside '{ids[0]}', "
+                    "it can be reached only through the new parallel step",
+                )
+        new_id = self._new_parallel_id(ids[0], item)
+        name = item.arg("name")
+        if name is None:
+            names = [text_of(s.get("name")) for s in chain]
+            name = wrap(f"{names[0]}, alongside {join_and(names[1:])}")
+        record: dict[str, Value] = {
+            "id": Raw(new_id),
+            "name": name,
+            "kind": Raw("parallel"),
+            "branches": [Raw(i) for i in ids],
+            "join": Raw(join),
+        }
+        self._redirect(ids[0], new_id, f"'{ids[0]}' runs there alongside {_names(ids[1:])}")
+        steps = self.data["steps"]
+        steps.insert(next(n for n, s in enumerate(steps) if s is chain[0]), record)
+        for n, step in enumerate(chain):
+            edges = edges_of(step)
+            for e in edges:
+                if not e.rework and e.to != ids[n]:
+                    e.to = join
+            explicit = any(isinstance(t, dict) and "share" in t for t in step["next"])
+            set_edges(step, edges, explicit=explicit)
+            others = _names([i for i in ids if i != ids[n]])
+            self.note(
+                step, f"now runs alongside {others} (in '{new_id}'), then goes on to '{join}'"
+            )
+        together = "both are" if len(ids) == 2 else "all are"
+        self.note(
+            new_id,
+            f"new: runs {_names(ids)} side by side; the case goes on at '{join}' when "
+            f"{together} done",
+        )
+        self.context[self.number] = {"id": new_id, "join": join}
+
+    def _new_parallel_id(self, first: str, item: Change) -> str:
+        taken = set(self.ids())
+        given = item.arg("id")
+        if given is not None:
+            if text_of(given) in taken:
+                raise _PatchProblem(
+                    item.at("id"),
+                    f"the model already has a step '{text_of(given)}': give the parallel "
+                    "step another id",
+                )
+            return text_of(given)
+        base = f"{first}_alongside"
+        n, found = 1, base
+        while found in taken or found in self.removed:
+            n += 1
+            found = f"{base}_{n}"
+        return found
 
     def op_add_tells(self, item: Change) -> None:
         step = self.step("step")
@@ -445,15 +860,19 @@ class _Applier:
 
     def _earliest(self, candidates: list[dict]) -> dict:
         """The candidate nearest the start (forward transitions), then first in the file."""
-        distance = {self.start(): 0}
-        queue = deque([self.start()])
+        distance = dict.fromkeys(self.start_ids(), 0)
+        queue = deque(distance)
         by_id = {text_of(s.get("id")): s for s in self.steps}
         while queue:
             sid = queue.popleft()
-            for edge in edges_of(by_id.get(sid, {})):
-                if not edge.rework and edge.to not in distance:
-                    distance[edge.to] = distance[sid] + 1
-                    queue.append(edge.to)
+            step = by_id.get(sid, {})
+            onward = [e.to for e in edges_of(step) if not e.rework]
+            if is_parallel(step):
+                onward = [*branches_of(step), *filter(None, [join_of(step)])]
+            for to in onward:
+                if to not in distance:
+                    distance[to] = distance[sid] + 1
+                    queue.append(to)
         order = {id(s): i for i, s in enumerate(self.steps)}
         return min(
             candidates, key=lambda s: (distance.get(text_of(s.get("id")), 10**9), order[id(s)])
@@ -528,10 +947,13 @@ class _Applier:
             places.extend((s, "step") for s in self.steps)
         found = False
         every: list[str] = []
+        law: list[str] = []
         for record, where in places:
             restrictions = record.get("restrictions") or []
-            every.extend(text_of(r) for r in restrictions)
-            kept = [r for r in restrictions if _norm(text_of(r)) != wanted]
+            every.extend(_restriction_text(r) for r in restrictions)
+            matched = [r for r in restrictions if _norm(_restriction_text(r)) == wanted]
+            law.extend(_restriction_text(r) for r in matched if _basis(r) == "law")
+            kept = [r for r in restrictions if r not in matched or _basis(r) == "law"]
             if len(kept) == len(restrictions):
                 continue
             found = True
@@ -540,6 +962,12 @@ class _Applier:
                 self.top_note("policies", f"restriction withdrawn: {text_of(item.arg('text'))}")
             else:
                 self.note(record, f"restriction withdrawn: {text_of(item.arg('text'))}")
+        if not found and law:
+            raise _PatchProblem(
+                item.at("text"),
+                f"the restriction '{law[0]}' is set by law (basis: law), so the council "
+                "cannot withdraw it",
+            )
         if not found:
             hint = difflib.get_close_matches(text_of(item.arg("text")), every, n=1, cutoff=0.6)
             raise _PatchProblem(
@@ -576,6 +1004,25 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def _restriction_text(value: Value) -> str:
+    """A restriction's words: the string, or the ``text`` of ``{text, basis, ref}``."""
+    if isinstance(value, dict):
+        return text_of(value.get("text"))
+    return text_of(value)
+
+
+def _basis(value: Value) -> str:
+    """Who set a restriction: ``council`` (a plain string's basis) or ``law``."""
+    if isinstance(value, dict) and value.get("basis") is not None:
+        return text_of(value["basis"]).strip()
+    return "council"
+
+
+def _names(ids: list[str]) -> str:
+    """Step ids in quotes, joined: ``'a', 'b' and 'c'``."""
+    return join_and(f"'{i}'" for i in ids)
+
+
 def _copy(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
@@ -598,7 +1045,10 @@ def apply_patch_text(
     data = to_data(document.root)
     applier = _Applier(data, patch)
     applier.run()
-    header = _header(patch, model_path)
+    descriptions = tuple(
+        describe_change(c, applier.context.get(n)) for n, c in enumerate(patch.changes, start=1)
+    )
+    header = _header(patch, model_path, descriptions)
     text, origins, spans = emit_model(data, applier.step_notes, applier.top_notes, header)
     name = result_path or f"{model_path} with {patch.path}"
     try:
@@ -612,7 +1062,7 @@ def apply_patch_text(
     if applier.problems:
         raise ModelError(applier.problems)
     notes = {sid: tuple(n) for sid, n in applier.step_notes.items()}
-    return PatchResult(text, model, patch, notes, tuple(applier.removed))
+    return PatchResult(text, model, patch, notes, tuple(applier.removed), descriptions)
 
 
 def apply_patch_file(
@@ -625,7 +1075,7 @@ def apply_patch_file(
     return apply_patch_text(model_text, patch, model_path=name, result_path="to-be.yaml")
 
 
-def _header(patch: Patch, model_path: str) -> list[str]:
+def _header(patch: Patch, model_path: str, descriptions: tuple[str, ...]) -> list[str]:
     lines = [
         f'To-be model: {Path(model_path).name} with the scenario patch "{one_line(patch.title)}".',
         "Written by sdsaudit: change the patch and apply it again rather than editing this file.",
@@ -634,8 +1084,8 @@ def _header(patch: Patch, model_path: str) -> list[str]:
         "",
         "Changes:",
     ]
-    for n, item in enumerate(patch.changes, start=1):
-        lines.append(f"  {n}. {describe_change(item)}")
+    for n, words in enumerate(descriptions, start=1):
+        lines.append(f"  {n}. {words}")
     return lines
 
 

@@ -9,10 +9,11 @@ import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 
 from ..model.objects import Pos
-from ..words import number
+from ..words import join_and, number
 from .patch import OPERATIONS, Change, Patch, Raw, Value, short_text, text_of, wrap
 
 LINE_WIDTH = 100
+_COUNTS = {3: "three", 4: "four", 5: "five", 6: "six"}
 
 
 # --------------------------------------------------------------------------- writing YAML
@@ -215,9 +216,14 @@ def percent(share: float) -> str:
     return f"{number(round(share * 100, 2), 4)}%"
 
 
-def describe_change(item: Change) -> str:
-    """A change in plain English, with its reason (for reports and the command line)."""
+def describe_change(item: Change, context: Mapping[str, str] | None = None) -> str:
+    """A change in plain English, with its reason (for reports and the command line).
+
+    ``context`` holds what applying the change worked out (for ``parallelise``, the
+    ``join`` and the new step's ``id``); without it the words say only what the patch says.
+    """
     a = item.args
+    context = context or {}
 
     def t(key: str) -> str:
         value = a.get(key)
@@ -239,6 +245,18 @@ def describe_change(item: Change) -> str:
     elif item.op == "move_step":
         place = "before" if "before" in a else "after"
         words = f"Move '{t('step')}' to just {place} '{t(place)}'"
+    elif item.op == "parallelise":
+        steps = [f"'{text_of(v)}'" for v in a["steps"]]
+        together = (
+            "both are" if len(steps) == 2 else f"all {_COUNTS.get(len(steps), 'of them')} are"
+        )
+        join = f"'{context['join']}'" if "join" in context else f"the step after {steps[-1]}"
+        new = context.get("id") or (text_of(a["id"]) if "id" in a else None)
+        words = (
+            f"Run {join_and(steps)} side by side"
+            + (f" (the new parallel step '{new}')" if new else "")
+            + f"; the case goes on at {join} when {together} done"
+        )
     elif item.op == "add_tells":
         words = f"At '{t('step')}', also tell the person: {t('tells')}"
     elif item.op == "merge_asks":

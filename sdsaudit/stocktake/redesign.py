@@ -15,6 +15,10 @@ the first candidate after which the model still validates and
 So the to-be model always validates and has strictly fewer findings of every
 kind it fixed, and no new error. Findings it has no fixer for, or whose fixes
 all failed these checks, are listed as left for the council to decide.
+
+It reads format 1.1 models (parallel blocks, start groups) but never proposes
+``parallelise``: running work side by side is the council's decision, and the time to
+support (SIMPLE-02), which it would shorten, is a rule the catalogue leaves to the council.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from .compare_output import (
 )
 from .patch import Change, Patch, change, load_patch
 from .patch_apply import PatchResult, apply_patch_text
-from .patch_write import describe_change, dump_patch
+from .patch_write import dump_patch
 
 PANEL_SHARE = 0.1
 """Share of cases a conditional panel is assumed to see (the 'very large or unusual'
@@ -74,15 +78,13 @@ class Scenario:
             old_label="As is",
             new_label="To be",
             patch_title=self.to_be.patch.title,
-            patch_changes=tuple(describe_change(c) for c in self.to_be.patch.changes),
+            patch_changes=self.to_be.described(),
         )
 
     def text(self) -> str:
         """The command line's summary: the changes, then the comparison."""
         lines = [f"Scenario: {clean(self.to_be.patch.title)}", "Changes:"]
-        lines += [
-            f"  {n}. {describe_change(c)}" for n, c in enumerate(self.to_be.patch.changes, start=1)
-        ]
+        lines += [f"  {n}. {words}" for n, words in enumerate(self.to_be.described(), start=1)]
         return "\n".join(lines) + "\n\n" + comparison_text(self.comparison, self.framing())
 
     def render(self, *, draw_map: bool = True) -> ComparisonFiles:
@@ -154,15 +156,22 @@ def _planning_steps(model: Model) -> list[str]:
 
 
 def _first(model: Model, ids: Sequence[str]) -> str | None:
-    """The step of ``ids`` nearest the start (forward arrows), then first in the file."""
-    distance = {model.start: 0}
-    queue = [model.start]
+    """The step of ``ids`` nearest a start (forward arrows; a parallel step leads to its
+    branches and its join), then first in the file."""
+    distance = dict.fromkeys(model.starts, 0)
+    queue = list(distance)
     while queue:
         sid = queue.pop(0)
-        for t in model.step_by_id[sid].next if sid in model.step_by_id else ():
-            if not t.rework and t.to not in distance:
-                distance[t.to] = distance[sid] + 1
-                queue.append(t.to)
+        step = model.step_by_id.get(sid)
+        if step is None:
+            continue
+        onward = [t.to for t in step.next if not t.rework]
+        if step.kind == "parallel":
+            onward = [*step.branches, *([step.join] if step.join else [])]
+        for to in onward:
+            if to not in distance:
+                distance[to] = distance[sid] + 1
+                queue.append(to)
     order = {s.id: n for n, s in enumerate(model.steps)}
     found = sorted(ids, key=lambda s: (distance.get(s, 10**9), order[s]))
     return found[0] if found else None
@@ -517,7 +526,9 @@ class Proposal:
             f"Proposed redesign for {clean(self.scenario.as_is.council)}: "
             f"{len(self.patch.changes)} change{'s' if len(self.patch.changes) != 1 else ''}"
         ]
-        lines += [f"  {n}. {describe_change(c)}" for n, c in enumerate(self.patch.changes, start=1)]
+        lines += [
+            f"  {n}. {words}" for n, words in enumerate(self.scenario.to_be.described(), start=1)
+        ]
         lines.append(
             "Findings fixed (count before and after): "
             + (
