@@ -85,7 +85,7 @@ def test_text_format_one_line_a_finding_then_a_summary() -> None:
     result = run("check", EXAMPLE)
     assert result.exit_code == 0, result.output  # warnings only; --fail-on error
     lines = result.stdout.strip().splitlines()
-    assert f"{EXAMPLE}:79: AUTH-03 warning: " in result.stdout
+    assert f"{EXAMPLE}:88: AUTH-03 warning: " in result.stdout
     # every rule can be assessed on the worked example
     assert lines[-1] == "12 findings (0 errors, 12 warnings, 0 info) and 1 waived in 1 model"
     assert all(line.startswith(f"{EXAMPLE}:") for line in lines[:-1])
@@ -172,7 +172,7 @@ def test_json_shape() -> None:
         "severity": "warning",
         "blocks": ["simple"],
         "steps": ["sign_off", "panel_review"],
-        "line": 79,
+        "line": 88,
         "waived": False,
         "waiver_reason": None,
     }
@@ -188,7 +188,7 @@ def test_several_models_and_stdin(tmp_path: Path) -> None:
     paths = [m["path"] for m in json.loads(result.stdout)["models"]]
     assert paths == [clean, "<stdin>"]
     text = run("check", "-", stdin=Path(EXAMPLE).read_text(encoding="utf-8"))
-    assert "<stdin>:79: AUTH-03 warning" in text.stdout
+    assert "<stdin>:88: AUTH-03 warning" in text.stdout
 
 
 def test_sarif_is_valid_2_1_0_and_located_at_step_lines(tmp_path: Path) -> None:
@@ -208,7 +208,7 @@ def test_sarif_is_valid_2_1_0_and_located_at_step_lines(tmp_path: Path) -> None:
     auth03 = next(r for r in run_["results"] if r["ruleId"] == "AUTH-03")
     assert rules[auth03["ruleIndex"]]["id"] == "AUTH-03"
     assert auth03["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == EXAMPLE
-    assert auth03["locations"][0]["physicalLocation"]["region"]["startLine"] == 79
+    assert auth03["locations"][0]["physicalLocation"]["region"]["startLine"] == 88
     assert auth03["level"] == "warning"
     waived = next(r for r in run_["results"] if r["ruleId"] == "CONTROL-02")
     assert waived["suppressions"][0]["status"] == "accepted"

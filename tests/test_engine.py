@@ -64,9 +64,13 @@ def test_worked_example_gives_exactly_the_expected_findings() -> None:
     assert waived[0].waiver_reason.startswith("Approved-list rule is being withdrawn")
     auth03 = next(f for f in result.findings if f.rule == "AUTH-03")
     assert auth03.subject == ("support_plan", "final_budget")
-    assert auth03.line == 79 and auth03.severity == "warning"
+    assert auth03.line == 88 and auth03.severity == "warning"
     assert auth03.slug == "redundant-approval"
     assert '"sign_off" and "panel_review" both approve the support plan' in auth03.message
+    # the panel's days are marked assumed: the time rests on them, the sign-offs do not
+    slow = next(f for f in result.findings if f.rule == "SIMPLE-02")
+    assert [a.as_dict() for a in slow.assumptions] == [{"step": "panel_review", "fields": ["days"]}]
+    assert not auth03.assumptions
     # every rule can be assessed (no dp_review: direct payments follow the plan review)
     assert result.notes == ()
     assert result.metrics == {

@@ -44,8 +44,8 @@ def test_survey_without_a_model_exits_0(in_repo, tmp_path):
 def test_survey_with_a_model_reports_gaps_and_exits_0_below_fail_on(in_repo, tmp_path):
     result = run("survey", SURVEY, "--model", MODEL, "-o", str(tmp_path))
     assert result.exit_code == 0, result.output
-    assert f"{MODEL}:62: GAP-01 warning: The model tells" in result.output
-    assert f"{MODEL}:71: GAP-02 warning: The person leads planning" in result.output
+    assert f"{MODEL}:71: GAP-01 warning: The model tells" in result.output
+    assert f"{MODEL}:80: GAP-02 warning: The person leads planning" in result.output
     data = json.loads((tmp_path / "survey.json").read_text())
     assert [f["rule"] for f in data["gaps"]["findings"]] == ["GAP-01", "GAP-02"]
 

@@ -129,7 +129,7 @@ def test_gap_01_names_the_steps_that_tell_the_budget_before_planning():
     result = check_gaps(load_model(str(EXAMPLESHIRE)), summary_with(knew_amount=(150, 300)))
     (finding,) = [f for f in result.findings if f.rule == "GAP-01"]
     assert finding.steps == ("indicative_budget",)
-    assert finding.line == 62
+    assert finding.line == 71
     assert finding.message.startswith(
         "The model tells the person their budget at "
         '"indicative_budget", before planning, yet only 50%'
