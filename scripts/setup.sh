@@ -2,7 +2,7 @@
 # Set up a development / CI environment for sdsaudit.
 #
 #   scripts/setup.sh          system tools (graphviz) + .venv with `pip install -e .`
-#   scripts/setup.sh --test   also chromium, fonts and libatomic1, `pip install -e '.[test,import,calibrate]'`
+#   scripts/setup.sh --test   also chromium, fonts and libatomic1, `pip install -e '.[test,import,calibrate,stats]'`
 #                             (every extra), axe-core via `npm ci --prefix tests/browser`,
 #                             and a check that the browser really starts
 #
@@ -115,7 +115,7 @@ say "upgrading pip"
 quiet "$VENV/bin/python" -m pip install --disable-pip-version-check -q --upgrade pip
 
 # the tests need every extra, so that every test runs
-if [ "$TEST" = 1 ]; then SPEC='.[test,import,calibrate]'; else SPEC='.'; fi
+if [ "$TEST" = 1 ]; then SPEC='.[test,import,calibrate,stats]'; else SPEC='.'; fi
 say "installing sdsaudit: pip install -e '$SPEC'"
 quiet "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e "$SPEC"
 
