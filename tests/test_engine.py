@@ -228,7 +228,7 @@ def test_every_shipped_model_checks_without_rule_errors(path) -> None:
     model = load_model(str(path))
     result = check_model(model)
     assert not result.rule_errors
-    assert list(result.metrics) == [
+    keys = [
         "steps",
         "approvals_max",
         "handoffs_max",
@@ -239,6 +239,16 @@ def test_every_shipped_model_checks_without_rule_errors(path) -> None:
         "share_reaching_support",
         "share_withdrawing",
     ]
+    # format 1.1 adds lower bounds where a time is unknown, and each group's figures
+    if any(s.days_unknown for s in model.steps) and result.metrics.get("days_unknown"):
+        keys += [
+            "expected_days_to_support_at_least",
+            "worst_days_to_support_at_least",
+            "days_unknown",
+        ]
+    if model.grouped:
+        keys.append("groups")
+    assert list(result.metrics) == keys
     assert result.as_dict() == check_model(model).as_dict()
 
 

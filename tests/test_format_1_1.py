@@ -586,7 +586,11 @@ def test_step_assumed_names_a_key_a_step_can_have():
     line = one_error(text)
     assert line.startswith(
         "m.yaml:35:15: error: 'assumed' of step 'assess' names 'dayz', which is not a key a "
-        "step can have (did you mean 'days'?); use one of: name, actor, person, days,"
+        "step can have (did you mean 'days'?); use one of: name, kind, actor, person, days,"
+    )
+    # a kind guessed from a drawing's shape or words is an assumption too
+    assert load_model_text(
+        edit(PAR, "    assumed: [days, person]\n", "    assumed: [kind]\n"), "m.yaml"
     )
     text = edit(PAR, "    assumed: [days, person]\n", "    assumed: [id]\n")
     assert "'assumed' of step 'assess' names 'id', which is not a key a step" in one_error(text)

@@ -781,8 +781,8 @@ def _step(
     sources = (source,) if isinstance(source, str) else _words(source) or ()
     assumed = _words(rec.values.get("assumed")) or ()
     for value, pos in _items(rec.get("assumed")):
-        if value not in S.STEP.keys or value in ("id", "kind", "assumed", "source"):
-            choices = [k for k in S.STEP.keys if k not in ("id", "kind", "assumed", "source")]
+        if value not in S.STEP.keys or value in ("id", "assumed", "source"):
+            choices = [k for k in S.STEP.keys if k not in ("id", "assumed", "source")]
             err(
                 pos,
                 f"'assumed' of {label} names '{truncate(value)}', which is not a key a step "
