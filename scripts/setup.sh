@@ -115,7 +115,7 @@ say "upgrading pip"
 quiet "$VENV/bin/python" -m pip install --disable-pip-version-check -q --upgrade pip
 
 # the tests need every extra, so that every test runs
-if [ "$TEST" = 1 ]; then SPEC='.[test,import,calibrate,stats]'; else SPEC='.'; fi
+if [ "$TEST" = 1 ]; then SPEC='.[test,import,calibrate,stats,workshop]'; else SPEC='.'; fi
 say "installing sdsaudit: pip install -e '$SPEC'"
 quiet "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e "$SPEC"
 

@@ -45,6 +45,8 @@ LAYERS: dict[str, int] = {
     # 6: stock-take, benchmark, patches, redesign
     "sdsaudit.stocktake": 6,
     "sdsaudit.exchange": 6,
+    # the workshop's page and its comment-keeping writer (redesign may use the writer)
+    "sdsaudit.workshop": 6,
     "sdsaudit.calibrate": 6,
     # 7: the library's command functions; 8: the command line
     "sdsaudit.api": 7,
