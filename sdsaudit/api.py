@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -363,3 +363,38 @@ def write_survey(
     written = tuple(write_set(out_dir, {t.name: files[t.name] for t in targets}, force=force))
     code = exit_code([gap] if gap is not None else [], fail_on)
     return SurveyRun(written, survey_text(summary, gap), code)
+
+
+# --------------------------------------------------------------------------- workshop
+
+
+def workshop(
+    path: str,
+    *,
+    port: int | None = None,
+    open_browser: bool = True,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    announce: Callable[[str], None] = print,
+) -> None:
+    """Serve the workshop page for the model file at ``path`` on 127.0.0.1 until Ctrl+C.
+
+    The model must be valid. ``announce`` gets the address to open (with its one-time
+    token) and the closing line. Needs the optional extra ``sdsaudit[workshop]``."""
+    from .errors import UsageError
+
+    if path == "-":
+        raise UsageError("the workshop edits a file: give the model's path, not '-'")
+    try:
+        from .workshop.server import serve
+        from .workshop.session import Workshop
+    except ImportError as exc:
+        raise UsageError(
+            f"the workshop needs the optional extra ({exc.name} is missing): "
+            "pip install 'sdsaudit[workshop]'"
+        ) from None
+    serve(
+        Workshop.open(path, max_bytes=max_bytes),
+        port=port,
+        open_browser=open_browser,
+        announce=announce,
+    )

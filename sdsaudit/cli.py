@@ -481,3 +481,19 @@ def redesign(model: str, out: str, force: bool) -> None:
     click.echo(text if not written else text.split("\n\n", 1)[0] + "\n", nl=False)
     for path in written:
         click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("model")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="The port to listen on (on 127.0.0.1 only); a free one by default.",
+)
+@click.option("--no-browser", is_flag=True, help="Print the address but open no browser.")
+def workshop(model: str, port: int | None, no_browser: bool) -> None:
+    """A local page where a group changes MODEL together and sees what each change does."""
+    from .api import workshop as run
+
+    run(model, port=port, open_browser=not no_browser, max_bytes=_max_bytes(), announce=click.echo)
