@@ -371,6 +371,8 @@ def serve(
         threading.Timer(0.5, webbrowser.open, args=(guard.address,)).start()
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn has shut down cleanly, then passes Ctrl+C on: it means "stop"
     finally:
         sock.close()
     announce("Workshop stopped.")
