@@ -809,13 +809,18 @@ class ReportFiles:
     map_note: str | None
 
 
-def report_json(result: CheckResult, scores: ScoreReport | None) -> str:
-    """``report.json``: the ``check --format json`` document for one model, plus ``scores``.
+def report_json(
+    result: CheckResult, scores: ScoreReport | None, survey: Mapping[str, Any] | None = None
+) -> str:
+    """``report.json``: the ``check --format json`` document for one model, plus ``scores``
+    and, with survey evidence, ``survey`` (the figures and gap checks ``survey.json`` has).
 
     Written compactly, for tools: a 4,000-step model's file is half the size it would
     be indented (``python -m json.tool report.json`` indents it for reading)."""
     entry = result.as_dict()
     entry["scores"] = scores.as_dict() if scores is not None else None
+    if survey is not None:
+        entry["survey"] = dict(survey)
     document = {"sdsaudit_version": __version__, "models": [entry]}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 
@@ -861,7 +866,7 @@ def render_report(
     return ReportFiles(
         html=html,
         markdown=markdown,
-        json=report_json(result, scores),
+        json=report_json(result, scores, getattr(experience, "figures", None)),
         svg=report.map.svg,
         map_note=report.map.unavailable,
     )
