@@ -1,0 +1,270 @@
+"""The aggregates of an ordered event log, in SQL: nothing here loops over events.
+
+From the ordered table ``o`` (:mod:`.log`):
+
+* **steps**: for each step, the events and cases, and the days each event took: from its
+  own start to its own end when the log gives both, otherwise from the event before it
+  (as the model sees it) to this one. Quartiles, the 90th percentile and the mean.
+* **transitions**: each pair (step, the next step as the model sees it) with the times
+  cases left that way and the cases that did. An arrow into a parallel block's first
+  steps counts as the arrow into the parallel step.
+* **cases**: one row a case (its group, first step, days to support, when the first
+  sign-off or arranging happened and whether a step that tells the contribution came
+  before it, its assessments and hand-offs, and where it first left the model), then
+  summed up for all cases and for each group.
+
+Only counts, quantiles and means leave DuckDB; the cases table never does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..analysis.graph import Context
+from ..model.objects import Model
+from .log import StepTable
+
+if TYPE_CHECKING:
+    import duckdb
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class StepRaw:
+    """One step's events and times, before suppression."""
+
+    step: str
+    events: int
+    cases: int
+    timed: int
+    own: int
+    """Events timed from their own start and end."""
+    since_previous: int
+    """Events timed from the event before them."""
+    p25: float | None
+    median: float | None
+    p75: float | None
+    p90: float | None
+    mean: float | None
+
+
+@dataclass(frozen=True)
+class TransitionRaw:
+    """Cases leaving ``source`` for ``target`` (a step, or a parallel step)."""
+
+    source: str
+    target: str
+    exits: int
+    cases: int
+    modelled: bool
+
+
+@dataclass(frozen=True)
+class GroupRaw:
+    """The person's side for all cases (``group`` is ``None``) or one group."""
+
+    group: str | None
+    cases: int
+    fitting: int
+    gated: int
+    """Cases that reached a sign-off (approval) or arranging step."""
+    late: int
+    """Of those, cases in which no step telling the contribution came before the first."""
+    supported: int
+    dts_median: float | None
+    dts_p90: float | None
+    dts_mean: float | None
+    repeated: int
+    """Cases with more than one assessment."""
+    over_handoffs: int
+    """Cases with more hand-offs than the council's target."""
+
+
+@dataclass(frozen=True)
+class DeviationRaw:
+    """Where cases first left the model: a start elsewhere, or an arrow it lacks."""
+
+    source: str | None
+    target: str
+    cases: int
+
+
+@dataclass(frozen=True)
+class Figures:
+    steps: tuple[StepRaw, ...]
+    transitions: tuple[TransitionRaw, ...]
+    groups: tuple[GroupRaw, ...]
+    deviations: tuple[DeviationRaw, ...]
+    group_starts: tuple[tuple[str, str, int], ...]
+    """(group, first step, cases)."""
+
+
+def model_target(model: Model, source: str, target: str) -> str:
+    """The step of the model a case goes to when its next event, seen from ``source``, is
+    at ``target``: the outermost parallel step whose block holds ``target`` but not
+    ``source``, else ``target`` itself."""
+    for block in reversed(model.blocks):  # outermost first
+        if target in block.members and source not in block.members and source != block.step:
+            return block.step
+    return target
+
+
+def aggregate(
+    con: duckdb.DuckDBPyConnection, model: Model, ctx: Context, table: StepTable
+) -> Figures:
+    """Work out every figure from the ordered events in ``o``."""
+    ids = table.ids
+    edges = {(s.id, t.to) for s in model.steps for t in s.next}
+    pairs = con.execute("SELECT DISTINCT s, ns FROM o WHERE ns IS NOT NULL").fetchall()
+    tmap = []
+    for n, (s, ns) in enumerate(sorted(pairs)):
+        src, nxt = ids[s], ids[ns]
+        target = model_target(model, src, nxt)
+        tmap.append(
+            (n, s, ns, target, (src, target) in edges, ctx.is_handoff(src, nxt)),
+        )
+    con.execute(
+        "CREATE TEMP TABLE tmap (pair INTEGER, s INTEGER, ns INTEGER, target VARCHAR, "
+        "modelled BOOLEAN, handoff BOOLEAN)"
+    )
+    if tmap:
+        con.executemany("INSERT INTO tmap VALUES (?, ?, ?, ?, ?, ?)", tmap)
+    steps = _steps(con, ids)
+    transitions = tuple(
+        TransitionRaw(ids[s], t, int(exits), int(cases), bool(modelled))
+        for s, t, exits, cases, modelled in con.execute(
+            """SELECT o.s, m.target, count(*), count(DISTINCT o.c), bool_and(m.modelled)
+               FROM o JOIN tmap m ON o.s = m.s AND o.ns = m.ns
+               GROUP BY o.s, m.target ORDER BY o.s, m.target"""
+        ).fetchall()
+    )
+    max_handoffs = model.targets.max_handoffs
+    con.execute(
+        """
+        CREATE TEMP TABLE cs AS
+        SELECT o.c,
+               arg_min(o.g, o.key) AS g,
+               arg_min(o.s, o.key) AS first_s,
+               arg_min(st.start, o.key) AS starts_well,
+               min(o.ts) AS t0,
+               min(o.ts) FILTER (st.support) AS t_support,
+               min(o.key) FILTER (st.gate) AS gate_key,
+               min(o.ts) FILTER (st.gate) AS gate_ts,
+               min(o.key) FILTER (st.contrib) AS c_key,
+               arg_min(coalesce(o.te, o.ts), o.key) FILTER (st.contrib) AS c_done,
+               count(*) FILTER (st.assess) AS n_assess,
+               count(*) FILTER (m.handoff) AS n_handoff,
+               count(*) FILTER (NOT m.modelled) AS n_off,
+               arg_min(m.pair, o.key) FILTER (NOT m.modelled) AS first_off
+        FROM o
+        JOIN steps st ON o.s = st.idx
+        LEFT JOIN tmap m ON o.s = m.s AND o.ns = m.ns
+        GROUP BY o.c
+        """
+    )
+    groups = tuple(
+        _group(row)
+        for row in con.execute(
+            f"""
+            SELECT grouping(g) AS grouping, g, count(*),
+                   count(*) FILTER (starts_well AND n_off = 0),
+                   count(*) FILTER (gate_key IS NOT NULL),
+                   count(*) FILTER (gate_key IS NOT NULL
+                                    AND NOT coalesce(c_key < gate_key AND c_done <= gate_ts, false)),
+                   count(t_support),
+                   quantile_cont((epoch(t_support) - epoch(t0)) / {DAY}, [0.5, 0.9])
+                       FILTER (t_support IS NOT NULL),
+                   avg((epoch(t_support) - epoch(t0)) / {DAY}) FILTER (t_support IS NOT NULL),
+                   count(*) FILTER (n_assess > 1),
+                   count(*) FILTER (n_handoff > {float(max_handoffs)})
+            FROM cs GROUP BY GROUPING SETS ((), (g)) ORDER BY grouping DESC, g
+            """
+        ).fetchall()
+    )
+    con.execute("CREATE TEMP TABLE stepids (idx INTEGER, id VARCHAR)")
+    con.executemany("INSERT INTO stepids VALUES (?, ?)", list(enumerate(ids)))
+    deviations = tuple(
+        DeviationRaw(src, target, int(cases))
+        for src, target, cases in con.execute(
+            """
+            SELECT CASE WHEN starts_well THEN a.id END AS src,
+                   CASE WHEN starts_well THEN m.target ELSE f.id END AS target,
+                   count(*) AS cases
+            FROM cs
+            LEFT JOIN tmap m ON cs.first_off = m.pair
+            LEFT JOIN stepids a ON m.s = a.idx
+            LEFT JOIN stepids f ON cs.first_s = f.idx
+            WHERE NOT (starts_well AND n_off = 0)
+            GROUP BY ALL ORDER BY cases DESC, src NULLS FIRST, target
+            """
+        ).fetchall()
+    )
+    group_starts = tuple(
+        (g, ids[s], int(n))
+        for g, s, n in con.execute(
+            "SELECT g, first_s, count(*) FROM cs GROUP BY g, first_s ORDER BY g, first_s"
+        ).fetchall()
+    )
+    return Figures(steps, transitions, groups, deviations, group_starts)
+
+
+def _group(row: tuple) -> GroupRaw:
+    grouping, g, cases, fitting, gated, late, supported, q, mean, repeated, over = row
+    median, p90 = (q[0], q[1]) if q else (None, None)
+    return GroupRaw(
+        None if grouping else g,
+        int(cases),
+        int(fitting),
+        int(gated),
+        int(late),
+        int(supported),
+        median,
+        p90,
+        mean,
+        int(repeated),
+        int(over),
+    )
+
+
+def _steps(con: duckdb.DuckDBPyConnection, ids: tuple[str, ...]) -> tuple[StepRaw, ...]:
+    rows = con.execute(
+        f"""
+        SELECT s, count(*), count(DISTINCT c), count(d), count(*) FILTER (te IS NOT NULL),
+               count(*) FILTER (te IS NULL AND pt IS NOT NULL),
+               quantile_cont(d, [0.25, 0.5, 0.75, 0.9]), avg(d)
+        FROM (
+            SELECT s, c, te,  pt,
+                   CASE WHEN te IS NOT NULL THEN (epoch(te) - epoch(ts)) / {DAY}
+                        WHEN pt IS NOT NULL THEN greatest(0, (epoch(ts) - epoch(pt)) / {DAY})
+                   END AS d
+            FROM o
+        ) GROUP BY s ORDER BY s
+        """
+    ).fetchall()
+    out = []
+    for s, events, cases, timed, own, since, q, mean in rows:
+        p25, median, p75, p90 = q if q else (None, None, None, None)
+        out.append(
+            StepRaw(
+                ids[s],
+                int(events),
+                int(cases),
+                int(timed),
+                int(own),
+                int(since),
+                p25,
+                median,
+                p75,
+                p90,
+                mean,
+            )
+        )
+    return tuple(out)
+
+
+def counts_by(rows: tuple[StepRaw, ...]) -> Mapping[str, StepRaw]:
+    """Step figures by step id."""
+    return {r.step: r for r in rows}
