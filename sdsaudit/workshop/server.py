@@ -12,7 +12,7 @@ Secure by default, because whoever reaches the page can change the council's fil
 * every form carries a CSRF token, and a change needs it;
 * every response carries a strict Content-Security-Policy (nothing but this server's own
   files: the styles and the one script are files, never inline), ``nosniff``, no
-  referrer, no framing and no caching; every page is rendered autoescaped.
+  referrer to other sites, no framing and no caching; every page is rendered autoescaped.
 
 Forms work without JavaScript (POST, then a redirect to the page that shows the effect);
 ``/static/workshop.js`` only makes the present view answer the arrow keys.
@@ -20,11 +20,13 @@ Forms work without JavaScript (POST, then a redirect to the page that shows the 
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import socket
 import threading
+import time
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -55,7 +57,9 @@ CSP = (
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # not no-referrer: under it Chromium sends "Origin: null" with a form, and the
+    # Origin check needs the real one; other sites are never sent a referrer
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
     "Cross-Origin-Opener-Policy": "same-origin",
@@ -312,6 +316,9 @@ def create_app(ws: Workshop, guard: Guard) -> Starlette:
             return _html(refused_page("No such file.", "Not found"), 404)
         return _secure(Response(static[name], media_type=STATIC[name][1]))
 
+    async def no_icon(request: Request) -> Response:
+        return _secure(Response(status_code=204))
+
     routes = [
         Route("/", guarded(_overview), methods=["GET"]),
         Route("/step/{sid}", guarded(_step), methods=["GET"]),
@@ -321,6 +328,7 @@ def create_app(ws: Workshop, guard: Guard) -> Starlette:
         Route("/present", guarded(_present), methods=["GET"]),
         Route("/easy-read", guarded(_easy), methods=["GET"]),
         Route("/static/{name}", static_file, methods=["GET"]),
+        Route("/favicon.ico", no_icon, methods=["GET"]),
     ]
     return Starlette(routes=routes)
 
@@ -338,6 +346,31 @@ def bind(port: int | None) -> socket.socket:
         ) from None
     sock.listen(16)
     return sock
+
+
+@contextlib.contextmanager
+def running(ws: Workshop, port: int | None = None) -> Iterator[Guard]:
+    """Serve the workshop in a background thread while the block runs (the browser tests
+    and the benchmark); yields the guard, whose ``address`` opens the page."""
+    import uvicorn
+
+    sock = bind(port)
+    guard = Guard.new(sock.getsockname()[1])
+    config = uvicorn.Config(
+        create_app(ws, guard), log_level="warning", access_log=False, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        yield guard
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
 
 
 def serve(
@@ -378,4 +411,4 @@ def serve(
     announce("Workshop stopped.")
 
 
-__all__ = ["CSP", "Guard", "bind", "create_app", "serve"]
+__all__ = ["CSP", "Guard", "bind", "create_app", "running", "serve"]
