@@ -103,3 +103,30 @@ def calibrate(
         group_column=columns.names.get("group"),
     )
     return Run(calibration, written)
+
+
+CALIBRATION_FILES = (
+    "calibration.json",
+    "calibration.md",
+    "calibration.html",
+    "calibrated.patch.yaml",
+)
+"""What ``sdsaudit calibrate -o DIR`` writes."""
+
+
+def calibration_files(run: Run, model_path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, str | None]:
+    """Every output file's text (``None`` for a patch with nothing to change); the patch is
+    checked by applying it to the model first."""
+    from ..model.source import decode, read_bytes
+    from .patch import check_patch, patch_text
+    from .view import render_files
+
+    doc = run.calibration.as_dict()
+    files: dict[str, str | None] = dict(render_files(doc))
+    model_text = decode(read_bytes(model_path, max_bytes), model_path)
+    model = load_model(model_path, max_bytes=max_bytes)
+    patch = patch_text(model, run.calibration)
+    if patch is not None:
+        check_patch(model_text, model_path, patch)
+    files["calibrated.patch.yaml"] = patch
+    return files
