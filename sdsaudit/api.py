@@ -212,7 +212,9 @@ def write_reports(
     if survey is not None:
         from .survey.reader import read_survey
 
-        summary = read_survey(survey, min_group=min_group)
+        # each model's gap checks use its own council's answers from a pooled file
+        councils = tuple(m.council for m in models)
+        summary = read_survey(survey, min_group=min_group, councils=councils)
     results, rendered, warnings = [], [], []
     for model, folder in zip(models, folders, strict=True):
         audit = prepare(model, catalogue, use_waivers=use_waivers, survey=summary)
@@ -357,7 +359,8 @@ def write_survey(
     targets = [Path(out_dir) / name for name in SURVEY_FILES]
     refuse_existing(targets, force)
     model = load_model(model_path, max_bytes=max_bytes) if model_path else None
-    summary = read_survey(survey_path, min_group=min_group)
+    councils = (model.council,) if model is not None else ()
+    summary = read_survey(survey_path, min_group=min_group, councils=councils)
     gap = check_gaps(model, summary) if model is not None else None
     files = render_survey(summary, gap, __version__)
     written = tuple(write_set(out_dir, {t.name: files[t.name] for t in targets}, force=force))
@@ -398,3 +401,73 @@ def workshop(
         open_browser=open_browser,
         announce=announce,
     )
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+@dataclass(frozen=True)
+class CalibrationRun:
+    """What :func:`write_calibration` did: files written (the XES file last) and the text
+    to print."""
+
+    written: tuple[Path, ...]
+    text: str
+
+
+def write_calibration(
+    model_path: str,
+    events_path: str,
+    map_path: str | None = None,
+    *,
+    out_dir: str | Path | None = None,
+    fmt: str = "text",
+    min_group: int = 10,
+    group: str | None = None,
+    drop: Sequence[str] = (),
+    preset: str | None = None,
+    xes: str | None = None,
+    force: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> CalibrationRun:
+    """Set the model at ``model_path`` beside the event log at ``events_path``
+    (``sdsaudit calibrate``; ``docs/calibrate.md``). Needs the extra ``sdsaudit[calibrate]``.
+
+    With ``out_dir``, writes ``calibration.json``, ``calibration.md``, ``calibration.html``
+    and ``calibrated.patch.yaml`` there as one set (every target is checked before the log
+    is read: an existing file is refused unless ``force``); otherwise ``text`` is the
+    calibration in ``fmt`` (``text`` or ``json``). With ``xes``, the mapped log is written
+    there as XES. Bad input raises :class:`ModelError` with every problem; nothing is
+    written then."""
+    import json
+
+    from .calibrate.run import CALIBRATION_FILES, calibrate, calibration_files
+    from .calibrate.view import text_summary
+    from .errors import UsageError
+    from .files import refuse_existing
+
+    if fmt not in ("text", "json"):
+        raise UsageError(f"--format must be text or json, not {fmt!r}")
+    if out_dir is not None:
+        refuse_existing([Path(out_dir) / name for name in CALIBRATION_FILES], force)
+    run = calibrate(
+        model_path,
+        events_path,
+        map_path,
+        min_group=min_group,
+        group=group,
+        drop=drop,
+        preset=preset,
+        max_bytes=max_bytes,
+        xes=xes,
+        force=force,
+    )
+    files = calibration_files(run, model_path, max_bytes)
+    doc = run.calibration.as_dict()
+    text = text_summary(doc) if fmt == "text" else json.dumps(doc, indent=2) + "\n"
+    written: list[Path] = []
+    if out_dir is not None:
+        written = write_set(out_dir, files, force=force)
+    if run.xes_written is not None:
+        written.append(run.xes_written)
+    return CalibrationRun(tuple(written), text)

@@ -497,3 +497,81 @@ def workshop(model: str, port: int | None, no_browser: bool) -> None:
     from .api import workshop as run
 
     run(model, port=port, open_browser=not no_browser, max_bytes=_max_bytes(), announce=click.echo)
+
+
+@main.command()
+@click.argument("model")
+@click.argument("events", metavar="EVENTS.csv")
+@click.option(
+    "--map",
+    "map_path",
+    metavar="MAP.yaml",
+    help="Which step of MODEL each activity of the log is (optional with --preset cld).",
+)
+@_output(
+    "Write calibration.json, .md, .html and calibrated.patch.yaml into DIR.", required=False
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="What to print (without -o).",
+)
+@click.option(
+    "--min-group",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    metavar="N",
+    help="Hide every figure from fewer than N cases.",
+)
+@click.option("--group", metavar="COLUMN", help="Figures for each value of COLUMN [default: group].")
+@click.option(
+    "--drop",
+    multiple=True,
+    metavar="COLUMN",
+    help="A column never to read (one that looks like personal details); repeatable.",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(["cld"]),
+    help="Read a Client Level Data extract (requests, assessments, services, reviews).",
+)
+@click.option("--xes", metavar="FILE", help="Also write the mapped log as XES (row-level data).")
+@_force("Replace existing files.")
+def calibrate(
+    model: str,
+    events: str,
+    map_path: str | None,
+    out: str | None,
+    fmt: str,
+    min_group: int,
+    group: str | None,
+    drop: tuple[str, ...],
+    preset: str | None,
+    xes: str | None,
+    force: bool,
+) -> None:
+    """Set MODEL beside the council's case records in EVENTS.csv: days, shares, the person's side."""
+    from .api import write_calibration
+
+    run = write_calibration(
+        model,
+        events,
+        map_path,
+        out_dir=out,
+        fmt=fmt,
+        min_group=min_group,
+        group=group,
+        drop=[d.strip() for item in drop for d in item.split(",") if d.strip()],
+        preset=preset,
+        xes=xes,
+        force=force,
+        max_bytes=_max_bytes(),
+    )
+    if out is None:
+        click.echo(run.text, nl=False)
+    for path in run.written:
+        click.echo(f"wrote {path}")
