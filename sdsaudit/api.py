@@ -181,12 +181,15 @@ def write_reports(
     max_nodes: int | None = None,
     survey: str | None = None,
     min_group: int | None = None,
+    calibration: str | None = None,
 ) -> ReportRun:
     """Check, score and report each model into ``out_dir`` (created when needed).
 
     With ``survey`` (a POET-style CSV, see ``docs/survey.md``) each report gains an
     Experience section and the GAP findings, which count like any other finding;
-    ``min_group`` is the survey's suppression threshold.
+    ``min_group`` is the survey's suppression threshold. With ``calibration`` (a folder
+    ``sdsaudit calibrate -o`` wrote), each report gains the section "The process as
+    recorded".
 
     Writes ``report.html``, ``report.md``, ``report.json`` and ``map.svg`` per
     model. Every model is loaded and every file rendered before anything is
@@ -215,6 +218,12 @@ def write_reports(
         # each model's gap checks use its own council's answers from a pooled file
         councils = tuple(m.council for m in models)
         summary = read_survey(survey, min_group=min_group, councils=councils)
+    recorded = None
+    if calibration is not None:
+        from .calibrate.view import build_view, read_calibration
+
+        calibrated = read_calibration(calibration)
+        recorded = build_view(calibrated)
     results, rendered, warnings = [], [], []
     for model, folder in zip(models, folders, strict=True):
         audit = prepare(model, catalogue, use_waivers=use_waivers, survey=summary)
@@ -228,8 +237,14 @@ def write_reports(
             max_nodes=DEFAULT_MAX_NODES if max_nodes is None else max_nodes,
             experience=audit.experience,
             numbered=audit.numbered,
+            calibration=recorded,
         )
         result = audit.result
+        if recorded is not None and calibrated["model"].get("council") != model.council:
+            warnings.append(
+                f"{model.path}: the calibration in {calibration} is of another council's model "
+                f"({calibrated['model'].get('council')}); check that it belongs to this report"
+            )
         if files.map_note:
             warnings.append(
                 f"{model.path}: the map could not be drawn ({files.map_note}); "

@@ -299,6 +299,12 @@ MAP_VIEWS = ("findings", "plain", "easy-read")
     metavar="N",
     help="With --survey: hide groups of fewer than N respondents [default: 10].",
 )
+@click.option(
+    "--calibration",
+    "calibration_dir",
+    metavar="DIR",
+    help="Add 'The process as recorded' from the folder 'sdsaudit calibrate -o' wrote.",
+)
 def report(
     models: tuple[str, ...],
     out: str,
@@ -308,6 +314,7 @@ def report(
     no_waivers: bool,
     survey_file: str | None,
     min_group: int | None,
+    calibration_dir: str | None,
 ) -> None:
     """Write report.html, report.md, report.json and map.svg for each of MODELS."""
     from .api import write_reports
@@ -322,6 +329,7 @@ def report(
         max_bytes=_max_bytes(),
         survey=survey_file,
         min_group=min_group,
+        calibration=calibration_dir,
     )
     for warning in run.warnings:
         click.echo(f"sdsaudit: warning: {warning}", err=True)

@@ -735,6 +735,7 @@ def build_view(
     drawn: DrawnMap | None = None,
     experience: Any = None,
     numbered: Sequence[NumberedFinding] | None = None,
+    calibration: Any = None,
 ) -> ReportView:
     """Everything the report shows, in words, for one model. Pure: nothing is run.
 
@@ -782,6 +783,7 @@ def build_view(
         evidence=tuple(dict.fromkeys(v.evidence for v in views if v.evidence)),
         scored=scores is not None,
         experience=experience,
+        calibration=calibration,
         step_notes=any(row.note for row in steps),
         unknowns=_unknowns(model, scores),
         assumed_numbers=assumed_numbers,
@@ -837,6 +839,7 @@ def render_report(
     draw_map: bool = True,
     experience: Any = None,
     numbered: Sequence[NumberedFinding] | None = None,
+    calibration: Any = None,
 ) -> ReportFiles:
     """Render report.html, report.md, report.json and map.svg for one model (in memory).
 
@@ -855,6 +858,7 @@ def render_report(
         drawn=drawn,
         experience=experience,
         numbered=numbered,
+        calibration=calibration,
     )
     inline_svg = None
     if report.map.svg is not None:

@@ -263,6 +263,8 @@ class ReportView:
     scored: bool
     experience: Any = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    calibration: Any = None
+    """The process as recorded (``sdsaudit.calibrate.view.CalibrationView``), or ``None``."""
     step_notes: bool = False
     """Whether any step has a note (the step table leaves the column out otherwise)."""
     unknowns: tuple[str, ...] = ()
