@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "sdsaudit.survey.suppression": 2,
     "sdsaudit.survey.tally": 2,
     "sdsaudit.survey.statistics": 2,
+    "sdsaudit.survey.adjusted": 2,
     # 3: the graph and the rules (GAP rules too)
     "sdsaudit.analysis": 3,
     "sdsaudit.survey.gaps": 3,

@@ -38,8 +38,9 @@ def arithmetic(tmp_path_factory):
     rows = []
     for n in range(1, 21):
         row = base_row(n)
-        # Heard: 1-8 fully/fully (yes); 9-14 fully/partly (no); 15-17 fully/blank (unknown);
-        # 18-20 blank/not_at_all (no: a "not at all" decides it). Heard = 8 of 17.
+        # Heard: 1-8 fully/fully (yes); 9-14 fully/partly (no); 15-17 fully/blank and 18-20
+        # blank/not_at_all left out (complete cases: a blank leaves the respondent out even
+        # where the other answer would settle it). Heard = 8 of 14, 6 left out.
         if 9 <= n <= 14:
             row["views_budget"] = "partly"
         elif 15 <= n <= 17:
@@ -51,8 +52,9 @@ def arithmetic(tmp_path_factory):
             "yes" if n <= 10 else "no" if n <= 15 else "not_sure" if n <= 18 else ""
         )
         # Easy overall: row 1 three easy (2), three difficult (3), one n/a: mean 2.5, NOT
-        # easy; row 2 every part n/a: unknown; row 3 very easy, very difficult, difficult,
-        # rest blank: mean 8/3, not easy; the rest all "easy". Easy = 17 of 19.
+        # easy; row 2 every part n/a: nothing applies, left out (no blank); row 3 very
+        # easy, very difficult, difficult, rest blank: left out for the blanks; the rest
+        # all "easy". Easy = 17 of 18, 1 left out for a blank.
         if n == 1:
             for part, rating in zip(
                 PARTS, ["easy"] * 3 + ["difficult"] * 3 + ["not_applicable"], strict=True
@@ -63,8 +65,9 @@ def arithmetic(tmp_path_factory):
         elif n == 3:
             row.update(dict.fromkeys(PARTS, ""))
             row.update({PARTS[0]: "very_easy", PARTS[1]: "very_difficult", PARTS[2]: "difficult"})
-        # Simple = knew AND easy: 1 no (not easy), 2 unknown (easy unknown), 3 no, 4-10 yes,
-        # 11-18 no (did not know), 19-20 unknown (knew blank, easy yes). Simple = 7 of 17.
+        # Simple = knew AND easy: 1 no (not easy), 2 left out (nothing applies), 3 left out
+        # (blank parts), 4-10 yes, 11-18 no (did not know), 19-20 left out (knew blank).
+        # Simple = 7 of 16, 3 left out for blanks.
         # Good outcome: row 1 seven better and seven same (exactly half: good); row 2 six
         # better, seven same, one n/a (6 of 13: not good); row 3 all n/a (unknown); the
         # rest all better (good). Good = 18 of 19.
@@ -83,12 +86,12 @@ def arithmetic(tmp_path_factory):
 @pytest.mark.parametrize(
     "indicator,count,total",
     [
-        ("heard", 8, 17),
+        ("heard", 8, 14),
         ("views_planning_fully", 17, 17),
         ("views_budget_fully", 8, 17),
         ("knew_amount", 10, 18),
-        ("easy_overall", 17, 19),
-        ("simple", 7, 17),
+        ("easy_overall", 17, 18),
+        ("simple", 7, 16),
         ("good_outcome", 18, 19),
         ("help_to_plan", 20, 20),
         ("spend_personal_assistants", 0, 20),
@@ -101,6 +104,14 @@ def test_indicator_arithmetic(arithmetic, indicator, count, total):
     assert (est.low, est.high) == pytest.approx(wilson_interval(count, total))
 
 
+@pytest.mark.parametrize(
+    "indicator,left_out",
+    [("heard", 6), ("easy_overall", 1), ("simple", 3), ("good_outcome", 0), ("knew_amount", None)],
+)
+def test_combined_indicators_say_how_many_a_blank_left_out(arithmetic, indicator, left_out):
+    assert arithmetic.indicator(indicator).left_out == left_out
+
+
 def test_ease_part_excludes_not_applicable(arithmetic):
     # Part 7 (making changes): row 1 n/a, row 2 n/a, row 3 blank; 17 rated, all "easy".
     est = arithmetic.overall(f"easy_{PARTS[6]}")
@@ -111,8 +122,8 @@ def test_ease_part_excludes_not_applicable(arithmetic):
 
 
 def test_text_of_an_estimate(arithmetic):
-    # 8 of 17 = 47.06%; Wilson (26.2%, 69.0%)
-    assert arithmetic.overall("heard").text() == "47% (26% to 69%)"
+    # 8 of 14 = 57.1%; Wilson (32.6%, 78.6%)
+    assert arithmetic.overall("heard").text() == "57% (33% to 79%)"
 
 
 def rows_by_group(person: int, carer: int) -> list[dict[str, str]]:

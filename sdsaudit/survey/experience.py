@@ -26,16 +26,20 @@ from ..analysis.graph import Context
 from ..model.catalogue import Catalogue
 from ..model.objects import Model
 from ..render.jinja import render
-from .gaps import GapResult, check_gaps, load_gap_catalogue
+from .adjusted import INSTALL, AdjustedModel
+from .gaps import GapResult, check_gaps, load_gap_catalogue, p_text
 from .spec import MIN_GROUP
 from .summary import (
     STATUS_TEXT,
     Cell,
+    Comparison,
     Count,
     Estimate,
     OutcomeOdds,
     SurveySummary,
     pct,
+    pct_beside,
+    ratio_text,
 )
 
 BLOCKS = (
@@ -66,14 +70,33 @@ VERDICT_TEXT = {
     "lower": "Lower than the national figure",
     "higher": "Higher than the national figure",
     "similar": "Not clearly different from the national figure",
+    "not lower": "Not clearly below the national figure (nationally a lower bound, so it "
+    "cannot be called higher)",
+    "different measure": "A different measure: not compared",
     "not shown": "Not shown (too few answers)",
     "not asked": "This survey does not ask it",
+}
+
+ODDS_VERDICT_TEXT = {
+    "higher": "Yes: clearly higher odds",
+    "lower": "Yes: clearly lower odds",
+    "unclear": "Not clear",
+}
+
+BASIS_TEXT = {
+    "single": "",
+    "council": "The survey file holds answers from several councils: these checks use only "
+    "the {n} respondents who named {council}.",
+    "pooled": "The survey file holds answers from several councils and does not show "
+    "{council} by name: these checks use all {n} respondents in the file (pooled), not "
+    "{council}'s alone.",
 }
 
 GAP_STATUS_TEXT = {
     "gap": "Gap: the survey contradicts the model",
     "unclear": (
-        "Possible gap: the figure is on the wrong side, but its interval reaches the threshold"
+        "Possible gap: the figure is on the wrong side, but not clearly once chance and the "
+        "number of checks are allowed for"
     ),
     "consistent": "No gap: the survey agrees with the model",
     "no claim": "The model makes no such claim",
@@ -155,6 +178,8 @@ class BlockView:
     components: Table
     odds: str
     national_odds: str | None
+    left_out: str
+    adjusted: str
 
 
 @dataclass(frozen=True)
@@ -177,6 +202,8 @@ class GapView:
     council_matches: bool
     table: Table
     findings: tuple[GapFindingView, ...]
+    basis: str
+    family: str
 
 
 @dataclass(frozen=True)
@@ -194,11 +221,17 @@ class ExperienceView:
     outcomes: Table
     good_outcome: str
     odds: Table
+    odds_note: str
+    adjusted: str
     national: Table
+    national_note: str
     groups: Table
     answers: tuple[Table, ...]
     gap: GapView | None
     definitions: tuple[tuple[str, str], ...]
+    figures: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    """The survey's figures as ``survey.json`` has them (``survey`` and ``gaps``), for
+    ``report.json``."""
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -215,9 +248,10 @@ def build_experience(summary: SurveySummary, gap: GapResult | None = None) -> Ex
         years="; ".join(f"{year} ({_count_text(n, m)})" for year, n in summary.years),
         suppression=(
             f"To protect people's privacy, no figure is shown for a group of fewer than "
-            f"{m} people, and where such a group could be worked out by subtracting "
-            "the others from the total, the next smallest group is not shown either. "
-            "No respondent's id, date or comment appears anywhere."
+            f"{m} people, nor any figure that fewer than {m} people answered; and so that "
+            "no hidden figure can be worked out by subtracting the others from a total, the "
+            "fewest other figures needed are hidden too. No respondent's id, date or "
+            "comment appears anywhere."
         ),
         blocks=tuple(_block(summary, b, name, meaning) for b, name, meaning in BLOCKS),
         ease=_distribution_table(
@@ -236,14 +270,34 @@ def build_experience(summary: SurveySummary, gap: GapResult | None = None) -> Ex
             "Better",
             m,
         ),
-        good_outcome=summary.overall("good_outcome").text(m),
-        odds=_odds_table(summary.odds, m),
+        good_outcome=summary.overall("good_outcome").text(m)
+        + _left_out_text(summary.indicator("good_outcome").left_out),
+        odds=_odds_table(summary, m),
+        odds_note=_odds_note(summary),
+        adjusted=_adjusted_text(summary.adjusted),
         national=_national_table(summary),
+        national_note=_national_note(summary),
         groups=_groups_table(summary),
         answers=tuple(_answers_table(d, m) for d in summary.answers),
         gap=_gap_view(gap, m) if gap is not None else None,
         definitions=summary.definitions,
+        figures=figures(summary, gap),
     )
+
+
+def figures(summary: SurveySummary, gap: GapResult | None) -> dict[str, Any]:
+    """The survey's figures and gap checks as plain data (``survey.json``)."""
+    return {
+        "survey": summary.as_dict(),
+        "gaps": gap.as_dict() if gap is not None else None,
+    }
+
+
+def _left_out_text(n: int | None) -> str:
+    if not n:
+        return ""
+    people = f"{n:,} respondent{'s' if n != 1 else ''}"
+    return f"; {people} who left a question it combines blank are not counted"
 
 
 def _count_text(count: Count, m: int) -> str:
@@ -287,6 +341,7 @@ def _block(summary: SurveySummary, block: str, name: str, meaning: str) -> Block
     )
     odds = next(o for o in summary.odds if o.factor == block)
     national = odds.national
+    left_out = summary.indicator(block).left_out
     return BlockView(
         id=block,
         name=name,
@@ -316,6 +371,13 @@ def _block(summary: SurveySummary, block: str, name: str, meaning: str) -> Block
             if national
             else None
         ),
+        left_out=(
+            f"{left_out:,} respondent{'s' if left_out != 1 else ''} left blank a question "
+            f"this combines and {'are' if left_out != 1 else 'is'} not counted (complete cases)."
+            if left_out
+            else ""
+        ),
+        adjusted=_adjusted_sentence(summary.adjusted, block),
     )
 
 
@@ -363,12 +425,83 @@ def _chart(
 def _odds_sentence(odds: OutcomeOdds, m: int) -> str:
     if not odds.shown:
         return f"Good outcomes with and without it: {odds.text(m)}."
-    times = f"{odds.ratio:.1f}"
-    return (
-        f"The odds of a good outcome were {times} times as high for people who had it "
-        f"(95% interval {odds.low:.1f} to {odds.high:.1f}): {odds.with_factor.text(m)} of "
-        f"them had a good outcome, against {odds.without_factor.text(m)} of the others."
+    assert odds.ratio is not None and odds.low is not None and odds.high is not None
+    corrected = (
+        " (0.5 was added to each count, as one was zero: the Haldane-Anscombe correction)"
+        if odds.corrected
+        else ""
     )
+    return (
+        f"The odds of a good outcome were {ratio_text(odds.ratio)} times as high for people "
+        f"who had it (95% interval {ratio_text(odds.low)} to {ratio_text(odds.high)})"
+        f"{corrected}: {odds.with_factor.text(m)} of them had a good outcome, against "
+        f"{odds.without_factor.text(m)} of the others."
+    )
+
+
+def _adjusted_sentence(model: AdjustedModel | None, block: str) -> str:
+    """What the adjusted model says about one building block, in a sentence."""
+    if model is None:
+        return ""
+    odds = model.get(block)
+    if not model.shown or odds is None:
+        return (
+            f"Adjusted for the other building blocks and the budget option: {_not_adjusted(model)}."
+        )
+    clear = {
+        "higher": "clearly higher",
+        "lower": "clearly lower",
+        "unclear": "not clearly different from 1",
+    }[odds.verdict]
+    return (
+        "With the other two building blocks and the way the budget is managed held level, "
+        f"the odds were {ratio_text(odds.ratio)} times as high (95% interval "
+        f"{ratio_text(odds.low)} to {ratio_text(odds.high)}; {clear} once the three are "
+        "compared together)."
+    )
+
+
+def _not_adjusted(model: AdjustedModel) -> str:
+    if model.status == "unavailable":
+        return f"not worked out here; install the statistics library ({INSTALL}) to get them"
+    return f"not shown ({model.reason})"
+
+
+def _adjusted_text(model: AdjustedModel | None) -> str:
+    """The paragraph that says how the adjusted odds ratios were made, or why there are
+    none."""
+    if model is None:
+        return ""
+    if model.status == "unavailable":
+        return (
+            "Adjusted odds ratios (each building block with the others and the budget "
+            "option held level) need the optional statistics library, which is not "
+            f"installed: install it with {INSTALL} and run again to get them."
+        )
+    if not model.shown:
+        return f"Adjusted odds ratios are not shown: {model.reason}."
+    left = (
+        f"; {model.left_out:,} more, whose budget option fewer than the threshold share, "
+        "are left out"
+        if model.left_out
+        else ""
+    )
+    return (
+        "The adjusted odds ratios come from a logistic regression of a good outcome on the "
+        "three building blocks and the way the budget is managed (compared with "
+        f"{_option_label(model.reference)}), fitted by statsmodels, with Wald 95% "
+        f"intervals. It uses the {model.respondents:,} respondents who answered every "
+        f"question it needs{left}."
+    )
+
+
+def _option_label(option: str | None) -> str:
+    return {
+        "direct_payment": "a direct payment",
+        "individual_service_fund": "an individual service fund",
+        "council_managed": "a council-managed budget",
+        "mixed": "a mix of these",
+    }.get(option or "", option or "")
 
 
 def _distribution_table(
@@ -400,17 +533,34 @@ def _answers_table(d, m: int) -> Table:
     )
 
 
-def _odds_table(odds: tuple[OutcomeOdds, ...], m: int) -> Table:
+def _odds_table(summary: SurveySummary, m: int) -> Table:
     rows = []
-    for o in odds:
+    adjusted = summary.adjusted
+    for o in summary.odds:
         nat = o.national
+        adj = adjusted.get(o.factor) if adjusted is not None else None
+        if adjusted is not None and o.factor in ("heard", "simple", "in_control"):
+            if adj is not None and adjusted.shown:
+                adj_text = (
+                    f"{ratio_text(adj.ratio)} ({ratio_text(adj.low)} to "
+                    f"{ratio_text(adj.high)}); {ODDS_VERDICT_TEXT[adj.verdict].lower()}"
+                )
+            else:
+                adj_text = "not shown"
+        else:
+            adj_text = ""
+        ratio = o.text(m)
+        if o.shown and o.corrected:
+            ratio += " (0.5 added to each count, as one was zero)"
         rows.append(
             Row(
                 o.label,
                 (
                     o.with_factor.text(m),
                     o.without_factor.text(m),
-                    o.text(m),
+                    ratio,
+                    ODDS_VERDICT_TEXT[o.verdict] if o.shown else "",
+                    adj_text,
                     f"{nat.statement} ({nat.source})" if nat else "",
                 ),
             )
@@ -423,10 +573,28 @@ def _odds_table(odds: tuple[OutcomeOdds, ...], m: int) -> Table:
             "Good outcome: had it",
             "Good outcome: did not",
             "Odds ratio (95% interval)",
+            "A clear difference? (Holm)",
+            "Adjusted odds ratio (95% interval)",
             "National finding",
         ),
         tuple(rows),
     )
+
+
+def _odds_note(summary: SurveySummary) -> str:
+    shown = sum(1 for o in summary.odds if o.shown)
+    corrected = [o.label for o in summary.odds if o.shown and o.corrected]
+    text = (
+        f"A clear difference allows for the {shown} odds ratios compared together: "
+        "Holm's method adjusts their p-values, and a difference is clear only when the "
+        "adjusted p-value is below 0.05. The 95% intervals are not adjusted."
+    )
+    if corrected:
+        text += (
+            " Where a count was zero, 0.5 was added to each of the four counts first "
+            f"(Haldane-Anscombe): {', '.join(corrected)}."
+        )
+    return text
 
 
 def _national_table(summary: SurveySummary) -> Table:
@@ -439,10 +607,11 @@ def _national_table(summary: SurveySummary) -> Table:
             Row(
                 n.statement,
                 (
-                    pct(n.figure),
+                    pct(n.figure) + (" or more" if n.bound == "at_least" else ""),
+                    n.question,
                     f"{n.source}, {year}",
-                    c.local.text(m) if c.local is not None else "not asked",
-                    VERDICT_TEXT[c.verdict],
+                    _local_text(c, m),
+                    VERDICT_TEXT[c.verdict] + _holm_text(c),
                     n.note,
                 ),
             )
@@ -453,6 +622,7 @@ def _national_table(summary: SurveySummary) -> Table:
         "National finding",
         (
             "National figure",
+            "What POET asked (in our words)",
             "Source and year",
             "This survey",
             "Comparison",
@@ -460,6 +630,43 @@ def _national_table(summary: SurveySummary) -> Table:
         ),
         tuple(rows),
     )
+
+
+def _local_text(c: Comparison, m: int) -> str:
+    if c.local is None:
+        return "not asked"
+    text = c.local.text(m)
+    if c.verdict == "different measure" and c.local_definition:
+        text += f". This survey's measure: {c.local_definition}"
+    return text
+
+
+def _holm_text(c: Comparison) -> str:
+    return "" if c.holm is None else f" ({p_text(c.holm)}, Holm)"
+
+
+def _national_note(summary: SurveySummary) -> str:
+    compared = sum(1 for c in summary.national if c.holm is not None)
+    different = sum(1 for c in summary.national if c.verdict == "different measure")
+    text = (
+        "A council's figure is compared with a national one only where both count the same thing; "
+    )
+    if different:
+        text += (
+            f"{different} national figure{'s' if different != 1 else ''} "
+            f"measure{'s' if different == 1 else ''} something different and "
+            f"{'are' if different != 1 else 'is'} shown with both definitions, not compared. "
+        )
+    else:
+        text += "every figure here does. "
+    text += (
+        f"The {compared} comparison{'s' if compared != 1 else ''} made "
+        f"{'are' if compared != 1 else 'is'} judged together: Holm's method adjusts their "
+        "p-values, and a figure is lower or higher only when the adjusted p-value is below "
+        '0.05. Where POET gave a lower bound ("more than 80%"), a council can be found '
+        "lower, never higher."
+    )
+    return text
 
 
 def _groups_table(summary: SurveySummary) -> Table:
@@ -487,14 +694,26 @@ def _gap_view(gap: GapResult, m: int) -> GapView:
     rows = []
     for c in gap.checks:
         side = "at least" if c.direction == "min" else "at most"
+        figure = c.estimate.text(m)
+        if c.estimate.shown:
+            assert c.estimate.share is not None
+            assert c.estimate.low is not None and c.estimate.high is not None
+            t = c.threshold
+            figure = (
+                f"{pct_beside(c.estimate.share, t)} ({pct_beside(c.estimate.low, t)} to "
+                f"{pct_beside(c.estimate.high, t)})"
+            )
+        conclusion = GAP_STATUS_TEXT[c.status]
+        if c.holm is not None:
+            conclusion += f" ({p_text(c.holm)}, Holm)"
         rows.append(
             Row(
                 f"{c.rule}: {c.title}",
                 (
                     (c.claim[0].upper() + c.claim[1:]) if c.claim else "No such claim in the model",
-                    f"{c.label}: {c.estimate.text(m)}",
+                    f"{c.label}: {figure}",
                     f"{side} {pct(c.threshold)}",
-                    GAP_STATUS_TEXT[c.status],
+                    conclusion,
                 ),
             )
         )
@@ -510,6 +729,8 @@ def _gap_view(gap: GapResult, m: int) -> GapView:
         )
         for f in gap.findings
     )
+    tests = gap.tests
+    respondents = f"{gap.respondents:,}" if gap.respondents is not None else "the"
     return GapView(
         model=gap.model_path,
         council=gap.council,
@@ -522,6 +743,15 @@ def _gap_view(gap: GapResult, m: int) -> GapView:
             tuple(rows),
         ),
         findings=findings,
+        basis=BASIS_TEXT[gap.basis].format(n=respondents, council=gap.council),
+        family=(
+            f"The {tests} check{'s' if tests != 1 else ''} where the model makes the claim "
+            "and the figure is shown are judged together: each figure is tested against "
+            "its expected level, Holm's method adjusts the p-values for the number of "
+            "checks, and a gap is found only where the adjusted p-value is below 0.05 and "
+            "the figure is on the wrong side. With one check this is the same as the whole "
+            "95% interval lying on the wrong side."
+        ),
     )
 
 
@@ -539,11 +769,7 @@ class SurveyPage:
 
 def survey_json(summary: SurveySummary, gap: GapResult | None, version: str) -> str:
     """``survey.json``: the summary and gap checks (``as_dict``), sorted and stable."""
-    data = {
-        "sdsaudit_version": version,
-        "survey": summary.as_dict(),
-        "gaps": gap.as_dict() if gap is not None else None,
-    }
+    data = {"sdsaudit_version": version, **figures(summary, gap)}
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -569,16 +795,26 @@ def survey_text(summary: SurveySummary, gap: GapResult | None) -> str:
     m = summary.min_group
     lines = [f"survey {summary.source}: {_count_text(summary.respondents, m)}"]
     odds = {o.factor: o for o in summary.odds}
+    adjusted = summary.adjusted
     for block, name, _ in BLOCKS:
         est = summary.overall(block)
-        lines.append(f"  {name:<12} {est.text(m):<34} odds of a good outcome {odds[block].text(m)}")
+        line = f"  {name:<12} {est.text(m):<34} odds of a good outcome {odds[block].text(m)}"
+        adj = adjusted.get(block) if adjusted is not None and adjusted.shown else None
+        if adj is not None:
+            line += f", adjusted {ratio_text(adj.ratio)} ({ratio_text(adj.low)} to {ratio_text(adj.high)})"
+        lines.append(line)
     lines.append(f"  {'Good outcome':<12} {summary.overall('good_outcome').text(m)}")
+    if adjusted is not None and adjusted.status == "unavailable":
+        lines.append(f"  adjusted odds ratios: install the statistics library ({INSTALL})")
     if gap is not None:
         tally: dict[str, int] = {}
         for check in gap.checks:
             tally[check.status] = tally.get(check.status, 0) + 1
         said = ", ".join(f"{n} {status}" for status, n in tally.items())
         lines.append(f"gap checks against {gap.model_path}: {said}")
+        if gap.basis != "single":
+            respondents = f"{gap.respondents:,}" if gap.respondents is not None else "the"
+            lines.append("  " + BASIS_TEXT[gap.basis].format(n=respondents, council=gap.council))
         for f in gap.findings:
             where = f"{f.path}:{f.line}" if f.line else f.path
             waived = " (waived)" if f.waived else ""

@@ -8,20 +8,28 @@ already hidden) and the thresholds from ``criteria/gap.yaml``. It yields:
 * one :class:`Beside` saying what the model claims (or that it makes no such
   claim) and which survey figure it is set against;
 * a :class:`~sdsaudit.analysis.findings.NotAssessable` when that figure is hidden
-  because too few people answered;
-* an :class:`~sdsaudit.analysis.findings.Issue` when the model claims something and the
-  whole 95% interval of the survey figure lies on the wrong side of the
-  threshold.
+  because too few people answered.
 
-:func:`check_gaps` runs them, stamps each finding's id, slug, severity and
-blocks from ``criteria/gap.yaml`` (a rule cannot label itself) and applies the
-model's waivers. Rule metadata is data; only the logic is here.
+:func:`check_gaps` runs them, then decides: every rule whose claim the model makes and
+whose figure is shown is one test (the score test of the figure against the threshold,
+the test Wilson's interval inverts), the tests of one run are one family, and their
+p-values are adjusted by Holm's method. A rule finds a gap (an
+:class:`~sdsaudit.analysis.findings.Issue`) when its figure is on the wrong side of the
+threshold and its adjusted p-value is below 0.05; with a single test this is exactly
+"the whole 95% interval lies on the wrong side". The issues then go through the engine
+again, which stamps each finding's id, slug, severity and blocks from
+``criteria/gap.yaml`` (a rule cannot label itself), and the model's waivers apply.
+Rule metadata is data; only the logic is here.
+
+With a survey file that pools several councils, the figures are those of the model's
+own council where the survey names it (:meth:`~.summary.SurveySummary.for_council`);
+otherwise the pooled figures, and the result says which.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import networkx as nx
@@ -33,10 +41,15 @@ from ..model.catalogue import Catalogue, RuleInfo, load_gap_rules, load_gap_thre
 from ..model.objects import Model
 from ..vocab import OPTIONS
 from ..words import number, quoted
-from .summary import Estimate, SurveySummary, pct
+from .statistics import holm, score_test_p
+from .summary import ALPHA, Estimate, SurveySummary, pct, pct_beside
 
 STATUSES = ("gap", "unclear", "consistent", "no claim", "not assessable")
 """What a gap check can conclude, as reports show it."""
+
+BASES = ("single", "council", "pooled")
+"""Whose answers the gap checks use: the file's one council, the model's council out of
+a pooled file, or everyone in a pooled file."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +57,8 @@ class Beside:
     """What a gap rule sets side by side: the model's claim and a survey figure.
 
     ``claim`` is ``None`` when the model makes no such claim. ``direction`` is
-    ``min`` (the figure should be at least ``threshold``) or ``max`` (at most).
+    ``min`` (the figure should be at least ``threshold``) or ``max`` (at most);
+    ``what`` says what the figure counts ("knew their budget amount when planning").
     """
 
     claim: str | None
@@ -54,6 +68,26 @@ class Beside:
     estimate: Estimate
     threshold: float
     direction: str
+    what: str = ""
+
+    @property
+    def tested(self) -> bool:
+        """Whether this check is one of the run's tests: a claim and a shown figure."""
+        return self.claim is not None and self.estimate.shown
+
+    @property
+    def p(self) -> float:
+        """The score test's p-value of the figure against the threshold."""
+        est = self.estimate
+        assert est.count is not None and est.total is not None
+        return score_test_p(est.count, est.total, self.threshold)
+
+    @property
+    def wrong_side(self) -> bool:
+        """Whether the figure itself is on the wrong side of the threshold."""
+        share = self.estimate.share
+        assert share is not None
+        return share < self.threshold if self.direction == "min" else share > self.threshold
 
 
 Result = Beside | Issue | NotAssessable
@@ -237,29 +271,48 @@ def _compare(
     direction: str,
     what: str,
 ) -> Iterator[Result]:
-    """The decision every gap rule shares (see ``criteria/gap.yaml``)."""
+    """What every gap rule yields: the claim beside the figure (see ``criteria/gap.yaml``);
+    :func:`check_gaps` decides, for all the rules of a run together."""
     estimate = survey.overall(indicator)
     yield Beside(
-        claim, steps, indicator, survey.indicator(indicator).label, estimate, threshold, direction
+        claim,
+        steps,
+        indicator,
+        survey.indicator(indicator).label,
+        estimate,
+        threshold,
+        direction,
+        what,
     )
-    if claim is None:
-        return
-    if not estimate.shown:
+    if claim is not None and not estimate.shown:
         yield NotAssessable(f"too few respondents answered to show the share who {what}")
-        return
-    assert estimate.low is not None and estimate.high is not None
-    wrong = estimate.high < threshold if direction == "min" else estimate.low > threshold
-    if wrong:
-        compared = "only " if direction == "min" else ""
-        side = "at least" if direction == "min" else "at most"
-        yield Issue(
-            steps,
-            f"{claim[0].upper()}{claim[1:]}, yet {compared}{pct(estimate.share)} "
-            f"of respondents {what} (95% interval {pct(estimate.low)} to "
-            f"{pct(estimate.high)}, {estimate.total:,} people); a process that "
-            f"works as written should give {side} {pct(threshold)}.",
-            subject=(indicator,),
-        )
+
+
+def _issue(beside: Beside, adjusted: float, tests: int) -> Issue:
+    """The finding of a gap: the claim, the figure and why it is clear."""
+    est = beside.estimate
+    assert est.share is not None and est.low is not None and est.high is not None
+    assert beside.claim is not None
+    t = beside.threshold
+    compared = "only " if beside.direction == "min" else ""
+    side = "at least" if beside.direction == "min" else "at most"
+    return Issue(
+        beside.steps,
+        f"{beside.claim[0].upper()}{beside.claim[1:]}, yet {compared}"
+        f"{pct_beside(est.share, t)} of respondents {beside.what} (95% interval "
+        f"{pct_beside(est.low, t)} to {pct_beside(est.high, t)}, {est.total:,} people; "
+        f"{p_text(adjusted)} after Holm's adjustment for the {number(tests)} "
+        f"check{'s' if tests != 1 else ''} made); a process that works as written should "
+        f"give {side} {pct(t)}.",
+        subject=(beside.indicator,),
+    )
+
+
+def p_text(p: float) -> str:
+    """A p-value as a report writes it: ``"p = 0.012"``, ``"p < 0.001"``."""
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}"
 
 
 # --------------------------------------------------------------------------- running
@@ -279,6 +332,9 @@ class GapCheck:
     threshold: float
     direction: str
     finding: Finding | None = None
+    p: float | None = None
+    holm: float | None = None
+    """The score test's p-value, and Holm's adjustment of it over the run's tests."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -291,6 +347,8 @@ class GapCheck:
             "survey": self.estimate.as_dict(),
             "threshold": self.threshold,
             "direction": self.direction,
+            "p": None if self.p is None else round(self.p, 4),
+            "holm_p": None if self.holm is None else round(self.holm, 4),
             "finding": self.finding.as_dict() if self.finding else None,
         }
 
@@ -305,6 +363,15 @@ class GapResult:
     checks: tuple[GapCheck, ...]
     notes: tuple[RuleNote, ...]
     council_matches: bool
+    basis: str = "single"
+    """Whose answers the checks use (:data:`BASES`)."""
+    respondents: int | None = None
+    """How many respondents that is (``None`` when hidden)."""
+
+    @property
+    def tests(self) -> int:
+        """The number of checks that were tests (Holm's family)."""
+        return sum(1 for c in self.checks if c.holm is not None)
 
     @property
     def rule_errors(self) -> tuple[RuleNote, ...]:
@@ -315,6 +382,9 @@ class GapResult:
             "model": self.model_path,
             "council": self.council,
             "council_in_survey": self.council_matches,
+            "basis": self.basis,
+            "respondents": self.respondents,
+            "tests": self.tests,
             "findings": [f.as_dict() for f in self.findings],
             "checks": [c.as_dict() for c in self.checks],
             "not_assessed": [n.as_dict() for n in self.notes if n.kind == "not_assessable"],
@@ -348,23 +418,44 @@ def check_gaps(
     catalogue = catalogue or load_gap_catalogue()
     thresholds = load_thresholds() if thresholds is None else thresholds
     registry = GAP_RULES if registry is None else registry
+    figures, basis = survey.for_council(model.council)
     run = run_rules(
-        catalogue.rules, registry, lambda function, _: function(ctx, survey, thresholds), ctx
+        catalogue.rules, registry, lambda function, _: function(ctx, figures, thresholds), ctx
     )
-    findings, notes = run.findings, run.notes
+    besides = {
+        info.id: beside
+        for info in catalogue.rules
+        if (beside := next((r for r in run.others.get(info.id, ()) if isinstance(r, Beside)), None))
+    }
+    tested = [rule for rule, beside in besides.items() if beside.tested]
+    adjusted = dict(zip(tested, holm([besides[r].p for r in tested]), strict=True))
+    gaps = {
+        rule: _issue(besides[rule], p, len(tested))
+        for rule, p in adjusted.items()
+        if p < ALPHA and besides[rule].wrong_side
+    }
+    # The engine stamps the gaps as it stamps every rule's issues.
+    stamped = run_rules(
+        [info for info in catalogue.rules if info.id in gaps],
+        registry,
+        lambda _function, info: [gaps[info.id]],
+        ctx,
+    )
+    findings = stamped.findings
     checks: list[GapCheck] = []
     for info in catalogue.rules:
-        beside = next((r for r in run.others.get(info.id, ()) if isinstance(r, Beside)), None)
+        beside = besides.get(info.id)
         if beside is not None:
             issues = [f for f in findings if f.rule == info.id]
-            checks.append(_check(info, beside, issues, info.id not in run.assessed))
+            check = _check(info, beside, issues, info.id not in run.assessed)
+            if info.id in adjusted:
+                check = replace(check, p=beside.p, holm=adjusted[info.id])
+            checks.append(check)
     if use_waivers:
         findings, _ = apply_waivers(findings, model.waivers)
         waived = {f.key: f for f in findings}
         checks = [
-            c
-            if c.finding is None
-            else GapCheck(**{**c.__dict__, "finding": waived.get(c.finding.key, c.finding)})
+            c if c.finding is None else replace(c, finding=waived.get(c.finding.key, c.finding))
             for c in checks
         ]
     councils = {name for name, _ in survey.councils}
@@ -373,8 +464,10 @@ def check_gaps(
         council=model.council,
         findings=tuple(findings),
         checks=tuple(checks),
-        notes=tuple(notes),
+        notes=tuple(run.notes),
         council_matches=model.council in councils,
+        basis=basis,
+        respondents=figures.respondents.value,
     )
 
 
@@ -387,13 +480,7 @@ def _check(info: RuleInfo, beside: Beside, issues: list[Finding], not_assessable
     elif issues:
         status = "gap"
     else:
-        assert est.share is not None
-        wrong_point = (
-            est.share < beside.threshold
-            if beside.direction == "min"
-            else est.share > beside.threshold
-        )
-        status = "unclear" if wrong_point else "consistent"
+        status = "unclear" if beside.wrong_side else "consistent"
     return GapCheck(
         rule=info.id,
         title=info.title,

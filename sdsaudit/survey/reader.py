@@ -19,7 +19,7 @@ import datetime as dt
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -245,22 +245,32 @@ def read_survey(
     spec: SurveySpec | None = None,
     min_group: int | None = None,
     max_bytes: int = MAX_SURVEY_BYTES,
+    councils: Iterable[str] = (),
 ) -> SurveySummary:
     """Read, check and summarise the survey at ``path``.
 
     Raises :class:`SurveyError` (a :class:`ModelError`) with every problem found.
     ``min_group`` overrides the suppression threshold of ``criteria/survey.yaml``;
-    reading stops with an error after ``max_bytes``.
+    reading stops with an error after ``max_bytes``. ``councils`` names councils (the
+    models' own) whose respondents are also summarised on their own, so that the gap
+    checks of a model beside a pooled file use its council's answers only
+    (:meth:`~.summary.SurveySummary.for_council`).
     """
     spec = spec or load_spec()
-    return summarise(tally_survey(path, spec, max_bytes=max_bytes), spec, min_group=min_group)
+    tally = tally_survey(path, spec, max_bytes=max_bytes, councils=councils)
+    return summarise(tally, spec, min_group=min_group)
 
 
 def tally_survey(
-    path: str | os.PathLike[str], spec: SurveySpec, *, max_bytes: int = MAX_SURVEY_BYTES
+    path: str | os.PathLike[str],
+    spec: SurveySpec,
+    *,
+    max_bytes: int = MAX_SURVEY_BYTES,
+    councils: Iterable[str] = (),
 ) -> Tally:
     """Stream the survey at ``path``, checking every cell and counting answers; reading
-    more than ``max_bytes`` or a row longer than :data:`MAX_ROW_BYTES` is an error."""
+    more than ``max_bytes`` or a row longer than :data:`MAX_ROW_BYTES` is an error.
+    The respondents of each of ``councils`` are also counted apart, in ``focus``."""
     name = str(path)
     problems = _Problems(name)
     try:
@@ -276,6 +286,8 @@ def tally_survey(
             [Problem(name, None, None, "cannot be read (permission denied)")]
         ) from None
     tally = Tally(source=name)
+    for council in councils:
+        tally.focus.setdefault(council, Tally(source=name))
     candidates: set[str] = set()
     stopped = False
     with handle, _field_limit(MAX_ROW_BYTES + 1):
@@ -368,7 +380,8 @@ class _Rows:
                 continue
             allowed = frozenset(spec.vocabularies[col.vocabulary]) if col.vocabulary else None
             plan.append((index, col.name, col.kind, allowed))
-        count = self._counter(positions)
+        count = self._counter(positions, self.tally)
+        focused = {name: self._counter(positions, sub) for name, sub in self.tally.focus.items()}
         end = reader.line_num
         while True:
             self.lines.start_row()
@@ -401,6 +414,8 @@ class _Rows:
             values = self._check(row, start, plan, candidates)
             if values is not None and not self.problems:
                 count(values)
+                if focused and values["council"] in focused:
+                    focused[values["council"]](values)
         if self.tally.rows == 0 and not self.problems:
             self.problems.add(self.header_end + 1, None, "the file has a header but no respondents")
 
@@ -417,15 +432,27 @@ class _Rows:
                 values[name] = value
             elif kind == "choices":
                 parts = [p.strip() for p in value.split(";")] if value else []
-                for part in parts:
-                    if part not in allowed:
+                if "" in parts:
+                    ok = False
+                    self.problems.add(
+                        line,
+                        index + 1,
+                        f"{name} has an empty value between semicolons ('{_shown(value)}'): "
+                        "remove the extra ';'",
+                    )
+                for part in dict.fromkeys(parts):
+                    if part and part not in allowed:
                         ok = self._unknown(line, index, name, part, allowed)
-                if "nobody" in parts and len(parts) > 1:
+                unique = list(dict.fromkeys(parts))
+                if "nobody" in unique and len(unique) > 1:
                     ok = False
                     self.problems.add(
                         line, index + 1, f"{name}: 'nobody' cannot be combined with other helpers"
                     )
-                values[name] = parts
+                # A tick-box export may repeat a value ("peer;peer"): it is counted once.
+                values[name] = unique
+                if len(unique) < len(parts):
+                    values[("repeated", name)] = True  # type: ignore[index]
             elif not value:
                 ok = False
                 self.problems.add(line, index + 1, f"{name} is blank: every row needs one")
@@ -510,10 +537,17 @@ class _Rows:
             seen[b >> 3] |= 1 << (b & 7)
         return True
 
-    def _counter(self, positions: list[int]):
-        """The function that counts one checked row (closure over the format)."""
+    def _counter(self, positions: list[int], tally: Tally):
+        """The function that counts one checked row into ``tally`` (closure over the
+        format).
+
+        Combined indicators use complete cases: a respondent who left blank any answer
+        an indicator combines is left out of it (counted as ``("out", indicator)``),
+        whatever the other answers, so that blanks at random do not tilt the share. A
+        part of the process or a life area that does not apply is no blank: it is
+        left out of the mean or of the areas counted.
+        """
         spec = self.spec
-        tally = self.tally
         cells = tally.cells
         choice_cols = [
             c.name
@@ -533,10 +567,9 @@ class _Rows:
             else:
                 derived_factors.append(factor)
 
-        def yes(value: str, accepted: str) -> bool | None:
-            return None if not value or value == NOT_APPLICABLE else value == accepted
+        several = [c.name for c in spec.columns if c.kind == "choices"]
 
-        def count(v: dict[str, Any]) -> None:
+        def count(v: dict[Any, Any]) -> None:
             tally.rows += 1
             cell = (v["group"], v["budget_option"])
             counts = cells.get(cell)
@@ -547,33 +580,18 @@ class _Rows:
             tally.years[v["survey_date"]] += 1
             for name in choice_cols:
                 counts[(name, v[name])] += 1
-            helpers = v["help_from"]
-            for helper in helpers or (NOT_STATED,):
-                counts[("help_from", helper)] += 1
-            heard = _and(yes(v["views_planning"], "fully"), yes(v["views_budget"], "fully"))
-            scores = [EASE_SCORE[v[p]] for p in parts if v[p] and v[p] != NOT_APPLICABLE]
-            easy = (sum(scores) / len(scores) < below) if scores else None
-            knew = v["knew_amount"]
-            simple = _and(None if not knew else knew == "yes", easy)
-            pa_or_community = _or(
-                yes(v["spend_personal_assistants"], "yes"), yes(v["spend_community_leisure"], "yes")
-            )
-            in_control = _and(yes(v["help_to_plan"], "yes"), pa_or_community)
-            answered = [v[a] for a in areas if v[a] and v[a] != NOT_APPLICABLE]
-            good = None
-            if len(answered) >= min_areas and answered:
-                good = answered.count("better") >= share_better * len(answered)
-            derived = {
-                "heard": heard,
-                "easy_overall": easy,
-                "simple": simple,
-                "spend_pa_or_community": pa_or_community,
-                "in_control": in_control,
-                "good_outcome": good,
-            }
+            for name in several:
+                for value in v[name] or (NOT_STATED,):
+                    counts[(name, value)] += 1
+                if ("repeated", name) in v:
+                    tally.repeated[name] += 1
+            derived, out = _derived(v, parts, areas, below, share_better, min_areas)
             for name, value in derived.items():
                 if value is not None:
                     counts[("ind", name, value)] += 1
+            for name in out:
+                counts[("out", name)] += 1
+            good = derived["good_outcome"]
             if good is None:
                 return
             for factor, column, accepted in column_factors:
@@ -584,6 +602,9 @@ class _Rows:
                 value = derived[factor]
                 if value is not None:
                     counts[("or", factor, value, good)] += 1
+            blocks = (derived["heard"], derived["simple"], derived["in_control"])
+            if None not in blocks and v["budget_option"]:
+                counts[("lr", *blocks, good)] += 1
 
         return count
 
@@ -599,18 +620,65 @@ def _csv_error(exc: csv.Error) -> str:
     return text
 
 
-def _and(*values: bool | None) -> bool | None:
-    """Three-valued AND: false if any is false, unknown if any is unknown, else true."""
-    if False in values:
+def _derived(
+    v: dict[Any, Any],
+    parts: list[str],
+    areas: list[str],
+    below: float,
+    share_better: float,
+    min_areas: int,
+) -> tuple[dict[str, bool | None], list[str]]:
+    """The combined indicators of one respondent, by complete cases, and the ones the
+    respondent is left out of because an answer they combine is blank.
+
+    ``None`` is "left out": for a blank among the answers combined (named in the
+    list returned), or because nothing applied (no part rated, no life area that
+    applies), which is no blank.
+    """
+    out: list[str] = []
+
+    def complete(name: str, *answers: str) -> bool:
+        if all(answers):
+            return True
+        out.append(name)
         return False
-    return None if None in values else True
 
-
-def _or(*values: bool | None) -> bool | None:
-    """Three-valued OR: true if any is true, unknown if any is unknown, else false."""
-    if True in values:
-        return True
-    return None if None in values else False
+    planning, budget = v["views_planning"], v["views_budget"]
+    heard = None
+    if complete("heard", planning, budget):
+        heard = planning == "fully" and budget == "fully"
+    ratings = [v[p] for p in parts]
+    easy = None
+    if complete("easy_overall", *ratings):
+        scores = [EASE_SCORE[r] for r in ratings if r != NOT_APPLICABLE]
+        easy = (sum(scores) / len(scores) < below) if scores else None
+    knew = v["knew_amount"]
+    simple = None
+    if complete("simple", knew, *ratings) and easy is not None:
+        simple = knew == "yes" and easy
+    assistants, community = v["spend_personal_assistants"], v["spend_community_leisure"]
+    spend = None
+    if complete("spend_pa_or_community", assistants, community):
+        spend = assistants == "yes" or community == "yes"
+    helped = v["help_to_plan"]
+    control = None
+    if complete("in_control", helped, assistants, community):
+        control = helped == "yes" and bool(spend)
+    answers = [v[a] for a in areas]
+    good = None
+    if complete("good_outcome", *answers):
+        applied = [a for a in answers if a != NOT_APPLICABLE]
+        if applied and len(applied) >= min_areas:
+            good = applied.count("better") >= share_better * len(applied)
+    derived = {
+        "heard": heard,
+        "easy_overall": easy,
+        "simple": simple,
+        "spend_pa_or_community": spend,
+        "in_control": control,
+        "good_outcome": good,
+    }
+    return derived, out
 
 
 def _report_duplicates(

@@ -61,9 +61,23 @@ class IndicatorDef:
     yes: frozenset[str] = frozenset()
 
 
+MEASURES = ("same", "different")
+"""How a national figure's measure compares with the survey indicator set beside it."""
+
+BOUNDS = ("about", "at_least")
+"""Whether a national figure is a value (``about``) or a lower bound (``at_least``:
+"more than 80%", "at least two thirds")."""
+
+
 @dataclass(frozen=True)
 class NationalFigure:
-    """A national POET figure quoted in the evidence, with its source and year."""
+    """A national POET figure quoted in the evidence, with its source and year.
+
+    ``question`` says what POET asked or counted; ``measure`` is ``same`` when the survey
+    indicator counts the same thing (the only case where the two are compared) and
+    ``different`` when it does not (both definitions are then shown, with no verdict).
+    ``bound`` is ``at_least`` for a figure reported as a lower bound.
+    """
 
     id: str
     statement: str
@@ -72,6 +86,9 @@ class NationalFigure:
     source: str
     year: int | None
     note: str
+    question: str = ""
+    measure: str = "same"
+    bound: str = "about"
 
 
 @dataclass(frozen=True)
@@ -135,6 +152,9 @@ NATIONAL_FIGURE = S.Record(
         "source": S.Key(D.Prose(), required=True),
         "year": S.Key(D.Nullable(spec=S.Number(minimum=1900, maximum=2100, integer=True))),
         "note": S.Key(D.Prose(fold=True), default=""),
+        "question": S.Key(D.Prose(fold=True), default=""),
+        "measure": S.Key(S.Word(words=MEASURES, vocabulary="measure"), default="same"),
+        "bound": S.Key(S.Word(words=BOUNDS, vocabulary="bound"), default="about"),
     },
 )
 INDICATOR = S.Record(
@@ -279,6 +299,9 @@ def _national(item: D.Entry) -> NationalFigure:
         source=item["source"],
         year=item["year"] or None,
         note=item["note"],
+        question=item["question"],
+        measure=item["measure"],
+        bound=item["bound"],
     )
 
 

@@ -4,19 +4,29 @@
 into a :class:`SurveySummary`: percentages with 95% Wilson intervals overall, by
 respondent group, by budget option and by both; ease of each part of the process;
 outcomes per life area; the odds of a good outcome with and without each building
-block; and the national POET figures beside the council's. Every group of fewer
-than ``min_group`` respondents is already hidden in the summary (by
-:mod:`.suppression`), so nothing built on it can show a small group, and no
+block, raw and adjusted for the other blocks and the budget option
+(:mod:`.adjusted`); and the national POET figures beside the council's, compared only
+where they measure the same thing.
+
+Every group of fewer than ``min_group`` respondents is already hidden in the summary,
+with the fewest other figures needed so that no hidden one can be worked out from a
+total (:mod:`.suppression`), so nothing built on it can show a small group; no
 respondent id, date or comment is ever kept.
+
+Verdicts (an odds ratio clearly above or below 1, a figure clearly above or below the
+national one) allow for the several comparisons a page makes at once: each family's
+p-values are adjusted by Holm's method (:func:`~.statistics.holm`) and a verdict is
+drawn only where the adjusted p-value is below 0.05.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from .adjusted import BLOCK_FACTORS, AdjustedModel, AdjustedOdds, Pattern, fit_adjusted
 from .spec import (
     MIN_GROUP,
     NOT_APPLICABLE,
@@ -26,9 +36,12 @@ from .spec import (
     SurveySpec,
     spec_column,
 )
-from .statistics import odds_ratio, wilson_interval
-from .suppression import hidden_cells, hidden_table
+from .statistics import holm, odds_ratio, score_test_p, wilson_interval
+from .suppression import ALL, SECONDARY, SMALL, hidden_cells, hidden_table, with_totals
 from .tally import MAX_COUNCILS, Tally
+
+ALPHA = 0.05
+"""A verdict needs a Holm-adjusted p-value below this."""
 
 HEADLINE = ("heard", "simple", "in_control", "good_outcome")
 """Indicators shown for the finest breakdown (group and budget option)."""
@@ -38,6 +51,11 @@ BREAKDOWNS = (
     ("budget_option", "By how the budget is managed"),
     ("group_option", "By respondent group and how the budget is managed"),
 )
+
+BREAKDOWN_COLUMNS = {"group": 0, "budget_option": 1}
+"""The questions the breakdowns are by, and their place in a cell's key. An indicator
+counting one of them (the council-managed share) is worked out from group sizes, so it
+is hidden wherever a size it rests on is."""
 
 STATUS_TEXT = {
     "small": "fewer than {n} people: not shown",
@@ -56,7 +74,8 @@ class Estimate:
 
     ``status`` is ``shown``, ``small`` (fewer than ``min_group`` people),
     ``secondary`` (hidden so a small group cannot be worked out by subtraction)
-    or ``empty`` (nobody answered). Only ``shown`` estimates carry numbers.
+    or ``empty`` (nobody answered, in a group that is shown). Only ``shown``
+    estimates carry numbers.
     """
 
     status: str
@@ -104,13 +123,18 @@ class Count:
 
 @dataclass(frozen=True)
 class Indicator:
-    """One yes/no indicator over all respondents."""
+    """One yes/no indicator over all respondents.
+
+    ``left_out`` is, for a combined indicator, the number of respondents left out
+    because an answer it combines was blank (complete cases); ``None`` otherwise.
+    """
 
     id: str
     block: str | None
     label: str
     definition: str
     overall: Estimate
+    left_out: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -119,6 +143,7 @@ class Indicator:
             "label": self.label,
             "definition": self.definition,
             "overall": self.overall.as_dict(),
+            "left_out_for_blanks": self.left_out,
         }
 
 
@@ -189,7 +214,13 @@ class Distribution:
 
 @dataclass(frozen=True)
 class OutcomeOdds:
-    """Good outcomes for people who had a factor against people who did not."""
+    """Good outcomes for people who had a factor against people who did not.
+
+    ``p`` is the Wald test's p-value that the odds ratio is 1, ``holm`` the same
+    adjusted by Holm's method over every odds ratio shown, and ``verdict`` is
+    ``higher`` or ``lower`` (odds clearly above or below 1 once adjusted) or
+    ``unclear``.
+    """
 
     factor: str
     block: str | None
@@ -202,15 +233,21 @@ class OutcomeOdds:
     high: float | None = None
     corrected: bool = False
     national: NationalFigure | None = None
+    p: float | None = None
+    holm: float | None = None
+    verdict: str = "unclear"
 
     @property
     def shown(self) -> bool:
         return self.status == "shown"
 
     def text(self, min_group: int = MIN_GROUP) -> str:
+        """``"2.2 (1.5 to 3.3)"`` (tiny ratios as ``"less than 0.01"``), or what is said
+        instead."""
         if not self.shown:
             return STATUS_TEXT[self.status].format(n=min_group)
-        return f"{self.ratio:.1f} ({self.low:.1f} to {self.high:.1f})"
+        assert self.ratio is not None and self.low is not None and self.high is not None
+        return f"{ratio_text(self.ratio)} ({ratio_text(self.low)} to {ratio_text(self.high)})"
 
     def as_dict(self) -> dict[str, Any]:
         nat = self.national
@@ -225,6 +262,9 @@ class OutcomeOdds:
             "low": _r(self.low),
             "high": _r(self.high),
             "haldane_corrected": self.corrected,
+            "p": _r(self.p),
+            "holm_p": _r(self.holm),
+            "verdict": self.verdict if self.shown else None,
             "national": None
             if nat is None
             else {
@@ -238,12 +278,20 @@ class OutcomeOdds:
 
 @dataclass(frozen=True)
 class Comparison:
-    """A national POET figure beside the council's own."""
+    """A national POET figure beside the council's own.
+
+    ``verdict`` is ``lower``, ``higher`` or ``similar`` (a figure of the same measure,
+    by Holm-adjusted p-value), ``not lower`` (the national figure is a lower bound and
+    the council's is not clearly below it), ``different measure`` (shown, not
+    compared), ``not shown`` or ``not asked``.
+    """
 
     national: NationalFigure
     local: Estimate | None
     verdict: str
-    """``lower``, ``similar``, ``higher`` (by the 95% interval), ``not shown`` or ``not asked``."""
+    local_definition: str = ""
+    p: float | None = None
+    holm: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         n = self.national
@@ -251,18 +299,30 @@ class Comparison:
             "id": n.id,
             "statement": n.statement,
             "figure": n.figure,
+            "bound": n.bound,
+            "question": n.question,
             "source": n.source,
             "year": n.year,
             "indicator": n.indicator,
+            "measure": n.measure,
+            "survey_definition": self.local_definition,
             "note": n.note,
             "local": self.local.as_dict() if self.local else None,
+            "p": _r(self.p),
+            "holm_p": _r(self.holm),
             "verdict": self.verdict,
         }
 
 
 @dataclass(frozen=True)
 class SurveySummary:
-    """Everything the survey says, with small groups already hidden."""
+    """Everything the survey says, with small groups already hidden.
+
+    ``pooled`` is true when the file holds more than one council; ``focus`` then holds,
+    for each council asked for (:func:`~.reader.read_survey`'s ``councils``) and shown
+    by name, the all-respondents indicators of that council alone (nothing else, so
+    no breakdown can be set against the pooled one).
+    """
 
     source: str
     respondents: Count
@@ -277,13 +337,15 @@ class SurveySummary:
     odds: tuple[OutcomeOdds, ...]
     national: tuple[Comparison, ...]
     definitions: tuple[tuple[str, str], ...] = ()
+    adjusted: AdjustedModel | None = None
+    repeated: tuple[tuple[str, int], ...] = ()
+    """Respondents who gave a value twice in a column of several values, by column."""
+    pooled: bool = False
+    focus: tuple[tuple[str, SurveySummary], ...] = ()
 
     def overall(self, indicator: str) -> Estimate:
         """The all-respondents estimate of an indicator (``KeyError`` if unknown)."""
-        for ind in self.indicators:
-            if ind.id == indicator:
-                return ind.overall
-        raise KeyError(indicator)
+        return self.indicator(indicator).overall
 
     def indicator(self, indicator: str) -> Indicator:
         for ind in self.indicators:
@@ -297,20 +359,35 @@ class SurveySummary:
                 return b
         raise KeyError(breakdown_id)
 
+    def for_council(self, council: str) -> tuple[SurveySummary, str]:
+        """The figures to set beside a model of ``council``, and what they are:
+        ``single`` (the file holds one council), ``council`` (that council's own
+        respondents, from a pooled file) or ``pooled`` (everyone in a pooled file: the
+        council was not asked for, or is not named in the file)."""
+        if not self.pooled:
+            return self, "single"
+        for name, summary in self.focus:
+            if name == council:
+                return summary, "council"
+        return self, "pooled"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
             **self.respondents.as_dict(),
             "min_group": self.min_group,
+            "pooled": self.pooled,
             "councils": [{"council": c, **n.as_dict()} for c, n in self.councils],
             "years": [{"year": y, **n.as_dict()} for y, n in self.years],
             "definitions": dict(self.definitions),
+            "repeated_values": dict(self.repeated),
             "indicators": [i.as_dict() for i in self.indicators],
             "breakdowns": [b.as_dict() for b in self.breakdowns],
             "ease": [d.as_dict() for d in self.ease],
             "outcomes": [d.as_dict() for d in self.outcomes],
             "answers": [d.as_dict() for d in self.answers],
             "outcome_odds": [o.as_dict() for o in self.odds],
+            "adjusted_odds": self.adjusted.as_dict() if self.adjusted else None,
             "national": [c.as_dict() for c in self.national],
         }
 
@@ -318,6 +395,36 @@ class SurveySummary:
 def pct(share: float | None) -> str:
     """A share as a whole percentage: ``0.494`` -> ``"49%"``."""
     return "–" if share is None else f"{int(share * 100 + 0.5):d}%"
+
+
+def pct_beside(share: float, threshold: float) -> str:
+    """A share as a percentage that never looks equal to ``threshold``, nor on its other
+    side: whole where that is enough, else with as many decimals as it takes.
+
+    >>> pct_beside(0.498, 0.5), pct_beside(0.43, 0.5), pct_beside(0.4996, 0.5)
+    ('49.8%', '43%', '49.96%')
+    """
+    below = share < threshold
+    for places in range(5):
+        text = f"{share * 100:.{places}f}"
+        shown = float(text) / 100
+        if shown != threshold and (shown < threshold) == below:
+            return f"{text}%"
+    return f"{share * 100:.4f}%"
+
+
+def ratio_text(x: float) -> str:
+    """An odds ratio as people read it: ``"2.2"``, ``"0.05"``, ``"less than 0.01"``,
+    ``"more than 1,000"``: never ``"0.0"``."""
+    if x < 0.01:
+        return "less than 0.01"
+    if x < 0.095:
+        return f"{x:.2f}"
+    if x < 99.95:
+        return f"{x:.1f}"
+    if x <= 1000:
+        return f"{x:,.0f}"
+    return "more than 1,000"
 
 
 def _r(x: float | None) -> float | None:
@@ -330,15 +437,16 @@ def summarise(tally: Tally, spec: SurveySpec, *, min_group: int | None = None) -
     if m < 1:
         raise ValueError("min_group must be at least 1")
     basis = _Basis(spec, m, _roll(tally))
-    indicators = _indicators(basis)
-    return SurveySummary(
+    tables = _Tables(basis)
+    indicators = _indicators(basis, tables)
+    summary = SurveySummary(
         source=tally.source,
         respondents=Count("small") if basis.total_hidden else Count("shown", basis.total),
         min_group=m,
         councils=_councils(basis, tally),
         years=_shown_counts(basis, tally.years),
         indicators=indicators,
-        breakdowns=tuple(_breakdown(basis, bid, label) for bid, label in BREAKDOWNS),
+        breakdowns=tuple(_breakdown(basis, tables, bid, label) for bid, label in BREAKDOWNS),
         ease=tuple(
             _distribution(basis, p, lab, "ease", {"very_easy", "easy"})
             for p, lab in spec.process_parts.items()
@@ -347,11 +455,17 @@ def summarise(tally: Tally, spec: SurveySpec, *, min_group: int | None = None) -
             _distribution(basis, a, lab, "outcome", {"better"})
             for a, lab in spec.life_areas.items()
         ),
-        answers=_answers(basis),
-        odds=tuple(_odds(basis, factor) for factor in spec.outcome_factors),
+        answers=_answers(basis, tables),
+        odds=_odds_family(basis),
         national=_national(spec, indicators),
-        definitions=_definitions(spec, m) + _council_definition(tally, m),
+        definitions=_definitions(spec, m) + _council_definition(tally, m) + _repeated(tally),
+        adjusted=_adjusted(basis),
+        repeated=tuple(sorted(tally.repeated.items())),
+        pooled=len(tally.councils) + bool(tally.councils_uncounted) > 1,
     )
+    if tally.focus and summary.pooled:
+        summary = replace(summary, focus=_focus(summary, basis, tally))
+    return summary
 
 
 def _roll(tally: Tally) -> dict[str, dict[Any, Counter]]:
@@ -388,71 +502,143 @@ class _Basis:
             return yes, yes + no
         spec = self.spec
         vocab = spec.vocabularies[spec_column(spec, ind.column).vocabulary or ""]
-        total = sum(counter[(ind.column, v)] for v in vocab if v != NOT_APPLICABLE)
-        return sum(counter[(ind.column, v)] for v in ind.yes), total
+        counted = [v for v in vocab if v != NOT_APPLICABLE]
+        total = sum(counter[(ind.column, v)] for v in counted)
+        return sum(counter[(ind.column, v)] for v in counted if v in ind.yes), total
 
     def estimate(self, num: int, den: int, status: str | None = None) -> Estimate:
-        if den == 0:
-            return Estimate("empty")
+        """The estimate of ``num`` of ``den``; ``status`` hides it whatever the counts (a
+        hidden group where nobody answered says "not shown" like the others)."""
         if status:
             return Estimate(status)
+        if den == 0:
+            return Estimate("empty")
         if den < self.m:
             return Estimate("small")
         low, high = wilson_interval(num, den)  # type: ignore[misc]
         return Estimate("shown", num, den, num / den, low, high)
 
 
-def _indicators(b: _Basis) -> tuple[Indicator, ...]:
-    """Every indicator over all respondents."""
-    indicators = []
-    for ind in b.spec.indicators:
-        num, den = b.fraction(b.overall, ind)
-        indicators.append(
-            Indicator(
-                ind.id,
-                ind.block,
-                ind.label,
-                ind.definition,
-                b.estimate(num, den, "small" if b.total_hidden else None),
+class _Tables:
+    """Every figure of the three breakdowns and of all respondents, with one suppression
+    pattern: the group sizes as a two-way table (group by budget option, with its row,
+    column and grand totals), then each indicator's answers in the same shape, starting
+    from the hidden sizes (a hidden group's figures are hidden too)."""
+
+    def __init__(self, b: _Basis):
+        self.basis = b
+        cells = b.roll["group_option"]
+        sizes = {cell: counts[("n",)] for cell, counts in cells.items()}
+        self.sizes = with_totals(sizes) if sizes else {(ALL, ALL): 0}
+        if b.total_hidden:
+            self.hidden = {k: SMALL for k in self.sizes}
+        else:
+            # the number who left the budget option blank is also the gap between all
+            # respondents and those who answered it, shown with the council-managed share
+            self.hidden = hidden_table(sizes, b.m, avoid=((ALL, NOT_STATED),))
+        self.estimates: dict[str, dict[Any, Estimate]] = {}
+
+    def size(self, key: Any) -> Count:
+        status = self.hidden.get(key, "shown")
+        return Count(status, self.sizes[key] if status == "shown" else None)
+
+    def of(self, ind: IndicatorDef) -> dict[Any, Estimate]:
+        """The indicator's estimate for every cell and total (key ``(ALL, ALL)`` for all
+        respondents)."""
+        if ind.id not in self.estimates:
+            self.estimates[ind.id] = self._work_out(ind)
+        return self.estimates[ind.id]
+
+    def _work_out(self, ind: IndicatorDef) -> dict[Any, Estimate]:
+        b = self.basis
+        cells = b.roll["group_option"]
+        fractions = {cell: b.fraction(counts, ind) for cell, counts in cells.items()}
+        nums = with_totals({k: n for k, (n, _) in fractions.items()})
+        dens = with_totals({k: d for k, (_, d) in fractions.items()})
+        if not fractions:
+            return {(ALL, ALL): b.estimate(0, 0, SMALL if b.total_hidden else None)}
+        if ind.id.startswith("better_"):  # shown for all respondents only
+            total_status = SMALL if b.total_hidden else None
+            return {(ALL, ALL): b.estimate(nums[(ALL, ALL)], dens[(ALL, ALL)], total_status)}
+        if ind.column in BREAKDOWN_COLUMNS:
+            hidden = self._follow_sizes(ind)
+        else:
+            preset = dict(self.hidden)
+            overall = dens[(ALL, ALL)]
+            if b.total_hidden or 0 < overall < b.m:
+                preset[(ALL, ALL)] = SMALL
+            hidden = hidden_table(
+                {k: d for k, (_, d) in fractions.items()},
+                b.m,
+                hidden=preset,
+                inner_shown=ind.id in HEADLINE,
             )
+        return {k: b.estimate(nums[k], dens[k], hidden.get(k)) for k in self.sizes}
+
+    def _follow_sizes(self, ind: IndicatorDef) -> dict[Any, str]:
+        """An indicator counting a breakdown question (the council-managed share) is a
+        sum of group sizes over their total: hidden wherever a size it rests on is."""
+        pos = BREAKDOWN_COLUMNS[ind.column or ""]
+        counted = set(ind.yes) | {NOT_STATED}
+        hidden: dict[Any, str] = {}
+        for key in self.sizes:
+            rests_on = [key]
+            if key[pos] == ALL:
+                rests_on += [
+                    k for k in self.sizes if k[1 - pos] == key[1 - pos] and k[pos] in counted
+                ]
+            reasons = [self.hidden[k] for k in rests_on if k in self.hidden]
+            if reasons:
+                hidden[key] = self.hidden.get(key, SECONDARY)
+        return hidden
+
+
+def _indicators(b: _Basis, tables: _Tables) -> tuple[Indicator, ...]:
+    """Every indicator over all respondents, with how many a blank left out."""
+    return tuple(
+        Indicator(
+            ind.id,
+            ind.block,
+            ind.label,
+            ind.definition,
+            tables.of(ind)[(ALL, ALL)],
+            None if ind.column or b.total_hidden else b.overall[("out", ind.id)],
         )
-    return tuple(indicators)
+        for ind in b.spec.indicators
+    )
 
 
-def _breakdown(b: _Basis, bid: str, blabel: str) -> Breakdown:
-    """One breakdown: its cells' sizes and indicators, small cells hidden (and, for the
-    two-way table, in every row and column)."""
-    spec, m = b.spec, b.m
-    cells = b.roll[bid]
+def _breakdown(b: _Basis, tables: _Tables, bid: str, blabel: str) -> Breakdown:
+    """One breakdown's cells: their sizes and indicators, as :class:`_Tables` hid them."""
+    spec = b.spec
     if bid == "group_option":
-        inds, hide = list(HEADLINE), hidden_table
+        inds = list(HEADLINE)
+        keys = [k for k in tables.sizes if ALL not in k]
     else:
-        inds, hide = [i.id for i in spec.indicators if not i.id.startswith("better_")], hidden_cells
-    sizes = {k: c[("n",)] for k, c in cells.items()}
-    if b.total_hidden:
-        cell_hidden = {k: "small" for k in sizes}
-    else:
-        cell_hidden = hide(sizes, m)
-    per_ind: dict[str, dict[Any, Estimate]] = {}
-    for ind_id in inds:
-        ind = spec.indicator(ind_id)
-        fr = {k: b.fraction(c, ind) for k, c in cells.items()}
-        hidden = dict(hide({k: d for k, (_, d) in fr.items()}, m))
-        for k, why in cell_hidden.items():
-            hidden.setdefault(k, why)
-        per_ind[ind_id] = {k: b.estimate(n, d, hidden.get(k)) for k, (n, d) in fr.items()}
+        inds = [i.id for i in spec.indicators if not i.id.startswith("better_")]
+        pos = BREAKDOWN_COLUMNS[bid]
+        keys = [k for k in tables.sizes if k[pos] != ALL and k[1 - pos] == ALL]
     out_cells = []
-    for key in sorted(cells, key=lambda k: _cell_order(spec, bid, k)):
-        status = cell_hidden.get(key, "shown")
+    for key in sorted(keys, key=lambda k: _cell_order(spec, bid, _plain(bid, k))):
+        plain = _plain(bid, key)
         out_cells.append(
             Cell(
-                key=key if isinstance(key, str) else "|".join(key),
-                label=_cell_label(spec, bid, key),
-                respondents=Count(status, sizes[key] if status == "shown" else None),
-                values=tuple((i, per_ind[i][key]) for i in inds),
+                key=plain if isinstance(plain, str) else "|".join(plain),
+                label=_cell_label(spec, bid, plain),
+                respondents=tables.size(key),
+                values=tuple((i, tables.of(spec.indicator(i))[key]) for i in inds),
             )
         )
     return Breakdown(bid, blabel, tuple(inds), tuple(out_cells))
+
+
+def _plain(bid: str, key: tuple[str, str]) -> Any:
+    """A table key as the breakdown names its cell: a group, an option, or both."""
+    if bid == "group":
+        return key[0]
+    if bid == "budget_option":
+        return key[1]
+    return key
 
 
 def _distribution(
@@ -463,8 +649,14 @@ def _distribution(
     headline: set[str] | None,
     *,
     several: bool = False,
+    sizes: Mapping[str, Count] | None = None,
 ) -> Distribution:
-    """How the answers to one question spread, hidden as a whole if too few answered."""
+    """How the answers to one question spread, hidden as a whole if too few answered.
+
+    ``sizes`` is given for a question the breakdowns are by: its answers are group
+    sizes, shown or hidden as the breakdown shows them, and the number who answered
+    (all but the blanks) only where the number of blanks is shown.
+    """
     overall, m = b.overall, b.m
     vocab = b.spec.vocabularies[vocabulary]
     if several:  # values are mentions; shares are of the people who answered
@@ -473,31 +665,52 @@ def _distribution(
         answered = sum(overall[(column, v)] for v in vocab if v != NOT_APPLICABLE)
     hidden = b.total_hidden or 0 < answered < m
     status = "small" if hidden else ("empty" if answered == 0 else None)
-    values = tuple(
-        (v, lab, b.estimate(overall[(column, v)], answered, status))
-        for v, lab in vocab.items()
-        if v != NOT_APPLICABLE
-    )
+    blank_hidden = False
+    if sizes is not None and not hidden:
+        blank = sizes.get(NOT_STATED)
+        blank_hidden = blank is not None and not blank.shown
+    values = []
+    for v, lab in vocab.items():
+        if v == NOT_APPLICABLE:
+            continue
+        own = status
+        if own is None and sizes is not None:
+            size = sizes.get(v)
+            own = size.status if size is not None and not size.shown else None
+            own = own or (SECONDARY if blank_hidden else None)
+        values.append((v, lab, b.estimate(overall[(column, v)], answered, own)))
     summary = None
     if headline:
         summary = b.estimate(sum(overall[(column, v)] for v in headline), answered, status)
     show = not hidden
     na = (overall[(column, NOT_APPLICABLE)] if show else None) if NOT_APPLICABLE in vocab else None
+    if blank_hidden:
+        answered_count = Count(SECONDARY)
+    else:
+        answered_count = Count("small" if hidden else "shown", answered if show else None)
     return Distribution(
         id=column,
         label=label,
-        answered=Count("small" if hidden else "shown", answered if show else None),
-        values=values,
+        answered=answered_count,
+        values=tuple(values),
         not_applicable=na,
-        blank=overall[(column, NOT_STATED)] if show else None,
+        blank=overall[(column, NOT_STATED)] if show and not blank_hidden else None,
         summary=summary,
     )
 
 
-def _answers(b: _Basis) -> tuple[Distribution, ...]:
+def _answers(b: _Basis, tables: _Tables) -> tuple[Distribution, ...]:
     """The spread of answers to the questions behind the building blocks."""
+    option_sizes = {k[1]: tables.size(k) for k in tables.sizes if k[0] == ALL and k[1] != ALL}
     return (
-        _distribution(b, "budget_option", "How the budget is managed", "budget_option", None),
+        _distribution(
+            b,
+            "budget_option",
+            "How the budget is managed",
+            "budget_option",
+            None,
+            sizes=option_sizes,
+        ),
         _distribution(b, "views_planning", "Views included in planning", "views", None),
         _distribution(b, "views_budget", "Views included in setting the budget", "views", None),
         _distribution(b, "knew_amount", "Knew the budget amount when planning", "knew", None),
@@ -511,6 +724,20 @@ def _answers(b: _Basis) -> tuple[Distribution, ...]:
             several=True,
         ),
     )
+
+
+def _odds_family(basis: _Basis) -> tuple[OutcomeOdds, ...]:
+    """Every factor's odds ratio, with Holm's adjustment over those shown."""
+    odds = [_odds(basis, factor) for factor in basis.spec.outcome_factors]
+    shown = [i for i, o in enumerate(odds) if o.shown and o.p is not None]
+    adjusted = holm([odds[i].p for i in shown])  # type: ignore[misc]
+    for i, p in zip(shown, adjusted, strict=True):
+        o = odds[i]
+        verdict = "unclear"
+        if p < ALPHA:
+            verdict = "higher" if (o.ratio or 0) > 1 else "lower"
+        odds[i] = replace(o, holm=p, verdict=verdict)
+    return tuple(odds)
 
 
 def _odds(basis: _Basis, factor: str) -> OutcomeOdds:
@@ -539,27 +766,108 @@ def _odds(basis: _Basis, factor: str) -> OutcomeOdds:
         high=result.high if result else None,
         corrected=result.corrected if result else False,
         national=basis.spec.national_odds.get(factor),
+        p=result.p if result else None,
     )
 
 
+def _adjusted(b: _Basis) -> AdjustedModel:
+    """The building blocks' odds ratios adjusted for each other and the budget option,
+    with Holm's adjustment over the three."""
+    if b.total_hidden:
+        return AdjustedModel("small", reason=f"fewer than {b.m} respondents in all")
+    patterns: dict[Pattern, list[int]] = defaultdict(lambda: [0, 0])
+    for option, counts in b.roll["budget_option"].items():
+        for key, n in counts.items():
+            if key[0] == "lr":
+                _, heard, simple, control, good = key
+                patterns[(heard, simple, control, option)][0 if good else 1] += n
+    options = list(b.spec.vocabularies["budget_option"])
+    model = fit_adjusted({k: (g, o) for k, (g, o) in patterns.items()}, b.m, options)
+    if not model.shown:
+        return model
+    adjusted = holm([o.p for o in model.odds])
+    odds: list[AdjustedOdds] = []
+    for o, p in zip(model.odds, adjusted, strict=True):
+        verdict = ("higher" if o.ratio > 1 else "lower") if p < ALPHA else "unclear"
+        odds.append(replace(o, holm=p, verdict=verdict))
+    assert tuple(o.factor for o in odds) == BLOCK_FACTORS
+    return replace(model, odds=tuple(odds))
+
+
 def _national(spec: SurveySpec, indicators: tuple[Indicator, ...]) -> tuple[Comparison, ...]:
-    """Each national POET figure beside the council's own, with the verdict."""
-    national = []
+    """Each national POET figure beside the council's own: compared only where both count
+    the same thing, with Holm's adjustment over the figures compared."""
+    local_of = {i.id: i for i in indicators}
+    national: list[Comparison] = []
     for fig in spec.national:
         if fig.indicator is None:
             national.append(Comparison(fig, None, "not asked"))
             continue
-        local = next(i.overall for i in indicators if i.id == fig.indicator)
-        if not local.shown:
-            verdict = "not shown"
-        elif local.high < fig.figure:  # type: ignore[operator]
-            verdict = "lower"
-        elif local.low > fig.figure:  # type: ignore[operator]
-            verdict = "higher"
+        ind = local_of[fig.indicator]
+        local = ind.overall
+        if fig.measure != "same":
+            national.append(Comparison(fig, local, "different measure", ind.definition))
+        elif not local.shown:
+            national.append(Comparison(fig, local, "not shown", ind.definition))
+        else:
+            assert local.count is not None and local.total is not None
+            p = score_test_p(local.count, local.total, fig.figure)
+            national.append(Comparison(fig, local, "", ind.definition, p=p))
+    tested = [i for i, c in enumerate(national) if c.p is not None]
+    for i, p in zip(tested, holm([national[i].p for i in tested]), strict=True):  # type: ignore[misc]
+        c = national[i]
+        below = (c.local.share or 0) < c.national.figure  # type: ignore[union-attr]
+        if c.national.bound == "at_least":
+            verdict = "lower" if p < ALPHA and below else "not lower"
+        elif p < ALPHA:
+            verdict = "lower" if below else "higher"
         else:
             verdict = "similar"
-        national.append(Comparison(fig, local, verdict))
+        national[i] = replace(c, holm=p, verdict=verdict)
     return tuple(national)
+
+
+def _focus(
+    pooled: SurveySummary, basis: _Basis, tally: Tally
+) -> tuple[tuple[str, SurveySummary], ...]:
+    """For each council asked for and shown by name in a pooled file, its own
+    all-respondents indicators. A figure is hidden where the rest of the file answered
+    it in fewer than ``min_group``: set beside the pooled figure, it would give the
+    others' answers away by subtraction."""
+    named = {name for name, count in pooled.councils if count.shown}
+    out = []
+    for council, sub in sorted(tally.focus.items()):
+        if council not in named or not sub.rows:
+            continue
+        own = _Basis(basis.spec, basis.m, _roll(sub))
+        indicators = []
+        for ind in basis.spec.indicators:
+            num, den = own.fraction(own.overall, ind)
+            _, all_den = basis.fraction(basis.overall, ind)
+            rest = all_den - den
+            status = SECONDARY if 0 < rest < basis.m else None
+            est = own.estimate(num, den, status)
+            indicators.append(Indicator(ind.id, ind.block, ind.label, ind.definition, est))
+        out.append(
+            (
+                council,
+                SurveySummary(
+                    source=pooled.source,
+                    respondents=Count("shown", sub.rows),
+                    min_group=basis.m,
+                    councils=((council, Count("shown", sub.rows)),),
+                    years=(),
+                    indicators=tuple(indicators),
+                    breakdowns=(),
+                    ease=(),
+                    outcomes=(),
+                    answers=(),
+                    odds=(),
+                    national=(),
+                ),
+            )
+        )
+    return tuple(out)
 
 
 def _shown_counts(b: _Basis, items: Mapping[Any, int]) -> tuple[tuple[Any, Count], ...]:
@@ -615,15 +923,41 @@ def _council_definition(tally: Tally, m: int) -> tuple[tuple[str, str], ...]:
     return (("councils", text),)
 
 
+def _repeated(tally: Tally) -> tuple[tuple[str, str], ...]:
+    """What the outputs say about a value given twice in one answer, when any was."""
+    if not tally.repeated:
+        return ()
+    said = "; ".join(
+        f"{n:,} respondent{'s' if n != 1 else ''} in {column}"
+        for column, n in sorted(tally.repeated.items())
+    )
+    return (
+        (
+            "repeated_values",
+            f'Some answers gave the same value twice (for example "peer;peer", as '
+            f"tick-box exports can): {said}. Each value was counted once for each respondent.",
+        ),
+    )
+
+
 def _definitions(spec: SurveySpec, m: int) -> tuple[tuple[str, str], ...]:
     """The definitions every output states."""
     return (
         (
             "min_group",
-            f"Groups of fewer than {m} respondents are not shown, nor is the next "
-            "smallest group where that one could be worked out by subtraction.",
+            f"Groups of fewer than {m} respondents are not shown. So that no hidden figure "
+            "can be worked out by subtracting the others from a total, the fewest other "
+            "figures needed are hidden too.",
         ),
         ("interval", "Every percentage has a 95% confidence interval by Wilson's method."),
+        (
+            "complete_cases",
+            "A figure that combines several answers (heard, simple, in control, easy "
+            "overall, good outcome) counts only the respondents who answered every one of "
+            "them: anyone who left one blank is left out of that figure, and the number left "
+            "out is given. Deciding from the answers given would tilt the figure when "
+            "answers are missed at random.",
+        ),
         ("easy_overall", spec.indicator("easy_overall").definition),
         ("good_outcome", spec.indicator("good_outcome").definition),
         (
@@ -631,7 +965,22 @@ def _definitions(spec: SurveySpec, m: int) -> tuple[tuple[str, str], ...]:
             "Odds of a good outcome for respondents who had the factor divided by the "
             "odds for those who did not, with a 95% interval from the log odds ratio "
             "(Woolf); when a count is zero, 0.5 is added to each of the four counts "
-            "first (Haldane-Anscombe).",
+            "first (Haldane-Anscombe), and the figure says so.",
+        ),
+        (
+            "adjusted_odds_ratio",
+            "The same odds for each building block with the other two blocks and the way "
+            "the budget is managed held level: a logistic regression fitted by "
+            "statsmodels, with Wald 95% intervals, on the respondents who answered every "
+            "question it needs.",
+        ),
+        (
+            "several_comparisons",
+            "Where a page makes several comparisons at once (the odds ratios, the adjusted "
+            "odds ratios, the national figures, the gap checks), each family's p-values are "
+            "adjusted by Holm's method, and a difference is called clear only when its "
+            "adjusted p-value is below 0.05. The p-value is the chance of a difference at "
+            "least this large if there were none. The 95% intervals are not adjusted.",
         ),
     )
 

@@ -1,59 +1,348 @@
-"""Small-group suppression: which cells of a breakdown to hide, and why.
+"""Small-group suppression: which figures to hide, and why.
 
-A cell of fewer than ``min_group`` respondents is hidden (``small``); because
-totals are shown, the smallest other cells are hidden too (``secondary``) so that
-a hidden cell cannot be worked out by subtraction. :mod:`.summary` applies this
-to every breakdown, distribution and count it shows.
+A figure resting on fewer than ``min_group`` people is hidden (``small``: primary
+suppression). Because totals are shown, a hidden figure could be worked out by
+subtraction, so a few other figures are hidden too (``secondary``): the fewest that
+leave every hidden figure impossible to work out from the figures shown.
+
+How "impossible to work out" is decided
+---------------------------------------
+A published table is a set of *lines*: the cells of a row add up to the row's total,
+the cells of a column to the column's total, the row totals and the column totals
+each to the grand total. Every cell lies on two lines (the grand total on the line of
+row totals and on the line of column totals; a cell of a one-way breakdown on its
+line and on none other, written :data:`FREE`). Seen as a graph, lines are points and
+cells are edges between the two lines they lie on. Take the graph of the cells a
+reader does not know (hidden, or never published): a hidden cell can be worked out
+from the others exactly when it is a *bridge* of that graph, an edge on no cycle.
+(Along a cycle, adding one person to every other cell and taking one from the rest
+keeps every total, so no cell on it is determined; a bridge splits off lines whose
+totals all are known, which fixes it.) This is the standard linear-algebra view of
+cell suppression in official statistics, and ``tests/test_survey_suppression.py``
+checks it against exact elimination on random tables.
+
+Two further rules: every line holding a hidden cell hides at least ``min_group``
+people in all (so two hidden groups of 1 cannot be told apart by their total of 2),
+unless the line also holds a cell that is never published; and a cell with nobody in
+it is known to be empty and hides nobody (but it stays hidden where a caller hides
+it, such as a hidden group where nobody answered a question).
+
+The secondary cells are chosen by a small branch-and-bound search: the fewest cells,
+then the fewest people hidden, among all choices that meet the rules. Each branch
+adds one of the cells that could mend the first problem found (a cell crossing the
+cut a bridge makes, or a cell of a line hiding too few people), so no better choice
+is missed. Tables here have at most a few dozen cells; a search that runs long stops
+at the best choice found, or hides greedily, which is still safe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Collection, Hashable, Iterable, Mapping
 from typing import Any
 
+SMALL = "small"
+SECONDARY = "secondary"
 
-def hidden_cells(sizes: Mapping[Any, int], min_group: int) -> dict[Any, str]:
-    """Which cells of one breakdown to hide, and why (``small`` or ``secondary``).
+ALL = "*"
+"""Key part for a total: ``(group, ALL)`` is a row total, ``(ALL, ALL)`` the grand
+total. No vocabulary value is ``*``."""
 
-    Cells of 1 to ``min_group - 1`` people are hidden (primary suppression).
-    Because the cells add up to a total that is shown, a lone hidden cell could
-    be worked out by subtraction, so the smallest shown cells are hidden too
-    until at least two cells are hidden and together they hold at least
-    ``min_group`` people (secondary suppression). Empty cells hide nobody and
-    stay shown.
+FREE = ("free",)
+"""The "line" of a cell that lies on only one line (a cell of a one-way breakdown)."""
+
+SEARCH_LIMIT = 20_000
+"""Most branches searched for one table before the best choice found so far is kept."""
+
+
+class _Budget(Exception):
+    """The search ran past :data:`SEARCH_LIMIT`."""
+
+
+def protect(
+    sizes: Mapping[Any, int],
+    ends: Mapping[Any, tuple[Hashable, Hashable]],
+    min_group: int,
+    *,
+    hidden: Mapping[Any, str] | None = None,
+    unpublished: Collection[Any] = (),
+    fixed: Collection[Any] = (),
+    avoid: Collection[Any] = (),
+) -> dict[Any, str]:
+    """Which cells of one table to hide, and why (``small`` or ``secondary``).
+
+    ``sizes`` maps every cell (shown or not) to its number of people; ``ends`` maps each
+    cell to the two lines it lies on (:data:`FREE` for a cell on one line only).
+    ``hidden`` are cells hidden already (kept, with their reason); cells of 1 to
+    ``min_group - 1`` people are added as ``small``. ``unpublished`` cells are never
+    shown: a reader does not know them, and there is nothing in them to protect.
+    ``fixed`` cells are never hidden (the grand total); ``avoid`` cells are hidden only
+    when nothing else works (a total that is also shown elsewhere). Returns every
+    hidden published cell.
     """
-    hidden = {k: "small" for k, n in sizes.items() if 0 < n < min_group}
-    _protect(list(sizes), sizes, hidden, min_group)
-    return hidden
-
-
-def hidden_table(sizes: Mapping[tuple[Any, Any], int], min_group: int) -> dict[tuple, str]:
-    """:func:`hidden_cells` for a two-way table: the same protection for every row and
-    every column, repeated until nothing changes, since row and column totals are
-    both shown (so no hidden cell is alone in its row or column)."""
-    hidden = {k: "small" for k, n in sizes.items() if 0 < n < min_group}
-    lines = [[k for k in sizes if k[0] == r] for r in sorted({k[0] for k in sizes})] + [
-        [k for k in sizes if k[1] == c] for c in sorted({k[1] for k in sizes})
+    unpublished = frozenset(unpublished)
+    result = dict(hidden or {})
+    for key, n in sizes.items():
+        if 0 < n < min_group and key not in result and key not in unpublished:
+            result[key] = SMALL
+    if not result:
+        return result
+    fixed_set, avoid_set = frozenset(fixed), frozenset(avoid)
+    problem = _Problem(sizes, ends, min_group, result, unpublished, fixed_set)
+    usable = [
+        k
+        for k in sorted(sizes, key=lambda k: (sizes[k], repr(k)))
+        if sizes[k] > 0 and k not in result and k not in unpublished and k not in fixed_set
     ]
-    while any([_protect(keys, sizes, hidden, min_group) for keys in lines]):
-        pass
-    return hidden
+    for candidates in ([k for k in usable if k not in avoid_set], usable):
+        chosen = problem.search(candidates)
+        if chosen is not None:
+            return {**result, **dict.fromkeys(chosen, SECONDARY)}
+    # Nothing meets the rules without hiding a fixed cell: hide every cell of the table.
+    return {**result, **{k: SECONDARY for k in sizes if k not in result and k not in unpublished}}
 
 
-def _protect(
-    keys: list[Any], sizes: Mapping[Any, int], hidden: dict[Any, str], min_group: int
-) -> bool:
-    """Hide the smallest shown cells of one line (row, column or whole breakdown) until
-    its hidden cells are at least two and hold at least ``min_group`` people, or all
-    are hidden. Returns whether anything was hidden."""
-    line_hidden = [k for k in keys if k in hidden and sizes[k] > 0]
-    if not line_hidden:
-        return False
-    shown = sorted((sizes[k], str(k), k) for k in keys if sizes[k] > 0 and k not in hidden)
-    changed = False
-    while shown and (len(line_hidden) < 2 or sum(sizes[k] for k in line_hidden) < min_group):
-        _, _, key = shown.pop(0)
-        hidden[key] = "secondary"
-        line_hidden.append(key)
-        changed = True
-    return changed
+class _Problem:
+    """One table's suppression search (see the module's docstring)."""
+
+    def __init__(
+        self,
+        sizes: Mapping[Any, int],
+        ends: Mapping[Any, tuple[Hashable, Hashable]],
+        min_group: int,
+        hidden: Mapping[Any, str],
+        unpublished: frozenset,
+        fixed: frozenset,
+    ):
+        self.sizes = sizes
+        self.ends = ends
+        self.m = min_group
+        self.base = frozenset(hidden)
+        self.unpublished = unpublished
+        self.hideable = frozenset(
+            k for k, n in sizes.items() if n > 0 and k not in unpublished and k not in fixed
+        )
+        self.lines: dict[Hashable, list[Any]] = defaultdict(list)
+        for key, (a, b) in ends.items():
+            for line in (a, b):
+                if line != FREE:
+                    self.lines[line].append(key)
+        # lines holding a cell that is never published: their totals say little
+        self.open_lines = {line for key in unpublished for line in ends[key]}
+
+    def search(self, candidates: list[Any]) -> frozenset | None:
+        """The best set of cells from ``candidates`` to hide as well, or ``None``."""
+        allowed = frozenset(candidates)
+        order = {k: i for i, k in enumerate(candidates)}
+        best: list = []  # [(count, people), chosen]
+        seen: set[frozenset] = set()
+        nodes = 0
+
+        def visit(added: frozenset, people: int) -> None:
+            nonlocal nodes
+            nodes += 1
+            if nodes > SEARCH_LIMIT:
+                raise _Budget
+            if added in seen:
+                return
+            seen.add(added)
+            branch = self.mend(self.base | added, allowed)
+            if branch is None:
+                cost = (len(added), people)
+                if not best or cost < best[0]:
+                    best[:] = [cost, added]
+                return
+            if not branch or (best and len(added) + 1 > best[0][0]):
+                return
+            for key in sorted(branch, key=order.__getitem__):
+                cost = (len(added) + 1, people + self.sizes[key])
+                if best and cost >= best[0]:
+                    break  # candidates come smallest first: the rest cost more
+                visit(added | {key}, cost[1])
+
+        try:
+            visit(frozenset(), 0)
+        except _Budget:
+            if not best:
+                return self.greedy(allowed)
+        return best[1] if best else None
+
+    def greedy(self, allowed: frozenset) -> frozenset | None:
+        """Mend each problem in turn with its smallest cell: safe, not always fewest."""
+        added: set = set()
+        while (branch := self.mend(self.base | added, allowed)) is not None:
+            if not branch:
+                return None
+            added.add(min(branch, key=lambda k: (self.sizes[k], repr(k))))
+        return frozenset(added)
+
+    def mend(self, hidden: frozenset, allowed: frozenset) -> list[Any] | None:
+        """``None`` when ``hidden`` meets the rules; else the allowed cells one of which
+        any choice meeting them must add (empty when no allowed cell can). A line whose
+        every cell is hidden already cannot hide more, and is left as it is."""
+        unknown = hidden | self.unpublished
+        for key in _bridges(unknown, self.ends):
+            if key in hidden:
+                side = _side(key, unknown, self.ends)
+                return [
+                    k
+                    for k in allowed
+                    if k not in hidden and (self.ends[k][0] in side) != (self.ends[k][1] in side)
+                ]
+        for line, keys in self.lines.items():
+            if line in self.open_lines:
+                continue
+            held = [k for k in keys if k in hidden]
+            if held and sum(self.sizes[k] for k in held) < self.m:
+                more = [k for k in keys if k in self.hideable and k not in hidden]
+                if more:
+                    return [k for k in more if k in allowed]
+        return None
+
+
+def _bridges(edges: Iterable[Any], ends: Mapping[Any, tuple[Hashable, Hashable]]) -> list[Any]:
+    """The edges of the multigraph ``edges`` that lie on no cycle (Tarjan's method,
+    without recursion; parallel edges are each other's cycle)."""
+    keys = sorted(edges, key=repr)
+    adjacent: dict[Hashable, list[tuple[int, Hashable]]] = defaultdict(list)
+    for i, key in enumerate(keys):
+        a, b = ends[key]
+        adjacent[a].append((i, b))
+        adjacent[b].append((i, a))
+    order: dict[Hashable, int] = {}
+    low: dict[Hashable, int] = {}
+    found: list[Any] = []
+    for root in sorted(adjacent, key=repr):
+        if root in order:
+            continue
+        order[root] = low[root] = len(order)
+        stack: list[tuple[Hashable, int, int]] = [(root, -1, 0)]
+        while stack:
+            vertex, via, at = stack[-1]
+            if at < len(adjacent[vertex]):
+                stack[-1] = (vertex, via, at + 1)
+                edge, other = adjacent[vertex][at]
+                if edge == via:
+                    continue
+                if other in order:
+                    low[vertex] = min(low[vertex], order[other])
+                else:
+                    order[other] = low[other] = len(order)
+                    stack.append((other, edge, 0))
+            else:
+                stack.pop()
+                if stack:
+                    parent = stack[-1][0]
+                    low[parent] = min(low[parent], low[vertex])
+                    if low[vertex] > order[parent]:
+                        found.append(keys[via])
+    return found
+
+
+def _side(
+    bridge: Any, edges: Iterable[Any], ends: Mapping[Any, tuple[Hashable, Hashable]]
+) -> set[Hashable]:
+    """The lines reached from one end of ``bridge`` without crossing it."""
+    adjacent: dict[Hashable, list[Hashable]] = defaultdict(list)
+    for key in edges:
+        if key != bridge:
+            a, b = ends[key]
+            adjacent[a].append(b)
+            adjacent[b].append(a)
+    start = ends[bridge][0]
+    side, todo = {start}, [start]
+    while todo:
+        for other in adjacent[todo.pop()]:
+            if other not in side:
+                side.add(other)
+                todo.append(other)
+    return side
+
+
+# --------------------------------------------------------------------------- table shapes
+
+
+def line_ends(keys: Iterable[Any]) -> dict[Any, tuple[Hashable, Hashable]]:
+    """The lines of a one-way breakdown whose total (key :data:`ALL`) is shown."""
+    ends: dict[Any, tuple[Hashable, Hashable]] = {k: ("line", FREE) for k in keys}
+    ends[ALL] = ("line", FREE)
+    return ends
+
+
+def table_ends(keys: Iterable[tuple[Any, Any]]) -> dict[Any, tuple[Hashable, Hashable]]:
+    """The lines of a two-way table with its row, column and grand totals: cell
+    ``(r, c)`` lies on row ``r`` and column ``c``; row totals ``(r, ALL)`` on the
+    column of totals, column totals ``(ALL, c)`` on the row of totals."""
+    cells = list(keys)
+    rows = {r for r, _ in cells} | {ALL}
+    cols = {c for _, c in cells} | {ALL}
+    ends: dict[Any, tuple[Hashable, Hashable]] = {
+        (r, c): (("row", r), ("col", c)) for r, c in cells
+    }
+    for r in rows:
+        ends[(r, ALL)] = (("row", r), ("col", ALL))
+    for c in cols:
+        ends[(ALL, c)] = (("row", ALL), ("col", c))
+    return ends
+
+
+def with_totals(sizes: Mapping[tuple[Any, Any], int]) -> dict[tuple[Any, Any], int]:
+    """A two-way table's cells with its row, column and grand totals added."""
+    out: dict[tuple[Any, Any], int] = defaultdict(int)
+    for (r, c), n in sizes.items():
+        out[(r, c)] += n
+        out[(r, ALL)] += n
+        out[(ALL, c)] += n
+        out[(ALL, ALL)] += n
+    return dict(out)
+
+
+def hidden_cells(
+    sizes: Mapping[Any, int], min_group: int, *, hidden: Mapping[Any, str] | None = None
+) -> dict[Any, str]:
+    """Which cells of a one-way breakdown to hide, its total being shown.
+
+    Cells of 1 to ``min_group - 1`` people are hidden, then the fewest others (the
+    smallest first) so that no hidden cell can be worked out from the total: at least
+    two hidden, holding at least ``min_group`` people together.
+    """
+    total = sum(sizes.values())
+    result = protect(
+        {**sizes, ALL: total},
+        line_ends(sizes),
+        min_group,
+        hidden=hidden,
+        fixed=(ALL,),
+    )
+    result.pop(ALL, None)
+    return result
+
+
+def hidden_table(
+    sizes: Mapping[tuple[Any, Any], int],
+    min_group: int,
+    *,
+    hidden: Mapping[Any, str] | None = None,
+    inner_shown: bool = True,
+    avoid: Collection[Any] = (),
+) -> dict[Any, str]:
+    """Which cells of a two-way table and of its totals to hide.
+
+    ``sizes`` holds the table's cells (``(row, column)``); its row totals
+    ``(row, ALL)`` and column totals ``(ALL, column)`` are shown too (the one-way
+    breakdowns), and its grand total ``(ALL, ALL)`` is never hidden. With
+    ``inner_shown`` false only the totals are shown (the cells are worked out but not
+    published). Returns the hidden cells and totals, each with its reason.
+    """
+    full = with_totals(sizes)
+    preset = {k: v for k, v in (hidden or {}).items() if inner_shown or ALL in k}
+    unpublished = () if inner_shown else tuple(sizes)
+    return protect(
+        full,
+        table_ends(sizes),
+        min_group,
+        hidden=preset,
+        unpublished=unpublished,
+        fixed=() if (ALL, ALL) in preset else ((ALL, ALL),),
+        avoid=avoid,
+    )

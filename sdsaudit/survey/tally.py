@@ -20,8 +20,10 @@ class Tally:
     """What reading a survey keeps: counts only, never a row.
 
     ``cells`` maps ``(group, option)`` to counts keyed by ``what``: ``("n",)``,
-    ``(column, value)`` (value ``""`` for blank), ``("ind", indicator, True/False)``
-    or ``("or", factor, had, good)``; values are numbers of respondents.
+    ``(column, value)`` (value ``""`` for blank), ``("ind", indicator, True/False)``,
+    ``("out", indicator)`` (left out of a combined indicator for a blank answer),
+    ``("or", factor, had, good)`` or ``("lr", heard, simple, in_control, good)`` (the
+    complete cases of the adjusted model); values are numbers of respondents.
     """
 
     source: str
@@ -31,6 +33,12 @@ class Tally:
     councils_uncounted: int = 0
     """Respondents naming a council first met after :data:`MAX_COUNCILS` others."""
     years: Counter = field(default_factory=Counter)
+    repeated: Counter = field(default_factory=Counter)
+    """Respondents who gave the same value twice in a column of several values
+    (``help_from: peer;peer``), by column: each value is counted once."""
+    focus: dict[str, Tally] = field(default_factory=dict)
+    """The same counts for the respondents of each council asked for by name (the
+    councils of the models a pooled survey is set beside)."""
     cells: dict[tuple[str, str], dict[tuple, int]] = field(default_factory=dict)
     """Per (group, option): ``what`` -> respondents (kept apart for speed)."""
 
