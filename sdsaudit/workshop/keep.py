@@ -163,16 +163,26 @@ def _canonical(value: Value) -> Any:
     return ("plain" if plain else "quoted", text) if _SPECIAL.match(text) else ("text", text)
 
 
-def sync(yaml: YAML, node: Any, value: Value) -> Any:
+_NOTHING = object()
+
+
+def sync(yaml: YAML, node: Any, value: Value, old: Any = _NOTHING) -> Any:
     """Bring the ruamel ``node`` in line with ``value``, changing it in place where it can
-    (so comments stay with the keys and items they belong to); return the node to use."""
+    (so comments stay with the keys and items they belong to); return the node to use.
+
+    ``old`` is the plain data ``node`` holds, when known: where it equals ``value`` the
+    node is left as it is without looking inside (a change of one step touches only it).
+    """
+    if old is not _NOTHING and _canonical(old) == _canonical(value):
+        return node
     if isinstance(value, dict) and isinstance(node, CommentedMap):
+        olds = old if isinstance(old, dict) else {}
         for key in [k for k in node if k not in value]:
             del node[key]
         keys = list(value)
         for n, key in enumerate(keys):
             if key in node:
-                new = sync(yaml, node[key], value[key])
+                new = sync(yaml, node[key], value[key], olds.get(key, _NOTHING))
                 if new is not node[key]:
                     node[key] = new
                 continue
@@ -184,12 +194,13 @@ def sync(yaml: YAML, node: Any, value: Value) -> Any:
     if isinstance(value, list) and isinstance(node, CommentedSeq):
         if all(map(_short, value)) and not all(map(_short, node)):
             return _node(yaml, value)  # records became plain words: one line, as new
+        olds_list = old if isinstance(old, list) and len(old) == len(node) else None
         if _by_id(node, value):
-            _sync_steps(yaml, node, value)
+            _sync_steps(yaml, node, value, olds_list)
             return node
         for n, item in enumerate(value):
             if n < len(node):
-                new = sync(yaml, node[n], item)
+                new = sync(yaml, node[n], item, olds_list[n] if olds_list else _NOTHING)
                 if new is not node[n]:
                     node[n] = new
             else:
@@ -217,9 +228,10 @@ def _by_id(node: CommentedSeq, value: list) -> bool:
     )
 
 
-def _sync_steps(yaml: YAML, node: CommentedSeq, value: list) -> None:
+def _sync_steps(yaml: YAML, node: CommentedSeq, value: list, old: list | None) -> None:
     """Records matched by id: the removed ones deleted, the kept ones synced, the new
     ones inserted where the new data puts them (items move only when they must)."""
+    before = {_id(o): o for o in old} if old is not None else {}
     wanted = [_id(v) for v in value]
     for n in range(len(node) - 1, -1, -1):
         if _id(node[n]) not in wanted:
@@ -232,11 +244,15 @@ def _sync_steps(yaml: YAML, node: CommentedSeq, value: list) -> None:
         while len(node):
             del node[len(node) - 1]
         for item, record in zip(items, value, strict=True):
-            node.append(sync(yaml, item, record) if item is not None else _node(yaml, record))
+            node.append(
+                sync(yaml, item, record, before.get(_id(record), _NOTHING))
+                if item is not None
+                else _node(yaml, record)
+            )
         return
     for n, record in enumerate(value):
         if n < len(node) and _id(node[n]) == _id(record):
-            new = sync(yaml, node[n], record)
+            new = sync(yaml, node[n], record, before.get(_id(record), _NOTHING))
             if new is not node[n]:
                 node[n] = new
         else:
@@ -327,30 +343,62 @@ def _after(opcodes: Opcodes, pos: int, size: int) -> int:
 # --------------------------------------------------------------------------- the writer
 
 
+class Keeper:
+    """A model's text with its round-trip document, ready for the next change.
+
+    Loading a file with ruamel.yaml is the slow part of a change (pure Python), so a
+    workshop keeps one keeper across saves: after a change is written,
+    :meth:`moved_on` makes the changed document the base of the next change. A keeper
+    whose change was not written (invalid, refused) must not be used again.
+    """
+
+    def __init__(self, text: str, path: str = "<model>"):
+        self.text = text
+        self.path = path
+        self.yaml = round_trip(text)
+        try:
+            self.document = self.yaml.load(text)
+        except YAMLError as exc:
+            raise ModelError(
+                [
+                    Problem(
+                        path, None, None, f"the file cannot be edited with its comments kept: {exc}"
+                    )
+                ]
+            ) from None
+        self.base = _dump(self.yaml, self.document)
+        self.data: Value = to_data(parse_text(text, path).root)
+        self._edited = self.base
+
+    def rewrite(self, data: dict) -> str:
+        """The text changed to hold ``data`` (see the module's notes); the document is
+        changed too, so call :meth:`moved_on` once the text is written."""
+        sync(self.yaml, self.document, data, self.data)
+        self._edited = edited = _dump(self.yaml, self.document)
+        want = _canonical(data)
+        merged = merge_lines(self.text, self.base, edited)
+        for text in (merged, edited):
+            try:
+                if _canonical(to_data(parse_text(text, self.path).root)) == want:
+                    return text
+            except ModelError:
+                continue
+        raise LayoutLost(
+            f"{self.path}: the change could not be written with the file's comments kept"
+        )
+
+    def moved_on(self, text: str, data: dict) -> None:
+        """The text of the last :meth:`rewrite` was written: it is the file now."""
+        self.text, self.base, self.data = text, self._edited, data
+
+
 def rewrite(original: str, data: dict, path: str = "<model>") -> str:
     """The text of ``original`` changed to hold ``data``, its comments and layout kept.
 
     Raises :class:`ModelError` when ruamel.yaml cannot read the file, and
     :class:`LayoutLost` when no text with the comments kept reads back as ``data``.
     """
-    yaml = round_trip(original)
-    try:
-        document = yaml.load(original)
-    except YAMLError as exc:
-        raise ModelError(
-            [Problem(path, None, None, f"the file cannot be edited with its comments kept: {exc}")]
-        ) from None
-    base = _dump(yaml, document)
-    edited = _dump(yaml, sync(yaml, document, data))
-    want = _canonical(data)
-    merged = merge_lines(original, base, edited)
-    for text in (merged, edited):
-        try:
-            if _canonical(to_data(parse_text(text, path).root)) == want:
-                return text
-        except ModelError:
-            continue
-    raise LayoutLost(f"{path}: the change could not be written with the file's comments kept")
+    return Keeper(original, path).rewrite(data)
 
 
 def plain_data(text: str, path: str = "<model>") -> dict:
@@ -360,4 +408,13 @@ def plain_data(text: str, path: str = "<model>") -> dict:
     return data
 
 
-__all__ = ["LayoutLost", "Raw", "merge_lines", "plain_data", "rewrite", "round_trip", "sync"]
+__all__ = [
+    "Keeper",
+    "LayoutLost",
+    "Raw",
+    "merge_lines",
+    "plain_data",
+    "rewrite",
+    "round_trip",
+    "sync",
+]

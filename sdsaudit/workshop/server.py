@@ -32,7 +32,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -171,12 +170,12 @@ def create_app(ws: Workshop, guard: Guard) -> Starlette:
     """The workshop as an ASGI application (``guard`` holds its secrets and port)."""
     static = {name: render(template) for name, (template, _) in STATIC.items()}
 
-    def locked(fn: Callable[..., Response], *args: Any) -> Any:
-        def run() -> Response:
-            with ws.lock:
-                return fn(*args)
-
-        return run_in_threadpool(run)
+    async def locked(fn: Callable[..., Response], *args: Any) -> Response:
+        # Run in the server's own thread, one request at a time: no worker threads, so
+        # the map's 'dot' (started with a memory limit set between fork and exec) never
+        # starts beside another thread, and nothing shares the Markdown converter.
+        with ws.lock:
+            return fn(*args)
 
     def effect_of(request: Request) -> Effect | None:
         raw = request.query_params.get("change", "")

@@ -32,7 +32,7 @@ from ..model.source import DEFAULT_MAX_BYTES
 from ..stocktake.compare import match_findings
 from ..words import join_and, number
 from .edits import EditRefused, FieldError, locate
-from .keep import LayoutLost, plain_data, rewrite
+from .keep import Keeper, LayoutLost, plain_data, rewrite
 from .modelfile import ChangedElsewhere, ModelFile
 
 MAX_UNDO = 100
@@ -124,6 +124,8 @@ class Workshop:
     undo_stack: list[_Saved] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     pages: dict[str, Any] = field(default_factory=dict)
+    keeper: Keeper | None = None
+    """The file's round-trip document for the next change (rebuilt after a failed one)."""
     """Rendered pages of the current version, by name (emptied by every save)."""
 
     @classmethod
@@ -132,8 +134,9 @@ class Workshop:
         kept. Raises :class:`ModelError` with every problem otherwise."""
         file = ModelFile(path, max_bytes=max_bytes)
         model = load_model_text(file.snapshot.text, str(path))
+        keeper = Keeper(file.snapshot.text, str(path))
         rewrite(file.snapshot.text, plain_data(file.snapshot.text, str(path)), str(path))
-        return cls(file, model, prepare(model))
+        return cls(file, model, prepare(model), keeper=keeper)
 
     @property
     def path(self) -> str:
@@ -189,15 +192,20 @@ class Workshop:
     def commit(self, data: dict, what: str, step: str | None = None) -> Outcome:
         """Write ``data`` as the model (validated first), and say what it did."""
         old_text = self.file.snapshot.text
+        keeper, self.keeper = self.keeper or Keeper(old_text, self.path), None
+        text = old_text
         try:
-            text = rewrite(old_text, data, self.path)
+            text = keeper.rewrite(data)
             model = load_model_text(text, self.path)
         except ModelError as exc:
-            errors = locate(exc.problems, text if "text" in locals() else old_text, step)
-            return Outcome(errors=tuple(errors), step=step)
+            return Outcome(errors=tuple(locate(exc.problems, text, step)), step=step)
         except LayoutLost as exc:
             return Outcome(refused=f"Nothing was saved: {exc}.", step=step)
-        return self._adopt(text, model, what, step, old_text)
+        outcome = self._adopt(text, model, what, step, old_text)
+        if outcome.effect is not None:
+            keeper.moved_on(text, data)
+            self.keeper = keeper
+        return outcome
 
     def _adopt(self, text: str, model: Model, what: str, step: str | None, old: str) -> Outcome:
         after = prepare(model, self.catalogue)
@@ -226,6 +234,7 @@ class Workshop:
         outcome = self._adopt(
             saved.text, model, f"Undone: {saved.what[:1].lower()}{saved.what[1:]}", saved.step, old
         )
+        self.keeper = None  # rebuilt from the text put back, at the next change
         if outcome.effect is not None:
             self.undo_stack.pop()  # the undo itself is not undone by the next undo
             self.undo_stack.pop()
@@ -244,6 +253,7 @@ class Workshop:
             )
         before = self.audit
         self.file.snapshot = snapshot
+        self.keeper = None
         self.undo_stack.clear()
         self.model, self.audit = model, prepare(model, self.catalogue)
         self.effects.append(effect(before, self.audit, "Loaded the file as it is on disk now."))
