@@ -157,6 +157,53 @@ def generate(n_cases: int = 2000, seed: int = 20260401) -> list[tuple[str, str, 
     return [r for _, _, r in rows]
 
 
+CLD_TYPES = {
+    "first_contact": "Request",
+    "assessment": "Assessment",
+    "support": "Service",
+    "review": "Review",
+}
+
+
+def generate_cld(n_cases: int = 2000, seed: int = 20260401) -> list[tuple[str, ...]]:
+    """The same cases as a Client Level Data extract: only requests (first contact),
+    assessments, services (support, still open) and reviews; everything between them is
+    invisible, as it is in CLD. Columns: LA Code, LA Person Unique Identifier, Client Type,
+    Event Type, Event Start Date, Event End Date, Event Outcome, Group."""
+    rng = random.Random(seed)
+    origin = dt.date(2025, 4, 1)
+    rows = []
+    for case in range(1, n_cases + 1):
+        group = GROUPS[0][0] if rng.random() < GROUPS[0][1] else GROUPS[1][0]
+        start = rng.uniform(0, 365)
+        for sid, at, end in case_events(rng, start):
+            if sid not in CLD_TYPES:
+                continue
+            kind = CLD_TYPES[sid]
+            when = (origin + dt.timedelta(days=int(at))).strftime("%d/%m/%Y")
+            until = (
+                (origin + dt.timedelta(days=int(end))).strftime("%d/%m/%Y")
+                if end is not None
+                else ""
+            )
+            if kind == "Review":
+                until = when
+            rows.append((at, ("X99", f"P{case:06d}", "Service User", kind, when, until, "", group)))
+    rows.sort(key=lambda r: r[0])
+    return [r for _, r in rows]
+
+
+CLD_HEADER = "LA Code,LA Person Unique Identifier,Client Type,Event Type,Event Start Date,Event End Date,Event Outcome,Group\n"
+
+
+def write_cld(path: Path, n_cases: int, seed: int) -> int:
+    rows = generate_cld(n_cases, seed)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(CLD_HEADER)
+        handle.writelines(",".join(r) + "\n" for r in rows)
+    return len(rows)
+
+
 def write(path: Path, n_cases: int, seed: int) -> int:
     """Write the log as CSV; returns the number of events."""
     rows = generate(n_cases, seed)
@@ -192,7 +239,11 @@ def main() -> None:
     args = parser.parse_args()
     events = write(args.output, args.cases, args.seed)
     args.map.write_text(map_text(), encoding="utf-8")
-    print(f"wrote {args.output} ({args.cases:,} cases, {events:,} events) and {args.map}")
+    cld = args.output.with_name("cld.csv")
+    requests = write_cld(cld, args.cases, args.seed)
+    print(
+        f"wrote {args.output} ({args.cases:,} cases, {events:,} events), {args.map} and {cld} ({requests:,} events)"
+    )
 
 
 if __name__ == "__main__":

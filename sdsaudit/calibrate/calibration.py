@@ -221,6 +221,8 @@ class Calibration:
     """Steps the log cannot show (a preset's: planning, sign-offs, panels ...)."""
     milestones: tuple[Any, ...] = ()
     notes: tuple[str, ...] = ()
+    step_names: tuple[tuple[str, str], ...] = ()
+    """Every step's id and name (for the view of a preset that shows only some)."""
 
     def as_dict(self) -> dict[str, Any]:
         o = self.overall
@@ -266,6 +268,7 @@ class Calibration:
             "groups": [g.as_dict() for g in self.groups],
             "milestones": [m.as_dict() for m in self.milestones],
             "invisible_steps": list(self.invisible),
+            "step_names": dict(self.step_names),
             "notes": list(self.notes),
         }
 
@@ -321,6 +324,7 @@ def calibrate_figures(
         model_contribution_late=any(f.rule == "SEQ-04" for f in result.findings),
         model_assessments_max=metrics.get("assessments_max"),
         max_handoffs=model.targets.max_handoffs,
+        step_names=tuple((s.id, s.name) for s in model.steps),
     )
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from ..analysis.graph import Context
 from ..model.objects import Model
-from .log import StepTable
+from .log import StepTable, insert_rows
 
 if TYPE_CHECKING:
     import duckdb
@@ -131,7 +131,7 @@ def aggregate(
         "modelled BOOLEAN, handoff BOOLEAN)"
     )
     if tmap:
-        con.executemany("INSERT INTO tmap VALUES (?, ?, ?, ?, ?, ?)", tmap)
+        insert_rows(con, "INSERT INTO tmap VALUES (?, ?, ?, ?, ?, ?)", tmap)
     steps = _steps(con, ids)
     transitions = tuple(
         TransitionRaw(ids[s], t, int(exits), int(cases), bool(modelled))
@@ -185,7 +185,7 @@ def aggregate(
         ).fetchall()
     )
     con.execute("CREATE TEMP TABLE stepids (idx INTEGER, id VARCHAR)")
-    con.executemany("INSERT INTO stepids VALUES (?, ?)", list(enumerate(ids)))
+    insert_rows(con, "INSERT INTO stepids VALUES (?, ?)", list(enumerate(ids)))
     deviations = tuple(
         DeviationRaw(src, target, int(cases))
         for src, target, cases in con.execute(

@@ -89,6 +89,12 @@ def connection(memory_limit: str = MEMORY_LIMIT) -> Iterator[duckdb.DuckDBPyConn
         shutil.rmtree(spill, ignore_errors=True)
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """``executemany`` that accepts no rows."""
+    if rows:
+        con.executemany(sql, rows)
+
+
 def literal(text: str) -> str:
     """``text`` as an SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
@@ -248,7 +254,8 @@ def load_steps(con: duckdb.DuckDBPyConnection, model: Model, table: StepTable) -
         "CREATE TEMP TABLE steps (idx INTEGER, rank INTEGER, scope INTEGER, kind VARCHAR, "
         "gate BOOLEAN, contrib BOOLEAN, assess BOOLEAN, support BOOLEAN, start BOOLEAN)"
     )
-    con.executemany(
+    insert_rows(
+        con,
         "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
@@ -266,7 +273,8 @@ def load_steps(con: duckdb.DuckDBPyConnection, model: Model, table: StepTable) -
         ],
     )
     con.execute("CREATE TEMP TABLE vis (view INTEGER, idx INTEGER)")
-    con.executemany(
+    insert_rows(
+        con,
         "INSERT INTO vis VALUES (?, ?)",
         [(v, table.index[s]) for v, steps in table.views.items() for s in sorted(steps)],
     )
@@ -301,12 +309,13 @@ def read_events(
     Raises :class:`ModelError` with every problem (``FILE:ROW:COLUMN``) otherwise."""
     load_steps(con, model, table)
     con.execute("CREATE TEMP TABLE actmap (activity VARCHAR, idx INTEGER)")
-    con.executemany(
+    insert_rows(
+        con,
         "INSERT INTO actmap VALUES (?, ?)",
         [(a, table.index[s]) for a, s in log_map.activities.items()],
     )
     con.execute("CREATE TEMP TABLE ignored (activity VARCHAR)")
-    con.executemany("INSERT INTO ignored VALUES (?)", [(a,) for a in sorted(log_map.ignore)])
+    insert_rows(con, "INSERT INTO ignored VALUES (?)", [(a,) for a in sorted(log_map.ignore)])
     n = columns.names
     ts, te = (
         _time(source.text(n["timestamp"]), extra_formats),
@@ -341,7 +350,8 @@ def read_events(
         raise
     except Exception as exc:  # noqa: BLE001 - DuckDB's errors have no common public base
         raise ModelError(
-            [Problem(source.path, None, None, f"the log cannot be read: {_first_line(exc)}")]
+            structure_problems(source)
+            or [Problem(source.path, None, None, f"the log cannot be read: {_first_line(exc)}")]
         ) from None
     problems = _reject_problems(con, source)
     counts = con.execute(
@@ -465,19 +475,58 @@ def _reject_problems(con: duckdb.DuckDBPyConnection, source: Source) -> list[Pro
     return problems
 
 
+def structure_problems(source: Source) -> list[Problem]:
+    """Rows of a CSV file that do not have the header's number of columns, found by
+    Python's own CSV reader (only when DuckDB could not read the file at all, so this loop
+    runs on the way to an error, never for a sound log)."""
+    if source.parquet:
+        return []
+    problems: list[Problem] = []
+    width = len(source.header)
+    try:
+        with open(source.path, encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            for row in reader:
+                if reader.line_num > 1 and row and len(row) != width:
+                    more = "more" if len(row) > width else "fewer"
+                    problems.append(
+                        Problem(
+                            source.path,
+                            reader.line_num,
+                            min(len(row), width + 1),
+                            f"this row has {more} values ({len(row)}) than the header's {width} "
+                            "columns (a comma inside a value needs the value in double quotes)",
+                        )
+                    )
+                    if len(problems) > MAX_SHOWN:
+                        problems[-1] = Problem(source.path, None, None, "and more rows like these")
+                        break
+    except (UnicodeDecodeError, csv.Error) as exc:
+        problems.append(
+            Problem(
+                source.path,
+                None,
+                None,
+                f"the file is not CSV text sdsaudit can read ({exc}): save it as UTF-8 CSV",
+            )
+        )
+    return problems
+
+
 def locate_problems(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     columns: Columns,
-    log_map: LogMap,
+    log_map: LogMap | None,
     extra_formats: Sequence[str] = (),
 ) -> list[Problem]:
-    """Read the log again with row numbers and say where each problem is."""
+    """Read the log again with row numbers and say where each problem is (and, with a
+    map, every activity it does not name)."""
     n = columns.names
     offset = 1 if source.parquet else 2  # CSV: the header is row 1
     con.execute(
         f"""
-        CREATE TEMP TABLE raw AS
+        CREATE OR REPLACE TEMP TABLE located AS
         SELECT {source.text(n["case_id"])} AS cid, {source.text(n["activity"])} AS act,
                {source.text(n["timestamp"])} AS ts_raw, {source.text(n.get("end_timestamp"))} AS te_raw
         FROM {source.scan()}
@@ -486,10 +535,10 @@ def locate_problems(
     ts = _time("ts_raw", extra_formats)
     te = _time("te_raw", extra_formats) if n.get("end_timestamp") else "NULL::TIMESTAMP"
     con.execute(
-        f"CREATE TEMP TABLE rawx AS SELECT rowid + {offset} AS row, *, {ts} AS ts, {te} AS te FROM raw"
+        f"CREATE TEMP TABLE rawx AS SELECT rowid + {offset} AS row, *, {ts} AS ts, {te} AS te FROM located"
     )
     problems: list[Problem] = []
-    mapped = set(log_map.activities) | set(log_map.ignore)
+    mapped = set(log_map.activities) | set(log_map.ignore) if log_map is not None else set()
     date_help = "write dates as YYYY-MM-DD, or date-times as YYYY-MM-DDTHH:MM:SS" + (
         " (or DD/MM/YYYY)" if extra_formats else ""
     )
@@ -547,8 +596,10 @@ def locate_problems(
                     f"and {total[0] - MAX_SHOWN:,} more rows like row {rows[0][0]:,} ({message(rows[0])})",
                 )
             )
+    if log_map is None:
+        return problems
     con.execute("CREATE TEMP TABLE mapped (activity VARCHAR)")
-    con.executemany("INSERT INTO mapped VALUES (?)", [(a,) for a in sorted(mapped)])
+    insert_rows(con, "INSERT INTO mapped VALUES (?)", [(a,) for a in sorted(mapped)])
     unknown = con.execute(
         f"""SELECT act, min(row), count(*) FROM rawx
             WHERE act IS NOT NULL AND act NOT IN (SELECT activity FROM mapped)

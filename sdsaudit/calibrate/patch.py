@@ -44,7 +44,13 @@ def patch_data(model: Model, calibration: Calibration) -> tuple[dict[str, Any], 
         if fig is not None and fig.compared and step.kind != "review" and fig.mean_days is not None:
             observed = round(fig.mean_days, 1)
             if step.days_unknown or not step.days_given or float(step.days) != observed:
-                was = "unknown" if step.days_unknown else "not given" if not step.days_given else number(step.days)
+                was = (
+                    "unknown"
+                    if step.days_unknown
+                    else "not given"
+                    if not step.days_given
+                    else number(step.days)
+                )
                 changes.append(
                     {
                         "set": {"step": step.id, "days": _num(observed)},
@@ -95,7 +101,9 @@ def patch_data(model: Model, calibration: Calibration) -> tuple[dict[str, Any], 
     ]
     hidden = sum(1 for t in calibration.unmodelled if t.cases is None)
     if hidden:
-        comments.append(f"  and {hidden} more, each taken by fewer than {calibration.min_group} cases")
+        comments.append(
+            f"  and {hidden} more, each taken by fewer than {calibration.min_group} cases"
+        )
     data = {
         "sdsaudit_patch": 1,
         "title": f"The process as recorded in {calibration.log}",
@@ -113,7 +121,9 @@ def _num(x: float) -> float | int:
 
 
 def _cases(calibration: Calibration) -> str:
-    return f"{calibration.cases:,} cases" if calibration.cases is not None else "too few cases to show"
+    return (
+        f"{calibration.cases:,} cases" if calibration.cases is not None else "too few cases to show"
+    )
 
 
 def _main_way(step: Step) -> int:

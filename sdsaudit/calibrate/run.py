@@ -114,7 +114,9 @@ CALIBRATION_FILES = (
 """What ``sdsaudit calibrate -o DIR`` writes."""
 
 
-def calibration_files(run: Run, model_path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, str | None]:
+def calibration_files(
+    run: Run, model_path: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> dict[str, str | None]:
     """Every output file's text (``None`` for a patch with nothing to change); the patch is
     checked by applying it to the model first."""
     from ..model.source import decode, read_bytes

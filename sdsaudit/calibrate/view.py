@@ -135,16 +135,28 @@ def build_view(doc: Mapping[str, Any]) -> CalibrationView:
     """The view of a ``calibration.json`` document."""
     m = int(doc["min_group"])
     model = doc["model"]
-    names = {s["step"]: s.get("name") or s["step"] for s in doc["steps"]}
+    names = {str(k): str(v) for k, v in (doc.get("step_names") or {}).items()}
+    names.update({s["step"]: s.get("name") or s["step"] for s in doc["steps"]})
 
     def name(sid: str | None) -> str:
         return "(the start)" if sid is None else names.get(sid, sid)
 
     cases = doc.get("cases")
+    cld = doc.get("preset") == "cld"
     intro = (
-        f"The process as recorded in {doc['log']}: "
-        + (f"{cases:,} cases and {doc['events']:,} events" if cases is not None else "too few cases to show")
-        + (f" ({doc['ignored_events']:,} events of activities that are no step were left out)" if doc.get("ignored_events") else "")
+        f"The process as recorded in {doc['log']}"
+        + (" (a Client Level Data extract)" if cld else "")
+        + ": "
+        + (
+            (f"{cases:,} requests" if cld else f"{cases:,} cases and {doc['events']:,} events")
+            if cases is not None
+            else "too few cases to show"
+        )
+        + (
+            f" ({doc['ignored_events']:,} events of activities that are no step were left out)"
+            if doc.get("ignored_events")
+            else ""
+        )
         + f", set beside the model of {model['council']} ({model['title']}, as of {model['as_of']})."
     )
     privacy = (
@@ -157,7 +169,9 @@ def build_view(doc: Mapping[str, Any]) -> CalibrationView:
     dts = doc["days_to_support"]
     headlines = []
     if doc.get("fitting_share") is not None:
-        headlines.append(f"{_pct(doc['fitting_share'])} of cases followed the model all the way (started where it starts and took only its arrows).")
+        headlines.append(
+            f"{_pct(doc['fitting_share'])} of cases followed the model all the way (started where it starts and took only its arrows)."
+        )
     if dts.get("median") is not None:
         model_dts = expected.get("days_to_support")
         headlines.append(
@@ -171,14 +185,22 @@ def build_view(doc: Mapping[str, Any]) -> CalibrationView:
     if doc.get("contribution_late_share") is not None:
         headlines.append(
             f"The person learnt what they must pay only after sign-off or arranging in {_pct(doc['contribution_late_share'])} of the cases that reached them"
-            + ("; the model says this happens on its routes (SEQ-04)." if expected.get("contribution_late") else "; the model says it never should.")
+            + (
+                "; the model says this happens on its routes (SEQ-04)."
+                if expected.get("contribution_late")
+                else "; the model says it never should."
+            )
         )
     slow = [s for s in doc["steps"] if s.get("model_outside_middle_half") == "below"]
     fast = [s for s in doc["steps"] if s.get("model_outside_middle_half") == "above"]
     for s in slow:
-        headlines.append(f"'{name(s['step'])}' takes longer than the model says: a median of {_days(s['median_days'])} against {_days(s['model_days'])}.")
+        headlines.append(
+            f"'{name(s['step'])}' takes longer than the model says: a median of {_days(s['median_days'])} against {_days(s['model_days'])}."
+        )
     for s in fast:
-        headlines.append(f"'{name(s['step'])}' is quicker than the model says: a median of {_days(s['median_days'])} against {_days(s['model_days'])}.")
+        headlines.append(
+            f"'{name(s['step'])}' is quicker than the model says: a median of {_days(s['median_days'])} against {_days(s['model_days'])}."
+        )
     for t in doc["transitions"]:
         if t.get("model_share_inside_interval") is False and t.get("cases"):
             headlines.append(
@@ -186,7 +208,21 @@ def build_view(doc: Mapping[str, Any]) -> CalibrationView:
             )
     for t in doc["unmodelled"][:3]:
         if t.get("cases") is not None:
-            headlines.append(f"Not in the model: {t['cases']:,} cases went from '{name(t['from'])}' to '{name(t['to'])}'.")
+            headlines.append(
+                f"Not in the model: {t['cases']:,} cases went from '{name(t['from'])}' to '{name(t['to'])}'."
+            )
+    for ms in doc.get("milestones") or ():
+        if ms.get("median_days") is not None:
+            model_ms = ms.get("model_days")
+            headlines.append(
+                f"From '{name(ms['from'])}' to '{name(ms['to'])}': a median of {_days(ms['median_days'])} "
+                f"(90% within {_days(ms['p90_days'])})"
+                + (
+                    f", against the model's {_days(model_ms)}."
+                    if model_ms is not None
+                    else "; the model gives no time for it."
+                )
+            )
     invisible = ""
     if doc.get("invisible_steps"):
         invisible = (
@@ -224,13 +260,34 @@ def build_view(doc: Mapping[str, Any]) -> CalibrationView:
 
 
 DEFINITIONS = (
-    ("days_of_a_step", "From the event's own start to its own end when the log gives both; otherwise from the event before it (as the model sees it: inside a parallel block, the event before it in the same branch) to this one. 'Timed from' says which."),
-    ("middle_half", "The observed middle half runs from the 25th to the 75th percentile. A model's days outside it are flagged."),
-    ("share", "A transition's share is the times cases left its first step that way, over all the times cases left that step (by the model's arrows or not), with a 95% Wilson interval. A case sent back and done again leaves a step more than once."),
-    ("follows_the_model", "A case follows the model when its first event is at a step where the model starts and every move from one event to the next (as the model sees it) is an arrow of the model. A case still open counts if it has followed the model so far."),
-    ("contribution_late", "Among cases that reached a sign-off (approval) or arranging step, those in which no step that tells the person their contribution was done before the first of them."),
-    ("days_to_support", "From a case's first event to its first event at a support step, for cases that reached support. The model's figure is its expected days to support (a mean)."),
-    ("hand_offs", "A move between steps done by different council teams (or other organisations), as the model counts them, compared with the council's target."),
+    (
+        "days_of_a_step",
+        "From the event's own start to its own end when the log gives both; otherwise from the event before it (as the model sees it: inside a parallel block, the event before it in the same branch) to this one. 'Timed from' says which.",
+    ),
+    (
+        "middle_half",
+        "The observed middle half runs from the 25th to the 75th percentile. A model's days outside it are flagged.",
+    ),
+    (
+        "share",
+        "A transition's share is the times cases left its first step that way, over all the times cases left that step (by the model's arrows or not), with a 95% Wilson interval. A case sent back and done again leaves a step more than once.",
+    ),
+    (
+        "follows_the_model",
+        "A case follows the model when its first event is at a step where the model starts and every move from one event to the next (as the model sees it) is an arrow of the model. A case still open counts if it has followed the model so far.",
+    ),
+    (
+        "contribution_late",
+        "Among cases that reached a sign-off (approval) or arranging step, those in which no step that tells the person their contribution was done before the first of them.",
+    ),
+    (
+        "days_to_support",
+        "From a case's first event to its first event at a support step, for cases that reached support. The model's figure is its expected days to support (a mean).",
+    ),
+    (
+        "hand_offs",
+        "A move between steps done by different council teams (or other organisations), as the model counts them, compared with the council's target.",
+    ),
 )
 
 
@@ -254,7 +311,9 @@ def _chart(steps: Sequence[Mapping[str, Any]], m: int) -> Chart | None:
         label = s.get("name") or s["step"]
         model = s.get("model_days")
         model_x = None if model is None else round(LABEL_W + float(model) / scale_max * BAR_W, 1)
-        model_text = "model: not known" if s.get("model_days_unknown") else f"model {number(model)}"
+        model_text = (
+            "model: not known" if model is None else f"model {number(round(float(model), 1))}"
+        )
         if s.get("median_days") is None:
             text = f"not shown (fewer than {m} cases); {model_text}"
             bars.append(Bar(label, text, False, y, 0, 0, 0, model_x, LABEL_W + 4))
@@ -275,7 +334,8 @@ def _chart(steps: Sequence[Mapping[str, Any]], m: int) -> Chart | None:
             )
         )
     ticks = tuple(
-        Tick(round(LABEL_W + v / scale_max * BAR_W, 1), f"{number(v)}") for v in _range(0, scale_max, step)
+        Tick(round(LABEL_W + v / scale_max * BAR_W, 1), f"{number(v)}")
+        for v in _range(0, scale_max, step)
     )
     return Chart(
         "cal-chart-days",
@@ -328,7 +388,12 @@ def _steps_table(steps: Sequence[Mapping[str, Any]], m: int) -> Table:
         verdict = {
             "below": "Model is below the middle half: it takes longer than modelled",
             "above": "Model is above the middle half: it is quicker than modelled",
-        }.get(s.get("model_outside_middle_half") or "", "Model within the middle half" if s.get("p25_days") is not None and s.get("model_days") is not None else "")
+        }.get(
+            s.get("model_outside_middle_half") or "",
+            "Model within the middle half"
+            if s.get("p25_days") is not None and s.get("model_days") is not None
+            else "",
+        )
         rows.append(
             Row(
                 s.get("name") or s["step"],
@@ -363,7 +428,11 @@ def _transitions_table(transitions: Sequence[Mapping[str, Any]], name, m: int) -
                     _count(t.get("cases"), m),
                     _interval(t),
                     _pct(t.get("model_share")),
-                    "" if inside is None else "Agrees (inside the interval)" if inside else "Differs (outside the interval)",
+                    ""
+                    if inside is None
+                    else "Agrees (inside the interval)"
+                    if inside
+                    else "Differs (outside the interval)",
                 ),
             )
         )
@@ -383,7 +452,10 @@ def _unmodelled_table(rows_in: Sequence[Mapping[str, Any]], name, m: int) -> Tab
         "Move",
         ("Cases", "Share of the cases leaving"),
         tuple(
-            Row(f"{name(t['from'])} to {name(t['to'])}", (_count(t.get("cases"), m), _pct(t.get("share"))))
+            Row(
+                f"{name(t['from'])} to {name(t['to'])}",
+                (_count(t.get("cases"), m), _pct(t.get("share"))),
+            )
             for t in rows_in
         ),
     )
@@ -397,7 +469,9 @@ def _deviations_table(rows_in: Sequence[Mapping[str, Any]], name) -> Table:
         ("Cases",),
         tuple(
             Row(
-                f"Started at '{name(d['to'])}'" if d.get("from") is None else f"'{name(d['from'])}' to '{name(d['to'])}'",
+                f"Started at '{name(d['to'])}'"
+                if d.get("from") is None
+                else f"'{name(d['from'])}' to '{name(d['to'])}'",
                 (f"{d['cases']:,}",),
             )
             for d in rows_in
@@ -412,7 +486,10 @@ def _person_rows(g: Mapping[str, Any], expected: Mapping[str, Any]) -> list[tupl
         (
             "Days to support (median; 90th percentile)",
             f"{_days(dts.get('median'))}; {_days(dts.get('p90'))}",
-            ("at least " if expected.get("days_to_support_is_at_least") else "") + f"{_days(model_dts)} expected (mean)" if model_dts is not None else "not known",
+            ("at least " if expected.get("days_to_support_is_at_least") else "")
+            + f"{_days(model_dts)} expected (mean)"
+            if model_dts is not None
+            else "not known",
         ),
         ("Followed the model all the way", _pct(g.get("fitting_share")), ""),
         (
@@ -423,7 +500,9 @@ def _person_rows(g: Mapping[str, Any], expected: Mapping[str, Any]) -> list[tupl
         (
             "Assessed more than once",
             _pct(g.get("repeated_assessment_share")),
-            f"at most {number(expected['assessments_max'])} on any route" if expected.get("assessments_max") is not None else "",
+            f"at most {number(expected['assessments_max'])} on any route"
+            if expected.get("assessments_max") is not None
+            else "",
         ),
         (
             "More hand-offs than the council's target",
@@ -467,7 +546,13 @@ def _groups_table(doc: Mapping[str, Any], m: int) -> Table:
         "cal-groups",
         f"By group ({doc.get('group_column') or 'group'})",
         "Group",
-        ("Cases", "Followed the model", "Contribution known late", "Days to support (median; 90th percentile)", "The model's group"),
+        (
+            "Cases",
+            "Followed the model",
+            "Contribution known late",
+            "Days to support (median; 90th percentile)",
+            "The model's group",
+        ),
         tuple(rows),
     )
 
@@ -517,7 +602,15 @@ def text_summary(doc: Mapping[str, Any], written: Sequence[Path] = ()) -> str:
     lines += [f"- {h}" for h in view.headlines]
     lines += ["", view.steps.caption + ":"]
     for row in view.steps.rows:
-        lines.append(f"  {row.label}: {row.cells[0]} cases, median {row.cells[1]}, model {row.cells[4]}")
+        lines.append(
+            f"  {row.label}: {row.cells[0]} cases, median {row.cells[1]}, model {row.cells[4]}"
+        )
+    if view.milestones is not None:
+        lines += ["", view.milestones.caption + ":"]
+        for row in view.milestones.rows:
+            lines.append(
+                f"  {row.label}: {row.cells[0]} cases, median {row.cells[1]}, model {row.cells[3]}"
+            )
     if view.invisible:
         lines += ["", view.invisible]
     return "\n".join(lines) + "\n"
@@ -546,26 +639,67 @@ def read_calibration(folder: str) -> dict[str, Any]:
     path = Path(folder) / "calibration.json"
     where = str(path)
     if not path.is_file():
-        raise ModelError([Problem(where, None, None, f"no calibration.json in {folder}: give the folder 'sdsaudit calibrate -o' wrote")])
+        raise ModelError(
+            [
+                Problem(
+                    where,
+                    None,
+                    None,
+                    f"no calibration.json in {folder}: give the folder 'sdsaudit calibrate -o' wrote",
+                )
+            ]
+        )
     if path.stat().st_size > MAX_DOCUMENT_BYTES:
-        raise ModelError([Problem(where, None, None, "the file is larger than 16 MiB: it is not a calibration sdsaudit wrote")])
+        raise ModelError(
+            [
+                Problem(
+                    where,
+                    None,
+                    None,
+                    "the file is larger than 16 MiB: it is not a calibration sdsaudit wrote",
+                )
+            ]
+        )
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         col = getattr(exc, "colno", None)
-        raise ModelError([Problem(where, line, col, "this is not a calibration.json sdsaudit can read: run sdsaudit calibrate again")]) from None
+        raise ModelError(
+            [
+                Problem(
+                    where,
+                    line,
+                    col,
+                    "this is not a calibration.json sdsaudit can read: run sdsaudit calibrate again",
+                )
+            ]
+        ) from None
     problems = []
     if not isinstance(doc, dict):
         doc = {}
     for key, kind in _REQUIRED.items():
         if not isinstance(doc.get(key), kind):
-            problems.append(Problem(where, None, None, f"'{key}' is missing or has the wrong type: run sdsaudit calibrate again"))
+            problems.append(
+                Problem(
+                    where,
+                    None,
+                    None,
+                    f"'{key}' is missing or has the wrong type: run sdsaudit calibrate again",
+                )
+            )
     if not problems:
         try:
             build_view(doc)
         except (KeyError, TypeError, ValueError, AttributeError):
-            problems.append(Problem(where, None, None, "the calibration is incomplete or changed by hand: run sdsaudit calibrate again"))
+            problems.append(
+                Problem(
+                    where,
+                    None,
+                    None,
+                    "the calibration is incomplete or changed by hand: run sdsaudit calibrate again",
+                )
+            )
     if problems:
         raise ModelError(problems)
     return doc

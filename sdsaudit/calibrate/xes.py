@@ -26,7 +26,7 @@ from xml.sax.saxutils import quoteattr
 from ..errors import UsageError
 from ..files import refuse_existing
 from ..model.objects import Model
-from .log import StepTable
+from .log import StepTable, insert_rows
 
 if TYPE_CHECKING:
     import duckdb
@@ -59,15 +59,16 @@ def write_xes(
     target = Path(path)
     refuse_existing([target], force)
     con.execute("CREATE TEMP TABLE xnames (idx INTEGER, name VARCHAR, sid VARCHAR)")
-    con.executemany(
+    insert_rows(
+        con,
         "INSERT INTO xnames VALUES (?, ?, ?)",
         [(table.index[s.id], quoteattr(s.name), quoteattr(s.id)) for s in model.steps],
     )
     stamp = "strftime({t}, '%Y-%m-%dT%H:%M:%S')"
     event = (
-        "'<event><string key=\"concept:name\" value=' || n.name || '/><string key=\"sdsaudit:step\" "
+        '\'<event><string key="concept:name" value=\' || n.name || \'/><string key="sdsaudit:step" '
         "value=' || n.sid || '/><string key=\"lifecycle:transition\" value=\"' || {life} || '\"/>"
-        "<date key=\"time:timestamp\" value=\"' || {when} || '\"/></event>'"
+        '<date key="time:timestamp" value="\' || {when} || \'"/></event>\''
     )
     start = event.format(life="'start'", when=stamp.format(t="o.ts"))
     done = event.format(life="'complete'", when=stamp.format(t="coalesce(o.te, o.ts)"))
@@ -81,11 +82,15 @@ def write_xes(
     """
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
-        raise UsageError(f"{parent} is not a folder: choose where to write the XES file", file=str(target))
+        raise UsageError(
+            f"{parent} is not a folder: choose where to write the XES file", file=str(target)
+        )
     fd, temp = tempfile.mkstemp(prefix=".sdsaudit-xes-", suffix=".tmp", dir=parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(HEAD.format(title=quoteattr(f"{model.council}: {model.title} (mapped by sdsaudit)")))
+            out.write(
+                HEAD.format(title=quoteattr(f"{model.council}: {model.title} (mapped by sdsaudit)"))
+            )
             cursor = con.execute(query)
             while rows := cursor.fetchmany(CHUNK):
                 out.writelines(
