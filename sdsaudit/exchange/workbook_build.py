@@ -19,6 +19,8 @@ from typing import Any
 from ..errors import Problem
 from ..model import schema as S
 from ..model.blocks import find_blocks
+from ..model.loader import STEP_ASSUMABLE as _STEP_ASSUMABLE
+from ..model.loader import TOP_ASSUMABLE as _TOP_ASSUMABLE
 from ..model.loader import did_you_mean
 from ..model.objects import Pos, Step, Transition
 from ..vocab import (
@@ -200,7 +202,7 @@ KIND_ALIASES = {
 PERSON_TEAM = ("person", "theperson", "thepersonandtheirfamily", "personandfamily")
 """Team cells taken to mean the person (an actor of kind ``person``)."""
 
-STEP_ASSUMABLE = tuple(k for k in S.STEP.keys if k not in ("id", "kind", "assumed", "source"))
+STEP_ASSUMABLE = _STEP_ASSUMABLE
 
 # --------------------------------------------------------------------------- sheets
 
@@ -1267,9 +1269,7 @@ PARALLEL_BLANK = (
 )
 """Cells a ``parallel`` step leaves empty: it is passed at once, by nobody."""
 
-TOP_ASSUMABLE = ("options", "targets", "authorities", "actors", "policies") + tuple(
-    f"policies.{k}" for k in S.POLICIES.keys
-)
+TOP_ASSUMABLE = _TOP_ASSUMABLE + tuple(f"policies.{k}" for k in S.POLICIES.keys)
 
 
 def about_value(key: str, value: Any) -> Any:

@@ -595,6 +595,9 @@ def _sources(top: Located, err: _Report) -> list[Source]:
 
 
 TOP_ASSUMABLE = ("options", "targets", "authorities", "actors", "policies", "start")
+"""Top-level keys ``assumed`` may name (besides ``policies.KEY``)."""
+STEP_ASSUMABLE = tuple(k for k in S.STEP.keys if k not in ("id", "assumed", "source"))
+"""A step's keys its ``assumed`` may name."""
 
 
 def _top_assumed(top: Located, err: _Report) -> tuple[str, ...]:
@@ -781,8 +784,8 @@ def _step(
     sources = (source,) if isinstance(source, str) else _words(source) or ()
     assumed = _words(rec.values.get("assumed")) or ()
     for value, pos in _items(rec.get("assumed")):
-        if value not in S.STEP.keys or value in ("id", "assumed", "source"):
-            choices = [k for k in S.STEP.keys if k not in ("id", "assumed", "source")]
+        if value not in STEP_ASSUMABLE:
+            choices = list(STEP_ASSUMABLE)
             err(
                 pos,
                 f"'assumed' of {label} names '{truncate(value)}', which is not a key a step "
