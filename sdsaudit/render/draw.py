@@ -82,6 +82,7 @@ def render_map(
     title: str = "Process map",
     description: str = "",
     id_prefix: str = "map",
+    quick: bool = False,
 ) -> bytes:
     """Draw ``graph``: the only function that runs ``dot``.
 
@@ -91,14 +92,16 @@ def render_map(
     needs no ``dot``. SVG comes back made accessible and stable
     (:func:`accessible_svg` with ``title``, ``description`` and ``id_prefix``). Raises
     :class:`MapUnavailable` when there is no ``dot``, the graph has more than
-    ``max_nodes`` nodes, ``dot`` runs over ``timeout`` seconds or fails.
+    ``max_nodes`` nodes, ``dot`` runs over ``timeout`` seconds or fails. ``quick``
+    draws the first layout only, without trying other places for the key (a page
+    redrawn after every change, where speed matters more than the last few points).
     """
     target = Path(path_or_format) if str(path_or_format).lower() not in FORMATS else None
     fmt = format_of(target) if target else str(path_or_format).lower()
     if fmt == "dot":
         data = graph.source.encode("utf-8")
     else:
-        data = _run_dot(graph, fmt, timeout=timeout, max_nodes=max_nodes)
+        data = _run_dot(graph, fmt, timeout=timeout, max_nodes=max_nodes, quick=quick)
     if fmt == "svg":
         svg = accessible_svg(data, title, description or title, id_prefix=id_prefix)
         data = svg.encode("utf-8")
@@ -109,7 +112,9 @@ def render_map(
     return data
 
 
-def _run_dot(graph: graphviz.Digraph, fmt: str, *, timeout: float, max_nodes: int) -> bytes:
+def _run_dot(
+    graph: graphviz.Digraph, fmt: str, *, timeout: float, max_nodes: int, quick: bool = False
+) -> bytes:
     """Lay out and draw ``graph`` in ``fmt``; raises :class:`MapUnavailable`.
 
     A map from :func:`build_map` has its key beside the top of the process, on the side
@@ -134,7 +139,7 @@ def _run_dot(graph: graphviz.Digraph, fmt: str, *, timeout: float, max_nodes: in
     best = _dot(exe, graph.source, fmt, timeout)
     once = time.monotonic() - started
     best_size = _smallness(drawn_size(best, fmt))
-    for other in (key_before_lanes(graph), key_above(graph)):
+    for other in () if quick else (key_before_lanes(graph), key_above(graph)):
         remaining = timeout - (time.monotonic() - started)
         if other is None or best_size is None or remaining < 2 * once:
             continue
@@ -322,6 +327,7 @@ def map_svg(
     max_nodes: int = DEFAULT_MAX_NODES,
     id_prefix: str = "map",
     numbered: Sequence[NumberedFinding] | None = None,
+    quick: bool = False,
 ) -> str:
     """Build the map of ``model`` and draw it as accessible SVG text, through
     :func:`render_map` (raises :class:`MapUnavailable`). ``numbered``: the findings'
@@ -334,5 +340,6 @@ def map_svg(
         title=map_title(model, view),
         description=map_description(model, result, view, numbered),
         id_prefix=id_prefix,
+        quick=quick,
     )
     return data.decode("utf-8")

@@ -616,12 +616,22 @@ def draw_report_map(
     max_nodes: int = DEFAULT_MAX_NODES,
     draw: bool = True,
     numbered: Sequence[NumberedFinding] | None = None,
+    quick: bool = False,
 ) -> DrawnMap:
-    """Draw the report's map (this runs ``dot``); when it cannot be drawn, say why."""
+    """Draw the report's map (this runs ``dot``); when it cannot be drawn, say why.
+    ``quick``: the first layout only (see :func:`~sdsaudit.render.draw.render_map`)."""
     if not draw:
         return DrawnMap()
     try:
-        svg = map_svg(model, result, view, timeout=timeout, max_nodes=max_nodes, numbered=numbered)
+        svg = map_svg(
+            model,
+            result,
+            view,
+            timeout=timeout,
+            max_nodes=max_nodes,
+            numbered=numbered,
+            quick=quick,
+        )
         return DrawnMap(svg, None)
     except MapUnavailable as exc:
         return DrawnMap(None, exc.reason)

@@ -71,7 +71,8 @@ def _inline(svg: str | None) -> Markup | None:
 def _report(ws: Workshop) -> ReportView:
     def build() -> Any:
         audit = ws.audit
-        drawn = draw_report_map(audit.model, audit.result, numbered=audit.numbered)
+        # one layout, not three: the page is redrawn after every save
+        drawn = draw_report_map(audit.model, audit.result, numbered=audit.numbered, quick=True)
         return build_view(
             audit.model,
             audit.result,
@@ -252,7 +253,9 @@ def easy_page(ws: Workshop, csrf: str) -> str:
 
     def draw() -> Any:
         try:
-            return map_svg(ws.model, ws.audit.result, "easy-read", numbered=ws.audit.numbered)
+            return map_svg(
+                ws.model, ws.audit.result, "easy-read", numbered=ws.audit.numbered, quick=True
+            )
         except MapUnavailable:
             return None
 
