@@ -9,8 +9,9 @@ of the result is reported against the patch.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -1062,7 +1063,57 @@ def apply_patch_text(
     if applier.problems:
         raise ModelError(applier.problems)
     notes = {sid: tuple(n) for sid, n in applier.step_notes.items()}
+    kept = _keeping_comments(model_text, data, header, notes, applier.top_notes, name)
+    if kept is not None:
+        text, model = kept
     return PatchResult(text, model, patch, notes, tuple(applier.removed), descriptions)
+
+
+def _keeping_comments(
+    original: str,
+    data: dict,
+    header: list[str],
+    notes: Mapping[str, tuple[str, ...]],
+    top_notes: Mapping[str, Sequence[str]],
+    name: str,
+) -> tuple[str, Model] | None:
+    """The to-be model written into the council's own text, its comments and layout kept
+    (the workshop's writer, :mod:`sdsaudit.workshop.keep`), with the header and a comment
+    above each changed step; ``None`` when that writer is not installed (the optional
+    extra ``sdsaudit[workshop]``) or cannot keep the layout, and the plain re-dump stands.
+    The result must read back to the same model as the re-dump."""
+    try:
+        from ..workshop.keep import LayoutLost, rewrite
+    except ImportError:
+        return None
+    try:
+        text = rewrite(original, data, name)
+    except (LayoutLost, ModelError):
+        return None
+    lines = text.split("\n")
+    out = [
+        f"# {line}" if line else "#"
+        for line in header
+        if not line.startswith("Comments of the original model")
+        and not line.startswith("what changed and why")
+    ]
+    out += ["# The original model's comments are kept; each changed step has a comment", "#"]
+    for line in lines:
+        top = re.match(r"^([A-Za-z_]+):", line)
+        if top:
+            out.extend(f"# changed by patch: {note}" for note in top_notes.get(top.group(1), ()))
+        match = re.match(r"^(\s*)- id: *(\S+)\s*$", line)
+        if match:
+            sid = match.group(2).strip("'\"")
+            pad = match.group(1)
+            out.extend(f"{pad}# changed by patch: {note}" for note in notes.get(sid, ()))
+        out.append(line)
+    kept = "\n".join(out)
+    try:
+        model = load_model_text(kept, name)
+    except ModelError:
+        return None
+    return kept, model
 
 
 def apply_patch_file(
