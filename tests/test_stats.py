@@ -1,12 +1,15 @@
-"""Wilson intervals and Woolf odds ratios against values worked out by hand."""
+"""Wilson intervals, Woolf odds ratios, p-values and Holm's adjustment against values worked
+out by hand."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sdsaudit.survey.statistics import Z95, odds_ratio, wilson_interval
+from sdsaudit.survey.statistics import Z95, holm, odds_ratio, score_test_p, wilson_interval
 
 
 def test_z95_is_the_two_sided_95_percent_point():
@@ -109,3 +112,52 @@ def test_odds_ratio_needs_both_groups_and_both_outcomes(cells):
 def test_odds_ratio_rejects_negative_counts():
     with pytest.raises(ValueError):
         odds_ratio(-1, 2, 3, 4)
+
+
+# --------------------------------------------------------------------------- p-values, Holm
+
+
+def test_score_test_by_hand():
+    # 40 of 100 against 50%: z = (0.4 - 0.5) / sqrt(0.25 / 100) = -2; p = 2 * Phi(-2) = 0.0455
+    assert score_test_p(40, 100, 0.5) == pytest.approx(0.0455003, abs=1e-6)
+    assert score_test_p(5, 10, 0.0) == 0.0 and score_test_p(0, 10, 0.0) == 1.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 2000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    st.floats(0.01, 0.99),
+)
+def test_the_score_test_is_the_one_wilson_inverts(drawn, expected):
+    # A single verdict by p-value agrees with "the whole 95% interval on one side".
+    count, total = drawn
+    low, high = wilson_interval(count, total)
+    p = score_test_p(count, total, expected)
+    if min(abs(low - expected), abs(high - expected)) > 1e-9:
+        assert (p < 0.05) == (not low <= expected <= high)
+
+
+def test_wald_p_value_of_an_odds_ratio_by_hand():
+    # OR 4 with se sqrt(0.3): z = 1.386294 / 0.547723 = 2.531; p = 0.01137
+    assert odds_ratio(20, 10, 10, 20).p == pytest.approx(0.011374, abs=1e-5)
+    assert odds_ratio(50, 50, 50, 50).p == pytest.approx(1.0)
+
+
+def test_holm_by_hand():
+    # sorted 0.01, 0.03, 0.04 times 3, 2, 1: 0.03, 0.06, 0.04 -> kept rising: 0.06
+    assert holm([0.01, 0.04, 0.03]) == (0.03, 0.06, 0.06)
+    assert holm([]) == ()
+    assert holm([0.2]) == (0.2,)
+    assert holm([0.5, 0.6]) == (1.0, 1.0)
+
+
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=12))
+def test_holm_is_the_step_down_rule(pvalues):
+    adjusted = holm(pvalues)
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: (pvalues[i], i))
+    for rank, i in enumerate(order):
+        # the definition: the largest (m - j) * p_(j) over the ranks up to this one
+        expected = max(min(1.0, (m - j) * pvalues[order[j]]) for j in range(rank + 1))
+        assert adjusted[i] == pytest.approx(expected, abs=1e-11)
+        assert adjusted[i] >= pvalues[i] - 1e-12

@@ -193,6 +193,15 @@ def test_report_with_survey_adds_experience_and_gap_findings(in_repo, tmp_path):
     data = json.loads((tmp_path / "report.json").read_text())
     rules = [f["rule"] for m in data["models"] for f in m["findings"]]
     assert {"GAP-01", "GAP-02"} <= set(rules)
+    # report.json carries the survey's figures, as survey.json has them, not only findings
+    survey = data["models"][0]["survey"]
+    assert survey["survey"]["respondents"] == 600
+    assert {i["id"] for i in survey["survey"]["indicators"]} >= {"heard", "simple", "in_control"}
+    assert survey["survey"]["adjusted_odds"]["status"] == "shown"
+    assert [c["rule"] for c in survey["gaps"]["checks"] if c["status"] == "gap"] == [
+        "GAP-01",
+        "GAP-02",
+    ]
     assert "## Experience: what people said" in (tmp_path / "report.md").read_text()
     for name in ("report.html", "report.md", "report.json"):
         assert "EX-" not in (tmp_path / name).read_text()
@@ -205,6 +214,7 @@ def test_report_with_survey_adds_experience_and_gap_findings(in_repo, tmp_path):
 def test_report_without_survey_has_no_experience(in_repo, tmp_path):
     assert run("report", MODEL, "-o", str(tmp_path)).exit_code == 0
     assert 'id="experience"' not in (tmp_path / "report.html").read_text()
+    assert "survey" not in json.loads((tmp_path / "report.json").read_text())["models"][0]
 
 
 def test_experience_view_serialises_to_json(in_repo):

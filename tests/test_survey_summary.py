@@ -281,6 +281,16 @@ def test_every_national_figure_is_quoted_from_the_evidence_notes():
         assert float(odds[block][0]) == fig.figure, block
 
 
+def test_each_national_figures_measure_and_bound_are_those_of_the_evidence_notes():
+    table = _evidence_table("figure id")
+    assert set(table) == {fig.id for fig in SPEC.national}
+    for fig in SPEC.national:
+        measure, bound = table[fig.id]
+        expected = "not asked" if fig.indicator is None else fig.measure
+        assert measure.startswith(expected), fig.id
+        assert bound == ("a lower bound" if fig.bound == "at_least" else "a value"), fig.id
+
+
 def test_planted_odds_ratio_is_recovered(tmp_path):
     generate = load_generator()
     path = tmp_path / "planted.csv"

@@ -843,9 +843,12 @@ def _focus(
         indicators = []
         for ind in basis.spec.indicators:
             num, den = own.fraction(own.overall, ind)
-            _, all_den = basis.fraction(basis.overall, ind)
-            rest = all_den - den
-            status = SECONDARY if 0 < rest < basis.m else None
+            all_num, all_den = basis.fraction(basis.overall, ind)
+            small = [all_den - den]
+            if ind.column in BREAKDOWN_COLUMNS:
+                # the council-managed share counts groups: each part of it is a group size
+                small += [num, den - num, all_num - num, (all_den - den) - (all_num - num)]
+            status = SECONDARY if any(0 < n < basis.m for n in small) else None
             est = own.estimate(num, den, status)
             indicators.append(Indicator(ind.id, ind.block, ind.label, ind.definition, est))
         out.append(

@@ -131,41 +131,22 @@ class _Problem:
         self.open_lines = {line for key in unpublished for line in ends[key]}
 
     def search(self, candidates: list[Any]) -> frozenset | None:
-        """The best set of cells from ``candidates`` to hide as well, or ``None``."""
-        allowed = frozenset(candidates)
-        order = {k: i for i, k in enumerate(candidates)}
-        best: list = []  # [(count, people), chosen]
-        seen: set[frozenset] = set()
-        nodes = 0
+        """The best set of cells from ``candidates`` to hide as well, or ``None``.
 
-        def visit(added: frozenset, people: int) -> None:
-            nonlocal nodes
-            nodes += 1
-            if nodes > SEARCH_LIMIT:
-                raise _Budget
-            if added in seen:
-                return
-            seen.add(added)
-            branch = self.mend(self.base | added, allowed)
-            if branch is None:
-                cost = (len(added), people)
-                if not best or cost < best[0]:
-                    best[:] = [cost, added]
-                return
-            if not branch or (best and len(added) + 1 > best[0][0]):
-                return
-            for key in sorted(branch, key=order.__getitem__):
-                cost = (len(added) + 1, people + self.sizes[key])
-                if best and cost >= best[0]:
-                    break  # candidates come smallest first: the rest cost more
-                visit(added | {key}, cost[1])
-
-        try:
-            visit(frozenset(), 0)
-        except _Budget:
-            if not best:
-                return self.greedy(allowed)
-        return best[1] if best else None
+        Tries one more cell, then two, and so on (iterative deepening), so the first
+        depth with an answer has the fewest cells; within it, the fewest people. Each
+        step branches on the problem with the fewest cells that could mend it."""
+        search = _Search(self, candidates)
+        for depth in range(len(candidates) + 1):
+            try:
+                found, cut = search.at_most(depth)
+            except _Budget:
+                return search.best[1] if search.best else self.greedy(search.allowed)
+            if found is not None:
+                return found
+            if not cut:
+                return None  # no choice of allowed cells mends every problem
+        return None
 
     def greedy(self, allowed: frozenset) -> frozenset | None:
         """Mend each problem in turn with its smallest cell: safe, not always fewest."""
@@ -178,17 +159,22 @@ class _Problem:
 
     def mend(self, hidden: frozenset, allowed: frozenset) -> list[Any] | None:
         """``None`` when ``hidden`` meets the rules; else the allowed cells one of which
-        any choice meeting them must add (empty when no allowed cell can). A line whose
-        every cell is hidden already cannot hide more, and is left as it is."""
+        any choice meeting them must add, for the problem with the fewest such cells
+        (empty when no allowed cell can mend it). A line whose every cell is hidden
+        already cannot hide more, and is left as it is."""
         unknown = hidden | self.unpublished
+        options: list[list[Any]] = []
         for key in _bridges(unknown, self.ends):
             if key in hidden:
                 side = _side(key, unknown, self.ends)
-                return [
-                    k
-                    for k in allowed
-                    if k not in hidden and (self.ends[k][0] in side) != (self.ends[k][1] in side)
-                ]
+                options.append(
+                    [
+                        k
+                        for k in allowed
+                        if k not in hidden
+                        and (self.ends[k][0] in side) != (self.ends[k][1] in side)
+                    ]
+                )
         for line, keys in self.lines.items():
             if line in self.open_lines:
                 continue
@@ -196,8 +182,54 @@ class _Problem:
             if held and sum(self.sizes[k] for k in held) < self.m:
                 more = [k for k in keys if k in self.hideable and k not in hidden]
                 if more:
-                    return [k for k in more if k in allowed]
-        return None
+                    options.append([k for k in more if k in allowed])
+        if not options:
+            return None
+        return min(options, key=len)
+
+
+class _Search:
+    """One iterative-deepening search of a :class:`_Problem` (see :meth:`_Problem.search`)."""
+
+    def __init__(self, problem: _Problem, candidates: list[Any]):
+        self.problem = problem
+        self.allowed = frozenset(candidates)
+        self.order = {k: i for i, k in enumerate(candidates)}
+        self.nodes = 0
+        self.best: list = []  # [people, chosen] at the current depth
+        self.seen: set[frozenset] = set()
+        self.cut = False
+        self.depth = 0
+
+    def at_most(self, depth: int) -> tuple[frozenset | None, bool]:
+        """The cheapest choice of at most ``depth`` cells, and whether the depth stopped a
+        branch (so that a deeper search may find one)."""
+        self.depth, self.best, self.seen, self.cut = depth, [], set(), False
+        self.visit(frozenset(), 0)
+        return (self.best[1] if self.best else None), self.cut
+
+    def visit(self, added: frozenset, people: int) -> None:
+        self.nodes += 1
+        if self.nodes > SEARCH_LIMIT:
+            raise _Budget
+        if added in self.seen:
+            return
+        self.seen.add(added)
+        problem = self.problem
+        branch = problem.mend(problem.base | added, self.allowed)
+        if branch is None:
+            if not self.best or people < self.best[0]:
+                self.best = [people, added]
+            return
+        if not branch:
+            return
+        if len(added) >= self.depth:
+            self.cut = True
+            return
+        for key in sorted(branch, key=self.order.__getitem__):
+            if self.best and people + problem.sizes[key] >= self.best[0]:
+                break  # candidates come smallest first: the rest cost more
+            self.visit(added | {key}, people + problem.sizes[key])
 
 
 def _bridges(edges: Iterable[Any], ends: Mapping[Any, tuple[Hashable, Hashable]]) -> list[Any]:
