@@ -204,6 +204,26 @@ def write_cld(path: Path, n_cases: int, seed: int) -> int:
     return len(rows)
 
 
+def stream(path: Path, n_cases: int, seed: int = 20260401) -> int:
+    """Write a large log case by case (each case's events in time order, cases one after
+    another) without holding it in memory, for benchmarks; returns the number of events."""
+    rng = random.Random(seed)
+    origin = dt.date(2025, 4, 1).toordinal()
+    dates = {n: dt.date.fromordinal(origin + n).isoformat() for n in range(0, 4000)}
+    events = 0
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write("case_id,activity,timestamp,end_timestamp,group\n")
+        for case in range(1, n_cases + 1):
+            group = GROUPS[0][0] if rng.random() < GROUPS[0][1] else GROUPS[1][0]
+            lines = []
+            for sid, at, end in case_events(rng, rng.uniform(0, 365)):
+                until = dates[int(end)] if end is not None else ""
+                lines.append(f"EX-{case:07d},{ACTIVITIES[sid]},{dates[int(at)]},{until},{group}\n")
+            handle.writelines(lines)
+            events += len(lines)
+    return events
+
+
 def write(path: Path, n_cases: int, seed: int) -> int:
     """Write the log as CSV; returns the number of events."""
     rows = generate(n_cases, seed)

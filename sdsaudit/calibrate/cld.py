@@ -44,6 +44,7 @@ from .log import (
     _time,
     connection,
     env_memory_limit,
+    in_range,
     locate_problems,
     open_source,
     structure_problems,
@@ -166,8 +167,8 @@ def calibrate_cld(
         by_key = {h.replace(" ", "").replace("_", "").lower(): h for h in source.header}
         la = by_key.get("lacode")
         client = by_key.get("clienttype")
-        start = _time(source.text(n["timestamp"]), DATE_FORMATS)
-        end = _time(source.text(n.get("end_timestamp")), DATE_FORMATS)
+        start = in_range(_time(source.text(n["timestamp"]), DATE_FORMATS))
+        end = in_range(_time(source.text(n.get("end_timestamp")), DATE_FORMATS))
         etype = source.text(n["activity"])
         typ = " ".join(
             f"WHEN lower({etype}) LIKE '%{e.lower()}%' THEN {i}"

@@ -18,7 +18,7 @@ Only counts, quantiles and means leave DuckDB; the cases table never does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     import duckdb
 
 DAY = 86400.0
+
+MAX_BITS = 62
+"""Steps (and moves) counted with one bit each per case; beyond, with COUNT(DISTINCT)."""
 
 
 @dataclass(frozen=True)
@@ -118,34 +121,30 @@ def aggregate(
     """Work out every figure from the ordered events in ``o``."""
     ids = table.ids
     edges = {(s.id, t.to) for s in model.steps for t in s.next}
-    pairs = con.execute("SELECT DISTINCT s, ns FROM o WHERE ns IS NOT NULL").fetchall()
+    pairs = con.execute(
+        "SELECT s, ns, count(*) FROM o WHERE ns IS NOT NULL GROUP BY s, ns ORDER BY s, ns"
+    ).fetchall()
     tmap = []
-    for n, (s, ns) in enumerate(sorted(pairs)):
+    for n, (s, ns, _exits) in enumerate(pairs):
         src, nxt = ids[s], ids[ns]
         target = model_target(model, src, nxt)
-        tmap.append(
-            (n, s, ns, target, (src, target) in edges, ctx.is_handoff(src, nxt)),
-        )
+        tmap.append((n, s, ns, target, (src, target) in edges, ctx.is_handoff(src, nxt)))
     con.execute(
-        "CREATE TEMP TABLE tmap (pair INTEGER, s INTEGER, ns INTEGER, target VARCHAR, "
+        "CREATE TEMP TABLE tmap (pair INTEGER, s SMALLINT, ns SMALLINT, target VARCHAR, "
         "modelled BOOLEAN, handoff BOOLEAN)"
     )
-    if tmap:
-        insert_rows(con, "INSERT INTO tmap VALUES (?, ?, ?, ?, ?, ?)", tmap)
-    steps = _steps(con, ids)
-    transitions = tuple(
-        TransitionRaw(ids[s], t, int(exits), int(cases), bool(modelled))
-        for s, t, exits, cases, modelled in con.execute(
-            """SELECT o.s, m.target, count(*), count(DISTINCT o.c), bool_and(m.modelled)
-               FROM o JOIN tmap m ON o.s = m.s AND o.ns = m.ns
-               GROUP BY o.s, m.target ORDER BY o.s, m.target"""
-        ).fetchall()
+    insert_rows(con, "INSERT INTO tmap VALUES (?, ?, ?, ?, ?, ?)", tmap)
+    # which steps and moves each case made, as bits (counting cases without DISTINCT)
+    step_bits = len(ids) <= MAX_BITS
+    pair_bits = len(tmap) <= MAX_BITS
+    masks = ("bit_or(CAST(1 AS BIGINT) << o.s) AS steps_mask," if step_bits else "") + (
+        "bit_or(CAST(1 AS BIGINT) << m.pair) AS pairs_mask," if pair_bits else ""
     )
     max_handoffs = model.targets.max_handoffs
     con.execute(
-        """
+        f"""
         CREATE TEMP TABLE cs AS
-        SELECT o.c,
+        SELECT o.c, {masks}
                arg_min(o.g, o.key) AS g,
                arg_min(o.s, o.key) AS first_s,
                arg_min(st.start, o.key) AS starts_well,
@@ -165,6 +164,31 @@ def aggregate(
         GROUP BY o.c
         """
     )
+    step_cases = (
+        _bit_counts(con, "steps_mask", [1 << k for k in range(len(ids))]) if step_bits else None
+    )
+    steps = _steps(con, ids, step_cases)
+    # model-level transitions: raw pairs with the same source and target added up
+    merged: dict[tuple[int, str], list[int]] = {}
+    for n, s_idx, _ns, target, _m, _h in tmap:
+        merged.setdefault((s_idx, target), []).append(n)
+    keys = sorted(merged, key=lambda k: (k[0], k[1]))
+    exits_of = {n: int(e) for n, (_s, _ns, e) in enumerate(pairs)}
+    modelled_of = {n: bool(m) for n, _s, _ns, _t, m, _h in tmap}
+    if pair_bits:
+        cases_of = _bit_counts(con, "pairs_mask", [sum(1 << n for n in merged[k]) for k in keys])
+    else:
+        cases_of = [_distinct_cases(con, merged[k]) for k in keys]
+    transitions = tuple(
+        TransitionRaw(
+            ids[k[0]],
+            k[1],
+            sum(exits_of[n] for n in merged[k]),
+            cases,
+            all(modelled_of[n] for n in merged[k]),
+        )
+        for k, cases in zip(keys, cases_of, strict=True)
+    )
     groups = tuple(
         _group(row)
         for row in con.execute(
@@ -175,9 +199,9 @@ def aggregate(
                    count(*) FILTER (gate_key IS NOT NULL
                                     AND NOT coalesce(c_key < gate_key AND c_done <= gate_ts, false)),
                    count(t_support),
-                   quantile_cont((epoch(t_support) - epoch(t0)) / {DAY}, [0.5, 0.9])
+                   quantile_cont((t_support - t0) / {DAY}, [0.5, 0.9])
                        FILTER (t_support IS NOT NULL),
-                   avg((epoch(t_support) - epoch(t0)) / {DAY}) FILTER (t_support IS NOT NULL),
+                   avg((t_support - t0) / {DAY}) FILTER (t_support IS NOT NULL),
                    count(*) FILTER (n_assess > 1),
                    count(*) FILTER (n_handoff > {float(max_handoffs)})
             FROM cs GROUP BY GROUPING SETS ((), (g)) ORDER BY grouping DESC, g
@@ -229,16 +253,38 @@ def _group(row: tuple) -> GroupRaw:
     )
 
 
-def _steps(con: duckdb.DuckDBPyConnection, ids: tuple[str, ...]) -> tuple[StepRaw, ...]:
+def _distinct_cases(con: duckdb.DuckDBPyConnection, pairs: Sequence[int]) -> int:
+    """Cases that made any of these moves (for logs with more moves than bits)."""
+    row = con.execute(
+        "SELECT count(DISTINCT o.c) FROM o JOIN tmap m ON o.s = m.s AND o.ns = m.ns "
+        f"WHERE m.pair IN ({', '.join(str(int(n)) for n in pairs)})"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _bit_counts(con: duckdb.DuckDBPyConnection, column: str, masks: Sequence[int]) -> list[int]:
+    """For each mask, the cases whose ``column`` shares a bit with it (one pass over cases)."""
+    if not masks:
+        return []
+    parts = ", ".join(f"count(*) FILTER ({column} & CAST({mask} AS BIGINT) != 0)" for mask in masks)
+    row = con.execute(f"SELECT {parts} FROM cs").fetchone()
+    assert row is not None
+    return [int(x) for x in row]
+
+
+def _steps(
+    con: duckdb.DuckDBPyConnection, ids: tuple[str, ...], step_cases: Sequence[int] | None
+) -> tuple[StepRaw, ...]:
+    distinct = "0" if step_cases is not None else "count(DISTINCT c)"
     rows = con.execute(
         f"""
-        SELECT s, count(*), count(DISTINCT c), count(d), count(*) FILTER (te IS NOT NULL),
+        SELECT s, count(*), {distinct}, count(d), count(*) FILTER (te IS NOT NULL),
                count(*) FILTER (te IS NULL AND pt IS NOT NULL),
                quantile_cont(d, [0.25, 0.5, 0.75, 0.9]), avg(d)
         FROM (
-            SELECT s, c, te,  pt,
-                   CASE WHEN te IS NOT NULL THEN (epoch(te) - epoch(ts)) / {DAY}
-                        WHEN pt IS NOT NULL THEN greatest(0, (epoch(ts) - epoch(pt)) / {DAY})
+            SELECT s, c, te, pt,
+                   CASE WHEN te IS NOT NULL THEN (te - ts) / {DAY}
+                        WHEN pt IS NOT NULL THEN greatest(0, (ts - pt) / {DAY})
                    END AS d
             FROM o
         ) GROUP BY s ORDER BY s
@@ -251,7 +297,7 @@ def _steps(con: duckdb.DuckDBPyConnection, ids: tuple[str, ...]) -> tuple[StepRa
             StepRaw(
                 ids[s],
                 int(events),
-                int(cases),
+                int(step_cases[s] if step_cases is not None else cases),
                 int(timed),
                 int(own),
                 int(since),

@@ -308,44 +308,50 @@ def read_events(
 
     Raises :class:`ModelError` with every problem (``FILE:ROW:COLUMN``) otherwise."""
     load_steps(con, model, table)
-    con.execute("CREATE TEMP TABLE actmap (activity VARCHAR, idx INTEGER)")
+    con.execute(
+        "CREATE TEMP TABLE actmap (activity VARCHAR, idx SMALLINT, rank INTEGER, skip BOOLEAN)"
+    )
     insert_rows(
         con,
-        "INSERT INTO actmap VALUES (?, ?)",
-        [(a, table.index[s]) for a, s in log_map.activities.items()],
+        "INSERT INTO actmap VALUES (?, ?, ?, false)",
+        [(a, table.index[s], table.rank[s]) for a, s in log_map.activities.items()],
     )
-    con.execute("CREATE TEMP TABLE ignored (activity VARCHAR)")
-    insert_rows(con, "INSERT INTO ignored VALUES (?)", [(a,) for a in sorted(log_map.ignore)])
+    insert_rows(
+        con,
+        "INSERT INTO actmap VALUES (?, NULL, NULL, true)",
+        [(a,) for a in sorted(log_map.ignore)],
+    )
     n = columns.names
     ts, te = (
         _time(source.text(n["timestamp"]), extra_formats),
         _time(source.text(n.get("end_timestamp")), extra_formats),
     )
     act = source.text(n["activity"])
+    case = source.text(n["case_id"])
+    src = f"""
+        SELECT hash(x.cid) AS c, x.cid IS NULL AS no_case,
+               a.idx AS s, x.act IS NULL AS no_act, coalesce(a.skip, false) AS skip,
+               x.act IS NOT NULL AND a.act_known IS NULL AS unmapped,
+               x.ts AS ts, x.ts_raw IS NULL AS no_ts, x.ts_raw IS NOT NULL AND x.ts IS NULL AS bad_ts,
+               x.te AS te, x.te_raw IS NOT NULL AND x.te IS NULL AS bad_te,
+               x.te < x.ts AS backwards,
+               coalesce(x.g, '') AS g,
+               x.ts * {RANK_SCALE} + a.rank AS key
+        FROM (SELECT *, {EPOCH_RANGE.format(x="ts_any")} AS ts, {EPOCH_RANGE.format(x="te_any")} AS te
+        FROM (
+            SELECT {case} AS cid, {act} AS act, {source.text(n["timestamp"])} AS ts_raw,
+                   CAST(epoch({ts}) AS BIGINT) AS ts_any,
+                   {source.text(n.get("end_timestamp"))} AS te_raw,
+                   CAST(epoch({te}) AS BIGINT) AS te_any,
+                   {source.text(n.get("group"))} AS g
+            FROM {source.scan(rejects=not source.parquet)}
+        )) x
+        LEFT JOIN (SELECT *, true AS act_known FROM actmap) a ON x.act = a.activity
+    """
+    single = len(table.views) == 1
+    checked = "ev"
     try:
-        con.execute(
-            f"""
-            CREATE TEMP TABLE ev AS
-            SELECT hash({source.text(n["case_id"])}) AS c,
-                   {source.text(n["case_id"])} IS NULL AS no_case,
-                   a.idx AS s,
-                   x.act IS NULL AS no_act,
-                   i.activity IS NOT NULL AS skip,
-                   x.act IS NOT NULL AND a.idx IS NULL AND i.activity IS NULL AS unmapped,
-                   x.ts AS ts, x.ts_raw IS NULL AS no_ts, x.ts_raw IS NOT NULL AND x.ts IS NULL AS bad_ts,
-                   x.te AS te, x.te_raw IS NOT NULL AND x.te IS NULL AS bad_te,
-                   x.te < x.ts AS backwards,
-                   coalesce(x.g, '') AS g
-            FROM (
-                SELECT *, {act} AS act, {source.text(n["timestamp"])} AS ts_raw, {ts} AS ts,
-                       {source.text(n.get("end_timestamp"))} AS te_raw, {te} AS te,
-                       {source.text(n.get("group"))} AS g
-                FROM {source.scan(rejects=not source.parquet)}
-            ) x
-            LEFT JOIN actmap a ON x.act = a.activity
-            LEFT JOIN ignored i ON x.act = i.activity
-            """
-        )
+        con.execute(f"CREATE TEMP TABLE ev AS {src}")
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001 - DuckDB's errors have no common public base
@@ -355,10 +361,10 @@ def read_events(
         ) from None
     problems = _reject_problems(con, source)
     counts = con.execute(
-        """SELECT count(*) FILTER (no_case OR no_act OR unmapped OR no_ts OR bad_ts OR bad_te
-                                   OR coalesce(backwards, false)),
-                  count(*) FILTER (skip), count(*) FILTER (NOT skip), count(te) FILTER (NOT skip)
-           FROM ev"""
+        f"""SELECT count(*) FILTER (no_case OR no_act OR unmapped OR no_ts OR bad_ts OR bad_te
+                                    OR coalesce(backwards, false)),
+                   count(*) FILTER (skip), count(*) FILTER (NOT skip), count(te) FILTER (NOT skip)
+            FROM {checked}"""
     ).fetchone()
     assert counts is not None
     bad, ignored, events, timed_ends = counts
@@ -378,7 +384,7 @@ def read_events(
                 )
             ]
         )
-    groups = con.execute("SELECT count(DISTINCT g) FROM ev WHERE NOT skip").fetchone()
+    groups = con.execute(f"SELECT count(DISTINCT g) FROM {checked} WHERE NOT skip").fetchone()
     if groups and groups[0] > MAX_GROUPS and n.get("group"):
         raise ModelError(
             [
@@ -390,41 +396,63 @@ def read_events(
                 )
             ]
         )
-    _order(con, table)
+    _order(con, table, single)
     cases = con.execute("SELECT count(DISTINCT c) FROM o").fetchone()
     return Read(events, ignored, cases[0] if cases else 0, timed_ends)
 
 
 def _time(text_sql: str, extra_formats: Sequence[str]) -> str:
-    """SQL parsing a time: ISO dates and date-times, and any extra ``strptime`` formats."""
+    """SQL parsing a time: ISO dates and date-times, and any extra ``strptime`` formats.
+
+    A plain ``YYYY-MM-DD`` date (most logs) is read by the fast ``strptime``; anything else
+    is checked against :data:`ISO_TIME` before DuckDB's lenient cast sees it. Years outside
+    1900 to 2199 are taken for typing mistakes."""
     if text_sql.startswith("NULL"):
         return "NULL::TIMESTAMP"
+    fast = f"try_strptime({text_sql}, '%Y-%m-%d')"
     extra = "".join(f", try_strptime({text_sql}, {literal(f)})" for f in extra_formats)
     iso = (
         f"CASE WHEN regexp_full_match({text_sql}, {literal(ISO_TIME)}) "
-        f"AND left({text_sql}, 4) BETWEEN '1900' AND '2199' "
         f"THEN try_cast({text_sql} AS TIMESTAMP) END"
     )
-    return f"coalesce({iso}{extra})" if extra else iso
+    return f"coalesce({fast}, {iso}{extra})"
 
 
-def _order(con: duckdb.DuckDBPyConnection, table: StepTable) -> None:
-    """Order each case's events and give each its neighbours as the model sees them."""
-    key = f"CAST(epoch(e.ts) AS BIGINT) * {RANK_SCALE} + st.rank"
+EPOCH_RANGE = "CASE WHEN {x} >= -2208988800 AND {x} < 7258118400 THEN {x} END"
+"""A time in seconds since 1970, ``NULL`` when its year is before 1900 or after 2199."""
+
+
+def in_range(column: str) -> str:
+    """SQL for a parsed time column, ``NULL`` when its year is before 1900 or after 2199."""
+    return (
+        f"CASE WHEN {column} >= TIMESTAMP '1900-01-01' AND {column} < TIMESTAMP '2200-01-01' "
+        f"THEN {column} END"
+    )
+
+
+def _order(con: duckdb.DuckDBPyConnection, table: StepTable, single: bool) -> None:
+    """Order each case's events and give each its neighbours as the model sees them (only
+    the columns the figures need go through the sort)."""
+    key = "e.key"
     body = """
         SELECT e.c, e.s, e.ts, e.te, e.g, {key} AS key,
                lag(e.s) OVER w AS ps, lag(coalesce(e.te, e.ts)) OVER w AS pt,
-               lead(e.s) OVER w AS ns, st.scope AS scope, {view} AS view
-        FROM ev e JOIN steps st ON e.s = st.idx {join}
+               lead(e.s) OVER w AS ns, {scope} AS scope, {view} AS view
+        FROM ev e {steps} {join}
         WHERE NOT e.skip
         WINDOW w AS (PARTITION BY {part} ORDER BY {key}, e.te)
     """
-    if len(table.views) == 1:
-        sql = body.format(key=key, view="0", join="", part="e.c")
+    if single:
+        sql = body.format(key=key, view="0", scope="0", steps="", join="", part="e.c")
         con.execute(f"CREATE TEMP TABLE o AS SELECT * EXCLUDE (scope, view) FROM ({sql})")
     else:
         sql = body.format(
-            key=key, view="v.view", join="JOIN vis v ON v.idx = e.s", part="v.view, e.c"
+            key=key,
+            view="v.view",
+            scope="st.scope",
+            steps="JOIN steps st ON e.s = st.idx",
+            join="JOIN vis v ON v.idx = e.s",
+            part="v.view, e.c",
         )
         con.execute(
             f"CREATE TEMP TABLE o AS SELECT * EXCLUDE (scope, view) FROM ({sql}) WHERE scope = view"
@@ -532,8 +560,8 @@ def locate_problems(
         FROM {source.scan()}
         """
     )
-    ts = _time("ts_raw", extra_formats)
-    te = _time("te_raw", extra_formats) if n.get("end_timestamp") else "NULL::TIMESTAMP"
+    ts = in_range(_time("ts_raw", extra_formats))
+    te = in_range(_time("te_raw", extra_formats)) if n.get("end_timestamp") else "NULL::TIMESTAMP"
     con.execute(
         f"CREATE TEMP TABLE rawx AS SELECT rowid + {offset} AS row, *, {ts} AS ts, {te} AS te FROM located"
     )

@@ -64,7 +64,7 @@ def write_xes(
         "INSERT INTO xnames VALUES (?, ?, ?)",
         [(table.index[s.id], quoteattr(s.name), quoteattr(s.id)) for s in model.steps],
     )
-    stamp = "strftime({t}, '%Y-%m-%dT%H:%M:%S')"
+    stamp = "strftime(make_timestamp({t} * 1000000), '%Y-%m-%dT%H:%M:%S')"
     event = (
         '\'<event><string key="concept:name" value=\' || n.name || \'/><string key="sdsaudit:step" '
         "value=' || n.sid || '/><string key=\"lifecycle:transition\" value=\"' || {life} || '\"/>"
