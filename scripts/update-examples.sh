@@ -29,5 +29,15 @@ export LC_ALL=C  # one sort order for the shell's * globs
 "${run[@]}" survey examples/exampleshire/survey.csv --model examples/exampleshire/process.yaml \
   -o examples/exampleshire/survey --force > /dev/null
 
+# The process as recorded: Exampleshire's synthetic case records beside its model (needs
+# sdsaudit[calibrate]); the log, the extract and the map are written by the generator.
+"${run[0]}" examples/calibrate/generate.py > /dev/null
+"${run[@]}" calibrate examples/exampleshire/process.yaml examples/calibrate/events.csv \
+  --map examples/calibrate/map.yaml -o examples/calibrate/out --force > /dev/null
+"${run[@]}" calibrate examples/exampleshire/process.yaml examples/calibrate/cld.csv \
+  --preset cld --group Group -o examples/calibrate/out-cld --force > /dev/null
+"${run[@]}" whatif examples/exampleshire/process.yaml examples/calibrate/out/calibrated.patch.yaml \
+  -o examples/calibrate/out/as-recorded --force > /dev/null
+
 # The example reports and maps (golden files checked by tests/test_golden.py).
 "${run[0]}" -m pytest -q -p no:cacheprovider tests/test_golden.py --update-golden > /dev/null
