@@ -297,7 +297,7 @@ def _left_out_text(n: int | None) -> str:
     if not n:
         return ""
     people = f"{n:,} respondent{'s' if n != 1 else ''}"
-    return f"; {people} who left a question it combines blank are not counted"
+    return f"; {people} who left a life area blank are not counted"
 
 
 def _count_text(count: Count, m: int) -> str:
@@ -373,7 +373,7 @@ def _block(summary: SurveySummary, block: str, name: str, meaning: str) -> Block
         ),
         left_out=(
             f"{left_out:,} respondent{'s' if left_out != 1 else ''} left blank a question "
-            f"this combines and {'are' if left_out != 1 else 'is'} not counted (complete cases)."
+            f"this combines and {'are' if left_out != 1 else 'is'} not counted."
             if left_out
             else ""
         ),
@@ -704,7 +704,7 @@ def _gap_view(gap: GapResult, m: int) -> GapView:
                 f"{pct_beside(c.estimate.high, t)})"
             )
         conclusion = GAP_STATUS_TEXT[c.status]
-        if c.holm is not None:
+        if c.holm is not None and c.status in ("gap", "unclear"):
             conclusion += f" ({p_text(c.holm)}, Holm)"
         rows.append(
             Row(
