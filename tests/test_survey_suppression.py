@@ -300,3 +300,12 @@ def test_a_hidden_group_where_nobody_answered_says_not_shown(tmp_path):
     knew = cells["carer"].get("knew_amount")
     assert knew.status == "small"  # not "no answers", which would tell something
     assert cells["person"].get("knew_amount").status == "secondary"
+
+
+def test_a_search_cut_short_still_hides_safely(monkeypatch):
+    from sdsaudit.survey import suppression
+
+    monkeypatch.setattr(suppression, "SEARCH_LIMIT", 3)
+    sizes = {**PLANTED, ("person", ""): 3, ("carer", ""): 2, ("", "council_managed"): 5}
+    hidden = hidden_table(sizes, M)
+    assert table_leaks(sizes, hidden) == [] and mass_ok(sizes, hidden)

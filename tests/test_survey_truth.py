@@ -466,3 +466,24 @@ def test_a_councils_figure_is_hidden_where_the_rest_of_the_file_is_small(tmp_pat
     assert basis == "council"
     assert own.overall("knew_amount").status == "secondary"  # 107 - 100 = 7 others
     assert own.overall("views_planning_fully").shown  # 12 others answered it
+
+
+def test_each_models_report_uses_its_own_councils_answers(tmp_path):
+    from sdsaudit.api import write_reports
+
+    path = _two_councils(tmp_path)
+    other = tmp_path / "otherbury.yaml"
+    other.write_text(
+        EXAMPLESHIRE.read_text().replace(f"council: {COUNCIL}", "council: Otherbury"),
+        encoding="utf-8",
+    )
+    write_reports([str(EXAMPLESHIRE), str(other)], tmp_path / "out", survey=str(path))
+    status = {}
+    for folder in sorted((tmp_path / "out").iterdir()):
+        (entry,) = json.loads((folder / "report.json").read_text())["models"]
+        gaps = entry["survey"]["gaps"]
+        assert (gaps["basis"], gaps["respondents"]) == ("council", 300)
+        (check,) = [c for c in gaps["checks"] if c["rule"] == "GAP-01"]
+        status[gaps["council"]] = check["status"]
+    # planted: 70% of ours knew their amount, 20% of Otherbury's
+    assert status == {COUNCIL: "consistent", "Otherbury": "gap"}

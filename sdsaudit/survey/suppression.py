@@ -27,12 +27,14 @@ unless the line also holds a cell that is never published; and a cell with nobod
 it is known to be empty and hides nobody (but it stays hidden where a caller hides
 it, such as a hidden group where nobody answered a question).
 
-The secondary cells are chosen by a small branch-and-bound search: the fewest cells,
-then the fewest people hidden, among all choices that meet the rules. Each branch
-adds one of the cells that could mend the first problem found (a cell crossing the
-cut a bridge makes, or a cell of a line hiding too few people), so no better choice
-is missed. Tables here have at most a few dozen cells; a search that runs long stops
-at the best choice found, or hides greedily, which is still safe.
+The secondary cells are chosen by a small exact search: the fewest cells, then the
+fewest people hidden, among all choices that meet the rules. It tries one more cell,
+then two, and so on; each step adds one of the cells that could mend the problem with
+the fewest such cells (a cell crossing the cut a bridge makes, or a cell of a line
+hiding too few people), and any choice meeting the rules must hold one of them, so no
+better choice is missed. Tables here have at most a few dozen cells; a search that
+runs past :data:`SEARCH_LIMIT` steps keeps the best choice found, or hides greedily,
+which is still safe.
 """
 
 from __future__ import annotations
