@@ -516,9 +516,7 @@ def workshop(model: str, port: int | None, no_browser: bool) -> None:
     metavar="MAP.yaml",
     help="Which step of MODEL each activity of the log is (optional with --preset cld).",
 )
-@_output(
-    "Write calibration.json, .md, .html and calibrated.patch.yaml into DIR.", required=False
-)
+@_output("Write calibration.json, .md, .html and calibrated.patch.yaml into DIR.", required=False)
 @click.option(
     "--format",
     "fmt",
@@ -535,7 +533,9 @@ def workshop(model: str, port: int | None, no_browser: bool) -> None:
     metavar="N",
     help="Hide every figure from fewer than N cases.",
 )
-@click.option("--group", metavar="COLUMN", help="Figures for each value of COLUMN [default: group].")
+@click.option(
+    "--group", metavar="COLUMN", help="Figures for each value of COLUMN [default: group]."
+)
 @click.option(
     "--drop",
     multiple=True,
