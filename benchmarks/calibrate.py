@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "examples" / "exampleshire" / "process.yaml"
 MAP = ROOT / "examples" / "calibrate" / "map.yaml"
-EVENTS_PER_CASE = 7.9  # the synthetic log's average
+EVENTS_PER_CASE = 7.67  # the synthetic log's average
 
 
 def generator():
@@ -77,6 +77,19 @@ con.execute("SELECT activity, count(*) FROM read_csv(?, header=true) GROUP BY ac
 """
 
 
+ORDERED = """
+import duckdb, sys
+con = duckdb.connect(config={"memory_limit": "1GB"})
+con.execute(
+    "CREATE TABLE t AS SELECT case_id, activity, timestamp, end_timestamp, \\"group\\", "
+    "lag(activity) OVER (PARTITION BY case_id ORDER BY timestamp) AS before "
+    "FROM read_csv(?, header=true)",
+    [sys.argv[1]],
+)
+"""
+"""For scale, not a target: DuckDB alone reading every column and ordering each case's events."""
+
+
 def calibrate_args(path: Path, out: Path | None = None) -> list[str]:
     args = [sys.executable, "-m", "sdsaudit", "calibrate", str(MODEL), str(path), "--map", str(MAP)]
     return args + (["-o", str(out), "--force"] if out else ["--format", "json"])
@@ -96,10 +109,14 @@ def main() -> None:
     big, n = log_of(args.events, args.cache)
     size = big.stat().st_size / 1e6
     bare = min(run([sys.executable, "-c", BARE, str(big)]) for _ in range(args.repeat))
+    ordered = min(run([sys.executable, "-c", ORDERED, str(big)]) for _ in range(args.repeat))
     full = min(run(calibrate_args(big)) for _ in range(args.repeat))
     ratio = full[0] / bare[0]
     print(f"{n:,} events ({size:,.0f} MB of CSV):")
     print(f"  DuckDB, bare GROUP BY activity: {bare[0]:6.1f} s, {bare[1]:6.0f} MB")
+    print(
+        f"  DuckDB, every column, each case ordered (for scale): {ordered[0]:6.1f} s, {ordered[1]:6.0f} MB"
+    )
     print(f"  sdsaudit calibrate:             {full[0]:6.1f} s, {full[1]:6.0f} MB")
     print(
         f"  ratio {ratio:.2f} (target at most 4): {'met' if ratio <= 4 else 'NOT MET'}; "

@@ -303,3 +303,16 @@ def test_a_step_with_unknown_days_gets_the_observed_figure_in_the_patch(tmp_path
         and "step: financial_assessment" in text
         and "the model said unknown" in text
     )
+
+
+def test_text_from_the_log_stays_inert_in_every_output(tmp_path):
+    from sdsaudit.api import write_calibration
+
+    hostile = '<script>alert(1)</script> [x](https://example.com) | =HYPERLINK("x")'
+    rows = [r for n in range(1, 31) for r in simple_case(n, hostile)]
+    log = write_log(tmp_path / "events.csv", rows)
+    write_calibration(MODEL, log, MAP, out_dir=tmp_path / "out")
+    html = (tmp_path / "out" / "calibration.html").read_text(encoding="utf-8")
+    md = (tmp_path / "out" / "calibration.md").read_text(encoding="utf-8")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script>" not in md and "](https://" not in md
