@@ -316,3 +316,17 @@ def test_text_from_the_log_stays_inert_in_every_output(tmp_path):
     md = (tmp_path / "out" / "calibration.md").read_text(encoding="utf-8")
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<script>" not in md and "](https://" not in md
+
+
+def test_a_parquet_log_gives_the_same_figures_as_its_csv(tmp_path):
+    import duckdb
+
+    rows = [r for n in range(1, 31) for r in simple_case(n)]
+    log = write_log(tmp_path / "events.csv", rows)
+    parquet = tmp_path / "events.parquet"
+    duckdb.connect().execute(
+        f"COPY (SELECT * FROM read_csv('{log}', all_varchar=true)) TO '{parquet}' (FORMAT parquet)"
+    )
+    from_csv = calibrate(MODEL, log, MAP).calibration.as_dict()
+    from_parquet = calibrate(MODEL, str(parquet), MAP).calibration.as_dict()
+    assert {**from_csv, "log": None} == {**from_parquet, "log": None}
