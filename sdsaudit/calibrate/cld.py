@@ -203,9 +203,10 @@ def calibrate_cld(
         if bad and bad[0]:
             raise ModelError(locate_problems(con, source, columns, None, DATE_FORMATS))
         figures = _link(con, m)
-    return Run(
-        _calibration(model, result, ctx, figures, steps, events_path, m, columns.names.get("group"))
+    calibration = _calibration(
+        model, result, ctx, figures, steps, events_path, m, columns.names.get("group")
     )
+    return Run(calibration, None, model)
 
 
 def _link(con: Any, m: int) -> dict[str, Any]:

@@ -14,8 +14,8 @@ report as the model. Only ``set`` changes are used:
   lacks are not added: they are listed in a comment, for the council to judge). Conditions
   (``when``) and "sent back" (``rework``) stay as they were.
 
-A value that would not change is left out (a patch may not set what is already there). The
-patch is checked by applying it to the model before it is written.
+A value that would not change is left out (a patch may not set what is already there).
+:func:`check_patch` applies it to the model (the tests do).
 """
 
 from __future__ import annotations
