@@ -310,8 +310,17 @@ def jsonable(value: Value) -> Any:
 def short_text(value: Value) -> str:
     """A value as short text for notes and labels (lists joined, long text cut)."""
     if isinstance(value, list):
-        return ", ".join(text_of(v) for v in value)
+        return ", ".join(short_text(v) for v in value)
     if isinstance(value, dict):
+        if "to" in value:  # a transition: "signposted (not eligible, share 0.3)"
+            rest = [
+                short_text(v) if k != "share" else f"share {short_text(v)}"
+                for k, v in value.items()
+                if k not in ("to", "rework")
+            ]
+            if value.get("rework") is not None and text_of(value["rework"]) == "true":
+                rest.append("sent back")
+            return short_text(value["to"]) + (f" ({', '.join(rest)})" if rest else "")
         return ", ".join(f"{k}: {short_text(v)}" for k, v in value.items())
     return truncate(text_of(value), 60)
 
