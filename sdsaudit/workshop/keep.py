@@ -366,17 +366,35 @@ class Keeper:
                     )
                 ]
             ) from None
-        self.base = _dump(self.yaml, self.document)
+        self._base: str | None = _dump(self.yaml, self.document)
         self.data: Value = to_data(parse_text(text, path).root)
-        self._edited = self.base
+        self._edited: str | None = self._base
+
+    @property
+    def base(self) -> str:
+        """The file's content in ruamel's layout, worked out when first needed (a change
+        made in place does not need it)."""
+        if self._base is None:
+            self._base = _dump(self.yaml, self.document)
+        return self._base
 
     def rewrite(self, data: dict) -> str:
         """The text changed to hold ``data`` (see the module's notes); the document is
         changed too, so call :meth:`moved_on` once the text is written."""
+        want = _canonical(data)
+        quick = _in_place(self.text, self.path, self.data, data)
+        if quick is not None:
+            try:
+                if _canonical(to_data(parse_text(quick, self.path).root)) == want:
+                    sync(self.yaml, self.document, data, self.data)
+                    self._edited = None  # the ruamel text is worked out when next needed
+                    return quick
+            except ModelError:
+                pass
+        base = self.base
         sync(self.yaml, self.document, data, self.data)
         self._edited = edited = _dump(self.yaml, self.document)
-        want = _canonical(data)
-        merged = merge_lines(self.text, self.base, edited)
+        merged = merge_lines(self.text, base, edited)
         for text in (merged, edited):
             try:
                 if _canonical(to_data(parse_text(text, self.path).root)) == want:
@@ -389,7 +407,44 @@ class Keeper:
 
     def moved_on(self, text: str, data: dict) -> None:
         """The text of the last :meth:`rewrite` was written: it is the file now."""
-        self.text, self.base, self.data = text, self._edited, data
+        self.text, self._base, self.data = text, self._edited, data
+
+
+def _in_place(text: str, path: str, old: Value, new: Value) -> str | None:
+    """``text`` with each plain scalar that changed between ``old`` and ``new`` replaced
+    where it stands (the quick way for the commonest edit, a value in a form), or ``None``
+    when the change is more than that (keys or items added or removed, quoted values).
+    The caller checks that the result reads back as ``new``."""
+    located = to_data(parse_text(text, path).root, origin=True)
+    edits: list[tuple[int, int, str, str]] = []
+
+    def walk(was: Value, now: Value, at: Value) -> bool:
+        if isinstance(was, dict) and isinstance(now, dict) and isinstance(at, dict):
+            return list(was) == list(now) and all(walk(was[k], now[k], at[k]) for k in was)
+        if isinstance(was, list) and isinstance(now, list) and isinstance(at, list):
+            return len(was) == len(now) and all(map(walk, was, now, at))
+        if isinstance(was, (dict, list)) or isinstance(now, (dict, list)):
+            return False
+        if _canonical(was) == _canonical(now):
+            return True
+        if not isinstance(at, Raw) or at.origin is None or not at.plain:
+            return False
+        new_text = scalar_text(now)
+        if "\n" in at.text or "\n" in new_text or new_text.startswith(("{", "[")):
+            return False
+        edits.append((at.origin.line, at.origin.column, at.text, new_text))
+        return True
+
+    if not walk(old, new, located):
+        return None
+    lines = text.split("\n")
+    for line, column, was_text, new_text in sorted(edits, reverse=True):
+        row = lines[line - 1]
+        start = column - 1
+        if row[start : start + len(was_text)] != was_text:
+            return None
+        lines[line - 1] = row[:start] + new_text + row[start + len(was_text) :]
+    return "\n".join(lines)
 
 
 def rewrite(original: str, data: dict, path: str = "<model>") -> str:
