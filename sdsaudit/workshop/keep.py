@@ -369,6 +369,8 @@ class Keeper:
         self._base: str | None = _dump(self.yaml, self.document)
         self.data: Value = to_data(parse_text(text, path).root)
         self._edited: str | None = self._base
+        self._located: Value | None = None
+        self._next_located: Value | None = None
 
     @property
     def base(self) -> str:
@@ -382,12 +384,17 @@ class Keeper:
         """The text changed to hold ``data`` (see the module's notes); the document is
         changed too, so call :meth:`moved_on` once the text is written."""
         want = _canonical(data)
-        quick = _in_place(self.text, self.path, self.data, data)
+        if self._located is None:
+            self._located = to_data(parse_text(self.text, self.path).root, origin=True)
+        quick = _in_place(self.text, self._located, self.data, data)
+        self._next_located = None
         if quick is not None:
             try:
-                if _canonical(to_data(parse_text(quick, self.path).root)) == want:
+                located = to_data(parse_text(quick, self.path).root, origin=True)
+                if _canonical(located) == want:
                     sync(self.yaml, self.document, data, self.data)
                     self._edited = None  # the ruamel text is worked out when next needed
+                    self._next_located = located  # where the next change's values stand
                     return quick
             except ModelError:
                 pass
@@ -408,14 +415,14 @@ class Keeper:
     def moved_on(self, text: str, data: dict) -> None:
         """The text of the last :meth:`rewrite` was written: it is the file now."""
         self.text, self._base, self.data = text, self._edited, data
+        self._located = self._next_located
 
 
-def _in_place(text: str, path: str, old: Value, new: Value) -> str | None:
+def _in_place(text: str, located: Value, old: Value, new: Value) -> str | None:
     """``text`` with each plain scalar that changed between ``old`` and ``new`` replaced
     where it stands (the quick way for the commonest edit, a value in a form), or ``None``
     when the change is more than that (keys or items added or removed, quoted values).
     The caller checks that the result reads back as ``new``."""
-    located = to_data(parse_text(text, path).root, origin=True)
     edits: list[tuple[int, int, str, str]] = []
 
     def walk(was: Value, now: Value, at: Value) -> bool:
