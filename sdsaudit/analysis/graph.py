@@ -407,10 +407,9 @@ class Chain:
 
 def solve_chain(model: Model) -> ChainResult:
     """Share of cases reaching support, share withdrawing, and expected days to support,
-    for all the model's start groups together (weighed by their shares)."""
-    if not any(s in model.step_by_id for s in model.starts):
-        return ChainResult(Fraction(0), Fraction(0), None)
-    return Chain(model).result([(e.to, p) for e, p in entry_shares(model)])
+    for all the model's start groups together (weighed by their shares): what
+    :attr:`Context.chain` gives."""
+    return Context(model).chain
 
 
 def _solve(
