@@ -8,10 +8,20 @@ and a report.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from fractions import Fraction
 
-__all__ = ["a_or_an", "join_and", "number", "plural", "plural_word", "quoted", "tidy"]
+__all__ = [
+    "a_or_an",
+    "date_words",
+    "join_and",
+    "number",
+    "plural",
+    "plural_word",
+    "quoted",
+    "tidy",
+]
 
 
 def tidy(value: float | Fraction, places: int | None = None) -> int | float:
@@ -54,3 +64,24 @@ def join_and(words: Iterable[str]) -> str:
 def quoted(names: Iterable[str]) -> str:
     """Names in double quotes, joined: ``"a", "b" and "c"`` (how messages name steps)."""
     return join_and(f'"{name}"' for name in names)
+
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def date_words(day: dt.date | None) -> str:
+    """A date as people write it, ``1 March 2024`` (empty for ``None``)."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}" if day is not None else ""

@@ -29,7 +29,7 @@ import graphviz
 
 from ..analysis.findings import CheckResult
 from ..model.objects import Model, Step, Transition
-from ..words import join_and, plural
+from ..words import date_words, join_and, plural
 from .present import (
     NumberedFinding,
     capital,
@@ -761,22 +761,6 @@ class Outline(tuple[OutlineLane, ...]):
     starts: str = ""
 
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
 def source_words(model: Model, source_id: str) -> str:
     """A source as the map in words names it: its title, and ``(published 1 March 2024)``
     when the model gives the date; the id itself if the model has no such source."""
@@ -787,7 +771,7 @@ def source_words(model: Model, source_id: str) -> str:
     when = source.published
     if when is None:
         return title
-    return f"{title} (published {when.day} {MONTHS[when.month - 1]} {when.year})"
+    return f"{title} (published {date_words(when)})"
 
 
 def starts_sentence(model: Model) -> str:

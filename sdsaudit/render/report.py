@@ -11,7 +11,6 @@ nothing here writes to disk (see :func:`sdsaudit.api.write_reports`).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -158,21 +157,6 @@ FIELD_WORDS = {
     "policies.dp_review.interval_days": "how often direct payments are reviewed",
 }
 """A model's keys in plain words, for what it leaves out and what it assumes."""
-
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 SOURCES = (
     "In Control and Lancaster University, POET national surveys of personal budget holders "
@@ -434,11 +418,6 @@ def _law_limits(model: Model) -> tuple[LawLimit, ...]:
     return tuple(limits)
 
 
-def _date_words(day: dt.date | None) -> str:
-    """``1 March 2024``, or empty."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}" if day is not None else ""
-
-
 def _sentence(text: str) -> str:
     """``text`` ending as a sentence does (a full stop added when it has none), or empty."""
     return text if not text or text[-1] in ".!?" else f"{text}."
@@ -450,7 +429,7 @@ def _model_sources(model: Model) -> tuple[SourceRow, ...]:
     return tuple(
         SourceRow(
             title=clean(source.title),
-            published=_date_words(source.published),
+            published=words.date_words(source.published),
             url=clean(source.url or ""),
             note=_sentence(clean(source.note or "")),
             steps=tuple(clean(step.name) for step in order if source.id in step.sources),
