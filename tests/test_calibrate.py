@@ -284,3 +284,30 @@ def test_the_report_gains_the_section(planted, tmp_path):
     plain = tmp_path / "plain"
     write_reports([MODEL], plain)
     assert "calibration" not in (plain / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_order_of_the_rows_and_the_ignored_rows_change_no_figure(planted, tmp_path):
+    """Each case's events are ordered by the engine, not by the file: the same log shuffled
+    gives the same calibration, and the same log without its ignored rows ("Case note
+    added", which sit between a case's events) differs only in the count of ignored rows."""
+    import random
+
+    log, mapping, cal = planted
+    header, *rows = log.read_text(encoding="utf-8").splitlines()
+    shuffled = rows[:]
+    random.Random(7).shuffle(shuffled)
+    other = tmp_path / "shuffled" / log.name
+    other.parent.mkdir()
+    other.write_text("\n".join([header, *shuffled]) + "\n", encoding="utf-8")
+    assert calibrate(MODEL, str(other), str(mapping)).calibration.as_dict() == cal.as_dict()
+
+    kept = [r for r in shuffled if ",Case note added," not in r]
+    assert len(kept) < len(rows)
+    plain = tmp_path / log.name
+    plain.write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
+    doc = calibrate(MODEL, str(plain), str(mapping)).calibration.as_dict()
+    expected = cal.as_dict()
+    assert expected["ignored_events"] == len(rows) - len(kept)
+    assert doc["ignored_events"] == 0
+    doc.pop("ignored_events"), expected.pop("ignored_events")
+    assert doc == expected

@@ -249,6 +249,7 @@ def test_parallel_branches_and_start_groups_are_read_as_the_model_sees_them(tmp_
     mapping.write_text(
         "activities: {Transitions: transitions, Assessment: assessment, Planning: planning, "
         "Charging: financial_assessment, Sign-off: sign_off, Support: support}\n"
+        "ignore: [Note]\n"
     )
     rows = []
     for n in range(1, 41):
@@ -260,6 +261,8 @@ def test_parallel_branches_and_start_groups_are_read_as_the_model_sees_them(tmp_
         charging = f"2025-04-{12 + n % 9:02d}"
         rows += first + [
             [f"C{n}", "Assessment", "2025-04-11", "", group],
+            # an ignored row between steps is no step's neighbour
+            [f"C{n}", "Note", "2025-04-14", "", group],
             [f"C{n}", "Planning", "2025-04-15", "", group],
             [f"C{n}", "Charging", charging, "", group],
             [f"C{n}", "Sign-off", "2025-04-25", "", group],
@@ -267,6 +270,7 @@ def test_parallel_branches_and_start_groups_are_read_as_the_model_sees_them(tmp_
         ]
     log = write_log(tmp_path / "events.csv", rows)
     cal = calibrate(str(model), log, str(mapping)).calibration
+    assert cal.ignored == 40
     assert cal.unmodelled == ()
     assert cal.overall.fitting.share == 1.0
     into = next(t for t in cal.transitions if (t.source, t.target) == ("assessment", "both"))

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from ..analysis.graph import Context
 from ..model.objects import Model
-from .log import StepTable, insert_rows
+from .log import GATE_KINDS, RANK_SCALE, StepTable, insert_rows
 
 if TYPE_CHECKING:
     import duckdb
@@ -141,27 +141,33 @@ def aggregate(
         "bit_or(CAST(1 AS BIGINT) << m.pair) AS pairs_mask," if pair_bits else ""
     )
     max_handoffs = model.targets.max_handoffs
+    flags = _flags(model, table)
+    starts = "[" + ", ".join("true" if sid in table.starts else "false" for sid in ids) + "]"
+    # each step's kind as bits from a list (no join): 1 sign-off or arranging, 2 tells the
+    # contribution, 4 assessment, 8 support; a case's first event is the one marked first
+    # with the lowest key (inside a parallel block, each branch marks its own first)
     con.execute(
         f"""
         CREATE TEMP TABLE cs AS
+        SELECT *, ({starts})[first_s + 1] AS starts_well, k0 // {RANK_SCALE} AS t0,
+               k_support // {RANK_SCALE} AS t_support, gate_key // {RANK_SCALE} AS gate_ts
+        FROM (
         SELECT o.c, {masks}
-               arg_min(o.g, o.key) AS g,
-               arg_min(o.s, o.key) AS first_s,
-               arg_min(st.start, o.key) AS starts_well,
-               min(o.ts) AS t0,
-               min(o.ts) FILTER (st.support) AS t_support,
-               min(o.key) FILTER (st.gate) AS gate_key,
-               min(o.ts) FILTER (st.gate) AS gate_ts,
-               min(o.key) FILTER (st.contrib) AS c_key,
-               arg_min(coalesce(o.te, o.ts), o.key) FILTER (st.contrib) AS c_done,
-               count(*) FILTER (st.assess) AS n_assess,
+               arg_min(o.g, o.key) FILTER (o.first) AS g,
+               arg_min(o.s, o.key) FILTER (o.first) AS first_s,
+               min(o.key) AS k0,
+               min(o.key) FILTER (o.f & 8 != 0) AS k_support,
+               min(o.key) FILTER (o.f & 1 != 0) AS gate_key,
+               min(o.key) FILTER (o.f & 2 != 0) AS c_key,
+               arg_min(coalesce(o.te, o.ts), o.key) FILTER (o.f & 2 != 0) AS c_done,
+               count(*) FILTER (o.f & 4 != 0) AS n_assess,
                count(*) FILTER (m.handoff) AS n_handoff,
                count(*) FILTER (NOT m.modelled) AS n_off,
                arg_min(m.pair, o.key) FILTER (NOT m.modelled) AS first_off
-        FROM o
-        JOIN steps st ON o.s = st.idx
+        FROM (SELECT *, ({flags})[s + 1] AS f FROM o) o
         LEFT JOIN tmap m ON o.s = m.s AND o.ns = m.ns
         GROUP BY o.c
+        )
         """
     )
     step_cases = (
@@ -235,6 +241,18 @@ def aggregate(
     return Figures(steps, transitions, groups, deviations, group_starts)
 
 
+def _flags(model: Model, table: StepTable) -> str:
+    """Each step's kind as bits, an SQL list in the order of the steps' numbers."""
+    bits = {
+        s.id: (1 if s.kind in GATE_KINDS else 0)
+        | (2 if "contribution" in s.tells else 0)
+        | (4 if s.kind == "assessment" else 0)
+        | (8 if s.kind == "support" else 0)
+        for s in model.steps
+    }
+    return "CAST([" + ", ".join(str(bits[sid]) for sid in table.ids) + "] AS UTINYINT[])"
+
+
 def _group(row: tuple) -> GroupRaw:
     grouping, g, cases, fitting, gated, late, supported, q, mean, repeated, over = row
     median, p90 = (q[0], q[1]) if q else (None, None)
@@ -278,16 +296,10 @@ def _steps(
     distinct = "0" if step_cases is not None else "count(DISTINCT c)"
     rows = con.execute(
         f"""
-        SELECT s, count(*), {distinct}, count(d), count(*) FILTER (te IS NOT NULL),
-               count(*) FILTER (te IS NULL AND pt IS NOT NULL),
-               quantile_cont(d, [0.25, 0.5, 0.75, 0.9]), avg(d)
-        FROM (
-            SELECT s, c, te, pt,
-                   CASE WHEN te IS NOT NULL THEN (te - ts) / {DAY}
-                        WHEN pt IS NOT NULL THEN greatest(0, (ts - pt) / {DAY})
-                   END AS d
-            FROM o
-        ) GROUP BY s ORDER BY s
+        SELECT s, count(*), {distinct}, count(d), count(te),
+               count(*) FILTER (te IS NULL AND d IS NOT NULL),
+               quantile_cont(d / {DAY}, [0.25, 0.5, 0.75, 0.9]), avg(d / {DAY})
+        FROM o GROUP BY s ORDER BY s
         """
     ).fetchall()
     out = []
