@@ -307,6 +307,15 @@ def test_steps_with_no_time_given_are_never_within_the_target(tmp_path: Path) ->
     # MODEL-01 belongs to no building block and says so, rather than "Building blocks: ."
     assert "Building blocks: ." not in files.html and "Building blocks: ." not in files.markdown
     assert "Building blocks: none (a note about the model itself" in _text(files.html)
+    # ... and is listed after the three building blocks, under its own heading, numbered last
+    view = build_view(model, check_model(model))
+    assert [g.block for g in view.groups] == ["heard", "simple", "in_control", "model"]
+    notes = view.groups[-1]
+    assert [f.rule for f in notes.findings] == ["MODEL-01"]
+    assert notes.findings[0].number == max(f.number for g in view.groups for f in g.findings)
+    assert all(f.rule != "MODEL-01" for g in view.groups[:3] for f in g.findings)
+    assert "About the model itself: 1 note" in _text(files.html)
+    assert "### About the model itself: 1 note" in files.markdown
 
 
 # ----------------------------------------------------------------------------- 3. groups

@@ -19,9 +19,14 @@ from dataclasses import dataclass
 
 from ..analysis.findings import BLOCKS, SEVERITIES, CheckResult, Finding
 from ..model.objects import Model, Step
+from ..vocab import BLOCK_NAMES as BLOCK_NAMES
 
-BLOCK_NAMES = {"heard": "Heard", "simple": "Simple", "in_control": "In control"}
-"""Each building block's name as the outputs show it."""
+MODEL_NOTES = "model"
+"""Where a finding about the model itself (no building block, no points) is listed: after
+the three building blocks."""
+
+LISTED = (*BLOCKS, MODEL_NOTES)
+"""The order findings are listed and numbered in."""
 
 METRIC_LABELS = {
     "steps": "Steps in the process",
@@ -49,17 +54,19 @@ class NumberedFinding:
 
 
 def primary_block(finding: Finding) -> str:
-    """The building block a finding is listed under: its first in report order."""
+    """The building block a finding is listed under: its first in report order, or
+    :data:`MODEL_NOTES` for a note about the model itself."""
     for block in BLOCKS:
         if block in finding.blocks:
             return block
-    return BLOCKS[0]
+    return MODEL_NOTES
 
 
 def number_findings(result: CheckResult | None) -> tuple[NumberedFinding, ...]:
     """Number the findings that count (not waived), grouped by building block.
 
-    Order: building block (heard, simple, in control), then severity (errors
+    Order: building block (heard, simple, in control, then notes about the model
+    itself, which have none), then severity (errors
     first), then the engine's own order. The map's badges and the report's
     numbered list both use this, so ``[3]`` on the map is finding 3 in the text.
     """
@@ -68,7 +75,7 @@ def number_findings(result: CheckResult | None) -> tuple[NumberedFinding, ...]:
     live = [(i, f) for i, f in enumerate(result.findings) if not f.waived]
     live.sort(
         key=lambda item: (
-            BLOCKS.index(primary_block(item[1])),
+            LISTED.index(primary_block(item[1])),
             -SEVERITIES.index(item[1].severity),
             item[0],
         )

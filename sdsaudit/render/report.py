@@ -32,6 +32,7 @@ from .map import map_outline, map_text
 from .present import (
     BLOCK_NAMES,
     METRIC_LABELS,
+    MODEL_NOTES,
     NumberedFinding,
     capital,
     clean,
@@ -666,11 +667,25 @@ def _blocks(scores: ScoreReport | None) -> tuple[BlockScore, ...]:
 
 
 def _groups(views: Sequence[FindingView]) -> tuple[FindingGroup, ...]:
-    """The numbered findings listed under their building blocks."""
-    return tuple(
+    """The numbered findings listed under their building blocks, then any notes about the
+    model itself (listed only when there are some)."""
+    groups = [
         FindingGroup(b, BLOCK_NAMES[b], BLOCK_MEANINGS[b], tuple(v for v in views if v.block == b))
         for b in BLOCKS
-    )
+    ]
+    notes = tuple(v for v in views if v.block == MODEL_NOTES)
+    if notes:
+        groups.append(
+            FindingGroup(
+                MODEL_NOTES,
+                "About the model itself",
+                "Notes on what the model does not say. They take no points from any building "
+                "block, but the figures that rest on them are less certain.",
+                notes,
+                "note",
+            )
+        )
+    return tuple(groups)
 
 
 def _step_rows(

@@ -96,12 +96,14 @@ class TopProblem:
 
 @dataclass(frozen=True)
 class FindingGroup:
-    """The findings listed under one building block."""
+    """The findings listed under one building block (or, last, the notes about the model
+    itself)."""
 
     block: str
     name: str
     meaning: str
     findings: tuple[FindingView, ...]
+    noun: str = "problem"
 
 
 @dataclass(frozen=True)
