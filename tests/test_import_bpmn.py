@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sdsaudit.analysis.engine import check_model
 from sdsaudit.cli import main
 from sdsaudit.errors import EXIT_ERROR, ModelError, UsageError
-from sdsaudit.exchange import bpmn, bpmn_write
+from sdsaudit.exchange import bpmn
 from sdsaudit.exchange.data import Draft, model_data, write_draft
 from sdsaudit.model.loader import load_model, load_model_text
 from sdsaudit.model.objects import Model
@@ -207,7 +207,7 @@ def test_a_file_bpmn_io_saved_again_reads_as_the_same_model() -> None:
 def test_the_layout_without_dot_still_places_everything(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bpmn_write.shutil, "which", lambda name: None)
+    monkeypatch.setattr("shutil.which", lambda name: None)
     model = load_model(str(ROOT / "examples" / "exampleshire" / "process.yaml"))
     data = bpmn.write(model)
     check_diagram(data)

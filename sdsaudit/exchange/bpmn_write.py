@@ -9,9 +9,7 @@ extension elements.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-import shutil
 import xml.etree.ElementTree as ET  # building our own output only: reading is defusedxml's
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -482,11 +480,8 @@ def _layout(plan: _Plan) -> tuple[dict[str, Box], list[tuple[float, float]], Box
 def _dot_centres(plan: _Plan) -> dict[str, tuple[float, float]] | None:
     """The centre of each node as ``dot`` lays the process out (left to right, a
     cluster for each lane), y growing downwards; ``None`` when dot cannot do it."""
-    from ..render.draw import DEFAULT_MAX_NODES, DEFAULT_TIMEOUT, MapUnavailable, _dot
+    from ..render.draw import dot_layout
 
-    exe = shutil.which("dot")
-    if exe is None or len(plan.nodes) > DEFAULT_MAX_NODES:
-        return None
     names = {node_id: f"n{n}" for n, node_id in enumerate(plan.nodes)}
     graph = graphviz.Digraph(
         graph_attr={"rankdir": "LR", "newrank": "true", "nodesep": "0.5", "ranksep": "0.6"},
@@ -504,9 +499,8 @@ def _dot_centres(plan: _Plan) -> dict[str, tuple[float, float]] | None:
     for f in plan.flows:
         loose = f.rework or (f.source, f.target) in back
         graph.edge(names[f.source], names[f.target], **({"constraint": "false"} if loose else {}))
-    try:
-        drawn = json.loads(_dot(exe, graph.source, "json", DEFAULT_TIMEOUT))
-    except (MapUnavailable, ValueError):
+    drawn = dot_layout(graph.source, len(plan.nodes))
+    if drawn is None:
         return None
     by_name = {v: k for k, v in names.items()}
     centres: dict[str, tuple[float, float]] = {}

@@ -150,19 +150,13 @@ def dot_layout(
 ) -> Layout | None:
     """The map's layout by ``dot`` (under the map's time, memory and size limits), or
     ``None`` when ``dot`` cannot lay it out."""
-    import shutil
-
     from ..render import draw
 
-    if len(model.steps) + len(starts) > draw.DEFAULT_MAX_NODES:
-        return None
-    exe = shutil.which("dot")
-    if exe is None:
-        return None
     graph, names = _layout_graph(model, lane_list, sizes, starts)
+    found = draw.dot_layout(graph.source, len(model.steps) + len(starts))
+    if found is None:
+        return None
     try:
-        raw = draw._dot(exe, graph.source, "json", draw.DEFAULT_TIMEOUT)
-        found = json.loads(raw)
         x0, y0, x1, y1 = (float(v) for v in found["bb"].split(","))
         middles: dict[str, tuple[float, float]] = {}
         boxes: dict[str, tuple[float, float, float, float]] = {}
@@ -183,7 +177,7 @@ def dot_layout(
                         bx1 - bx0,
                         by1 - by0,
                     )
-    except (draw.MapUnavailable, ValueError, KeyError, TypeError, IndexError):
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None
     if set(middles) != {*names, *(f"start:{n + 1}" for n in range(len(starts)))}:
         return None

@@ -13,6 +13,7 @@ runs or fetches. The graph itself is built, without running anything, by
 
 from __future__ import annotations
 
+import json
 import re
 import resource
 import shutil
@@ -22,6 +23,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import graphviz
 
@@ -165,6 +167,21 @@ the report shows the map in words."""
 
 def _limit_memory() -> None:  # pragma: no cover - runs in the child before exec
     resource.setrlimit(resource.RLIMIT_AS, (DOT_MEMORY, DOT_MEMORY))
+
+
+def dot_layout(source: str, nodes: int) -> dict[str, Any] | None:
+    """Where ``dot`` places a graph's nodes and edges (its ``json`` output), under the map's
+    time, memory and size limits; ``None`` when ``dot`` is missing, the graph has more than
+    :data:`DEFAULT_MAX_NODES` nodes, or ``dot`` cannot lay it out. For the writers that
+    place shapes as the map does (diagrams.net, BPMN)."""
+    exe = shutil.which("dot")
+    if exe is None or nodes > DEFAULT_MAX_NODES:
+        return None
+    try:
+        found = json.loads(_dot(exe, source, "json", DEFAULT_TIMEOUT))
+    except (MapUnavailable, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def _dot(exe: str, source: str, fmt: str, timeout: float) -> bytes:
