@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError, Problem
+from ..render.charts import Bar, Chart, Row, Table, Tick
 from ..render.jinja import render
 from ..version import __version__
 from ..words import number
@@ -32,53 +33,6 @@ MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 
 LABEL_W, BAR_W, VALUE_W = 250, 300, 230
 ROW_H, TOP, BOTTOM = 30, 28, 12
-
-
-@dataclass(frozen=True)
-class Row:
-    label: str
-    cells: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    id: str
-    caption: str
-    corner: str
-    head: tuple[str, ...]
-    rows: tuple[Row, ...]
-
-
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    text: str
-    shown: bool
-    y: float
-    width: float
-    low_x: float
-    high_x: float
-    model_x: float | None
-    text_x: float
-
-
-@dataclass(frozen=True)
-class Tick:
-    x: float
-    label: str
-
-
-@dataclass(frozen=True)
-class Chart:
-    id: str
-    title: str
-    desc: str
-    width: int
-    height: int
-    bar_x: int
-    bar_height: float
-    bars: tuple[Bar, ...]
-    ticks: tuple[Tick, ...]
 
 
 @dataclass(frozen=True)
@@ -316,7 +270,7 @@ def _chart(steps: Sequence[Mapping[str, Any]], m: int) -> Chart | None:
         )
         if s.get("median_days") is None:
             text = f"not shown (fewer than {m} cases); {model_text}"
-            bars.append(Bar(label, text, False, y, 0, 0, 0, model_x, LABEL_W + 4))
+            bars.append(Bar(label, text, False, y, 0, 0, 0, LABEL_W + 4, model_x=model_x))
             continue
         x = lambda v: round(LABEL_W + float(v) / scale_max * BAR_W, 1)  # noqa: E731
         text = f"{number(round(s['median_days'], 1))} days; {model_text}"
@@ -329,8 +283,8 @@ def _chart(steps: Sequence[Mapping[str, Any]], m: int) -> Chart | None:
                 round(float(s["median_days"]) / scale_max * BAR_W, 1),
                 x(s.get("p25_days") or s["median_days"]),
                 x(s.get("p75_days") or s["median_days"]),
-                model_x,
                 LABEL_W + BAR_W + 10,
+                model_x=model_x,
             )
         )
     ticks = tuple(

@@ -25,6 +25,7 @@ from ..analysis.findings import CheckResult
 from ..analysis.graph import Context
 from ..model.catalogue import Catalogue
 from ..model.objects import Model
+from ..render.charts import Bar, Chart, Row, Table, Tick
 from ..render.jinja import render
 from .adjusted import INSTALL, AdjustedModel
 from .gaps import GapResult, check_gaps, load_gap_catalogue, p_text
@@ -107,60 +108,6 @@ GAP_STATUS_TEXT = {
 LABEL_W, BAR_W, VALUE_W = 230, 300, 200
 ROW_H, TOP, BOTTOM = 30, 28, 12
 CHART_W = LABEL_W + BAR_W + VALUE_W
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One bar of a chart: its label, its figure in words and its geometry."""
-
-    label: str
-    text: str
-    shown: bool
-    y: float
-    width: float
-    low_x: float
-    high_x: float
-    text_x: float
-
-
-@dataclass(frozen=True)
-class Tick:
-    x: float
-    label: str
-
-
-@dataclass(frozen=True)
-class Chart:
-    """An accessible horizontal bar chart with 95% intervals."""
-
-    id: str
-    title: str
-    desc: str
-    width: int
-    height: int
-    bar_x: int
-    bar_height: float
-    bars: tuple[Bar, ...]
-    ticks: tuple[Tick, ...]
-
-
-@dataclass(frozen=True)
-class Row:
-    """A table row: a label and its cells, already in words."""
-
-    label: str
-    cells: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    """A captioned table: ``head`` names the columns after the row label."""
-
-    id: str
-    caption: str
-    corner: str
-    head: tuple[str, ...]
-    rows: tuple[Row, ...]
 
 
 @dataclass(frozen=True)
