@@ -800,3 +800,20 @@ def test_groups_match_exactly_first_then_by_case_only_without_doubt():
     # 'young people' exactly; 'carers' by case; 'ADULTS' and 'Adults' could both be 'adults'
     assert match_groups(old, new) == [(2, 0), (1, 1)]
     assert match_groups(old, [{"when": "adults"}, {"when": "Adults"}]) == [(0, 0)]
+
+
+def test_the_stock_take_map_marks_a_changed_parallel_step_and_keeps_its_plus():
+    from sdsaudit.render.map import PLUS, build_map
+    from sdsaudit.stocktake.compare_output import changed_marks
+
+    c = compare_models(model(OLD_11, "old.yaml"), model(PAR, "new.yaml"))
+    marks = changed_marks(c)
+    assert marks["both"] == "Changed"
+    source = build_map(model(PAR), None, "plain", marks=marks).source
+    node = next(line for line in source.splitlines() if line.strip().startswith("both "))
+    assert "<B>CHANGED</B>" in node and "penwidth=4" in node
+    assert node.index("CHANGED") < node.index(PLUS)  # the word above the plus, the plus kept
+    assert "the same time" in node and "financial assessment" in node
+    # an unmarked step keeps its own outline and label
+    plain = build_map(model(PAR), None, "plain").source
+    assert "CHANGED" not in plain and "penwidth=4" not in plain.split("cluster_legend")[0]

@@ -21,7 +21,7 @@ and which of its values are assumed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,6 +282,7 @@ def build_map(
     result: CheckResult | None = None,
     view: str = "findings",
     numbered: Sequence[NumberedFinding] | None = None,
+    marks: Mapping[str, str] | None = None,
 ) -> graphviz.Digraph:
     """The process map of ``model`` as a graphviz graph (nothing is run).
 
@@ -289,6 +290,11 @@ def build_map(
     ``plain`` (no problems) or ``easy-read`` (larger text, plain words, only a
     count of problems per step, no shares). One lane (cluster) per actor; the
     person's lane has a thick border and says so in its label.
+
+    ``marks`` gives some steps a word (the stock-take's ``New`` and ``Changed``): it goes
+    in bold capitals at the top of the step's label, above everything the step shows
+    (a parallel step's plus too), and its outline is drawn thick, so the mark never rests
+    on colour. The caller adds the key's line for it.
     """
     if view not in VIEWS:
         raise ValueError(f"unknown map view {view!r}; choose one of {', '.join(VIEWS)}")
@@ -304,7 +310,16 @@ def build_map(
         with graph.subgraph(name=f"cluster_lane_{index}") as lane:
             _lane_style(lane, model, actor_id, is_person=actor_id in people, easy=easy)
             for step in steps:
-                _step_node(lane, model, step, badges.get(step.id, []), view, used, step.id in joins)
+                _step_node(
+                    lane,
+                    model,
+                    step,
+                    badges.get(step.id, []),
+                    view,
+                    used,
+                    step.id in joins,
+                    (marks or {}).get(step.id),
+                )
     starts = _start_markers(graph, model, view)
     _arrows(graph, model, view, used)
     _legend(
@@ -431,8 +446,10 @@ def _step_node(
     view: str,
     used: _Used,
     is_join: bool = False,
+    word: str | None = None,
 ) -> None:
-    """One step in its lane: its shape, its name, its days and its problems.
+    """One step in its lane: its shape, its name, its days and its problems, under
+    ``word`` (a mark such as ``New``) when given.
 
     A parallel step (a diamond) has a large plus above its name and says "these happen at
     the same time" below it; a join says "waits for all of these" in bold, so neither
@@ -468,6 +485,8 @@ def _step_node(
         name = f"<{_plus(easy)}<BR/>{name[1:]}"
     else:
         name = _label(_wrap(step.name, 22 if easy else 26), extra=extra)
+    if word:
+        name = f"<<B>{esc(word.upper())}</B><BR/>{name[1:]}"
     lane.node(
         step.id,
         label=name,
@@ -475,7 +494,7 @@ def _step_node(
         style=style.style,
         fillcolor=style.fill,
         peripheries=str(style.peripheries),
-        penwidth=style.penwidth,
+        penwidth="4" if word else style.penwidth,
         **({"margin": "0.02,0.01"} if mark == "parallel" else {}),
     )
 

@@ -23,7 +23,7 @@ from ..model.objects import Model
 from ..model.source import DEFAULT_MAX_BYTES
 from ..render.draw import DEFAULT_MAX_NODES, DEFAULT_TIMEOUT, MapUnavailable, render_map
 from ..render.jinja import render
-from ..render.map import build_map, days_words, map_description, map_outline
+from ..render.map import build_map, map_description, map_outline
 from ..render.present import clean, esc
 from ..version import __version__
 from ..words import join_and, plural, tidy
@@ -515,49 +515,21 @@ def comparison_json(c: Comparison) -> str:
 # --------------------------------------------------------------------------- the map
 
 
-def mark_steps(
-    graph: graphviz.Digraph, model: Model, marks: Mapping[str, str], since: str = "the old model"
-) -> None:
-    """Mark steps on a map built by :func:`sdsaudit.render.map.build_map`.
-
-    ``marks`` maps step ids to a word (``Changed``, ``New``). The word goes above
-    the step's name in bold and the outline is drawn thick, so the mark never
-    relies on colour; a key entry explains it. Works by restating the node, which
-    DOT allows: a later statement updates the attributes of a node already drawn.
-    """
-    used = False
-    for step in model.steps:
-        word = marks.get(step.id)
-        if not word:
-            continue
-        used = True
-        lines = _wrap_words(step.name, 26)
-        body = "<BR/>".join(esc(line) for line in lines)
-        days = days_words(model, step, "plain")  # as the plain map shows it, so it stays
-        body += f"<BR/><I>{esc(days)}</I>" if days else ""
-        graph.node(step.id, label=f"<<B>{esc(word.upper())}</B><BR/>{body}>", penwidth="4")
-    if used:
-        words = sorted(set(marks.values()))
-        with graph.subgraph(name="cluster_legend") as key:
-            key.node(
-                "__key_marked",
-                label=f"<<B>{esc(' / '.join(w.upper() for w in words))}</B><BR/>"
-                f"{esc(f'Thick outline: step new or changed since {since}')}>",
-                shape="box",
-                style="rounded",
-                penwidth="4",
-            )
-
-
-def _wrap_words(text: str, width: int) -> list[str]:
-    words, lines, line = clean(text).split(" "), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return [*lines, line] if line else lines or [""]
+def mark_key(graph: graphviz.Digraph, marks: Mapping[str, str], since: str) -> None:
+    """The key's line for the steps a map built with ``marks`` (:func:`build_map`) marks:
+    their words in bold and the thick outline, and what they mean."""
+    if not marks:
+        return
+    words = sorted(set(marks.values()))
+    with graph.subgraph(name="cluster_legend") as key:
+        key.node(
+            "__key_marked",
+            label=f"<<B>{esc(' / '.join(w.upper() for w in words))}</B><BR/>"
+            f"{esc(f'Thick outline: step new or changed since {since}')}>",
+            shape="box",
+            style="rounded",
+            penwidth="4",
+        )
 
 
 def changed_marks(c: Comparison) -> dict[str, str]:
@@ -577,9 +549,9 @@ def comparison_map(
 ) -> str:
     """The new model's map (no problem numbers) with new and changed steps marked, as
     accessible SVG. Raises :class:`~sdsaudit.render.draw.MapUnavailable`."""
-    graph = build_map(new, None, "plain")
     marks = changed_marks(c)
-    mark_steps(graph, new, marks, since)
+    graph = build_map(new, None, "plain", marks=marks)
+    mark_key(graph, marks, since)
     title = f"Process map of {clean(new.council)} as of {new.as_of}, changes marked"
     description = map_description(new, None, "plain")
     if marks:
