@@ -67,6 +67,22 @@ def test_a_change_touches_only_its_own_lines_and_keeps_every_comment() -> None:
     assert load_model_text(new).step("panel_review").days == 10
 
 
+@pytest.mark.parametrize(
+    ("value", "gap"),
+    [("14.75", 20), ("7", 24), ("1" * 40, 1)],
+    ids=["longer", "shorter", "longer-than-the-gap"],
+)
+def test_a_longer_or_shorter_value_keeps_its_comment_in_its_column(value: str, gap: int) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    data = plain_data(text)
+    _step(data, "panel_review")["days"] = Raw(value)
+    line = next(x for x in rewrite(text, data).splitlines() if x.startswith(f"    days: {value} "))
+    assert (
+        line
+        == f'    days: {value}{" " * gap}# the terms of reference say "monthly"; 14 is our estimate'
+    )
+
+
 def test_new_keys_and_steps_go_where_the_format_puts_them() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     data = plain_data(text)

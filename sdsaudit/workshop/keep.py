@@ -450,8 +450,17 @@ def _in_place(text: str, located: Value, old: Value, new: Value) -> str | None:
         start = column - 1
         if row[start : start + len(was_text)] != was_text:
             return None
-        lines[line - 1] = row[:start] + new_text + row[start + len(was_text) :]
+        rest = row[start + len(was_text) :]
+        comment = _COMMENT_AFTER.match(rest)
+        if comment:  # the comment keeps its column while the gap allows
+            gap = max(1, len(comment.group(1)) - (len(new_text) - len(was_text)))
+            rest = " " * gap + comment.group(2)
+        lines[line - 1] = row[:start] + new_text + rest
     return "\n".join(lines)
+
+
+_COMMENT_AFTER = re.compile(r"( +)(#.*)$")
+"""The spaces and the comment after a value, at the end of its line."""
 
 
 def rewrite(original: str, data: dict, path: str = "<model>") -> str:
