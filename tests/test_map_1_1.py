@@ -368,10 +368,10 @@ def test_words_list_sources_and_assumed_values(par):
     ) in text
     assert (
         "  - sources: Direct payments guide (published 1 March 2024); Charging leaflet\n"
-        "  - assumed, not published: days, person\n"
+        "  - assumed, not published: how long it takes, the person's part\n"
     ) in text
     steps = {s.id: s for lane in map_outline(par) for s in lane.steps}
-    assert steps["assess"].assumed == ("days", "person")
+    assert steps["assess"].assumed == ("how long it takes", "the person's part")
     assert steps["plan"].sources == () and steps["plan"].assumed == ()
 
 
@@ -386,7 +386,7 @@ def test_report_shows_the_map_in_words(par):
     ) in page
     assert "<li>Waits for all of these, which happen at the same time:" in page
     assert "<li>sources: Direct payments guide (published 1 March 2024)</li>" in page
-    assert "<li>assumed, not published: days, person</li>" in page
+    assert "<li>assumed, not published: how long it takes, the person&#39;s part</li>" in page
     assert "(start for adults; step; time not known)" in page
     both = page.split("side by side</strong>")[1].split("</ul>")[0]
     assert "nothing" not in both
@@ -394,7 +394,7 @@ def test_report_shows_the_map_in_words(par):
     assert "People start in one of 2 ways: adults (80%) at First contact;" in md
     assert "   - Then these happen at the same time: branch 1 (Planning, then Plan checked)" in md
     assert "   - sources: Direct payments guide (published 1 March 2024)" in md
-    assert "   - assumed, not published: days, person" in md
+    assert "   - assumed, not published: how long it takes, the person's part" in md
 
 
 # ----------------------------------------------------------------------------- order

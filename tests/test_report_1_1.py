@@ -17,7 +17,8 @@ import pytest
 from sdsaudit.analysis.engine import check_model
 from sdsaudit.model.catalogue import load_catalogue
 from sdsaudit.model.loader import load_model, load_model_text
-from sdsaudit.render.report import ReportFiles, build_view, field_words, render_report
+from sdsaudit.render.present import field_words
+from sdsaudit.render.report import ReportFiles, build_view, render_report
 from sdsaudit.scoring.scores import score_model
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "exampleshire" / "process.yaml"

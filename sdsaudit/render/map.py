@@ -35,6 +35,7 @@ from .present import (
     capital,
     clean,
     esc,
+    field_words,
     lane_name,
     lanes,
     number_findings,
@@ -760,7 +761,8 @@ class OutlineStep:
     sources: tuple[str, ...] = ()
     """Where the step is documented: each source's title, with the date it was published."""
     assumed: tuple[str, ...] = ()
-    """The step's values that no source states (``days``, ``person``): assumed, not published."""
+    """The step's values that no source states, in words (``how long it takes``): assumed,
+    not published."""
 
 
 @dataclass(frozen=True)
@@ -902,7 +904,7 @@ def map_outline(
                     ),
                     waits=tuple(waits_words(model, branches[p.id]) for p in joins.get(step.id, ())),
                     sources=tuple(source_words(model, s) for s in step.sources),
-                    assumed=tuple(clean(a) for a in step.assumed),
+                    assumed=tuple(field_words(a) for a in step.assumed),
                 )
             )
         out.append(

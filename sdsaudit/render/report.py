@@ -36,6 +36,7 @@ from .present import (
     NumberedFinding,
     capital,
     clean,
+    field_words,
     number_findings,
     numbers_by_step,
     readable,
@@ -120,45 +121,6 @@ GROUP_COLUMNS = (
 """The figures of each group of people, in the order of the table's columns (the most
 sign-offs and so on are on one route, as the caption says)."""
 
-FIELD_WORDS = {
-    # a step's own keys
-    "name": "its name",
-    "actor": "who does it",
-    "person": "the person's part",
-    "days": "how long it takes",
-    "forms": "the forms to fill in",
-    "asks": "what it asks for",
-    "tells": "what it tells the person",
-    "produces": "what it produces",
-    "approves": "what it signs off",
-    "authority": "who signs off",
-    "restrictions": "its restrictions",
-    "outcome": "its outcome",
-    "note": "its note",
-    "next": "where it leads",
-    "branches": "what happens at the same time",
-    "join": "where the case goes on",
-    # the whole model's keys
-    "options": "which ways of managing the money are offered",
-    "targets": "the council's targets",
-    "authorities": "who can sign off, and up to what amount",
-    "actors": "the teams",
-    "start": "where each group of people starts, and its share",
-    "policies": "the council's policies",
-    "policies.allowed_uses": "what budgets may be spent on",
-    "policies.restrictions": "the restrictions on how budgets are used",
-    "policies.prepaid_card_default": "whether direct payments go on a prepaid card by default",
-    "policies.allocation_method_published": "whether the council publishes how it works out "
-    "budgets",
-    "policies.review": "when reviews happen",
-    "policies.review.first_days": "when the first review happens",
-    "policies.review.interval_days": "how often support is reviewed",
-    "policies.dp_review": "when direct payments are reviewed",
-    "policies.dp_review.first_days": "when a direct payment is first reviewed",
-    "policies.dp_review.interval_days": "how often direct payments are reviewed",
-}
-"""A model's keys in plain words, for what it leaves out and what it assumes."""
-
 SOURCES = (
     "In Control and Lancaster University, POET national surveys of personal budget holders "
     "(2011, 2013, 2014) and the embedded POET report (2017).",
@@ -217,15 +179,6 @@ def _text(value: str | None) -> str:
 
 def _step_names(model: Model, ids: Sequence[str]) -> tuple[str, ...]:
     return tuple(clean(model.step(i).name) if i in model.step_by_id else i for i in ids)
-
-
-def field_words(key: str) -> str:
-    """A model's key in plain words (``days`` is ``how long it takes``, ``policies.review``
-    is ``when reviews happen``); a key with no words of its own is named by its last part,
-    underscores as spaces, in quotes."""
-    if key in FIELD_WORDS:
-        return FIELD_WORDS[key]
-    return "'" + key.rsplit(".", 1)[-1].replace("_", " ") + "'"
 
 
 def _step_name(model: Model, step_id: str) -> str:
