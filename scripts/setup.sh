@@ -2,7 +2,7 @@
 # Set up a development / CI environment for sdsaudit.
 #
 #   scripts/setup.sh          system tools (graphviz) + .venv with `pip install -e .`
-#   scripts/setup.sh --test   also chromium, fonts and libatomic1, `pip install -e '.[test,import,calibrate,stats]'`
+#   scripts/setup.sh --test   also chromium, fonts and libatomic1, `pip install -e '.[test,import,calibrate,stats,workshop]'`
 #                             (every extra), axe-core via `npm ci --prefix tests/browser`,
 #                             and a check that the browser really starts
 #
