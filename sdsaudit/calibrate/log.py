@@ -1,15 +1,15 @@
 """Reading an event log with DuckDB: checked, mapped to steps, and each case's events ordered.
 
-The log is read once into a compact table (``ev``: the hashed case id, the step's number,
-the times, the group and a flag for each kind of problem), never row by row in Python.
-When any row has a problem, the log is read again with row numbers and every problem is
-reported at once as ``FILE:ROW:COLUMN`` (ROW counts the header as row 1, as a spreadsheet
-does); nothing is written. Otherwise each case's events are ordered by time (events at the
-same time in the model's step order) and each event gets the step and time of the event
-before it and the step of the event after it, *as the model sees them*: inside a parallel
-block, a step's neighbours are the events of its own branch (and of the steps around the
-block), never those of a branch running alongside it. That ordered table (``o``) is what
-:mod:`.figures` aggregates.
+The log is read once, never row by row in Python, straight into the sort that orders each
+case's events by time (events at the same time in the model's step order). Each row carries
+the hashed case id, the step's number, a key for time and step order, the end, the group
+and one flag for any problem. When any row has a problem, the log is read again with row
+numbers and every problem is reported at once as ``FILE:ROW:COLUMN`` (ROW counts the header
+as row 1, as a spreadsheet does); nothing is written. Otherwise each event has its days
+(from its own start and end, or from the event before it) and the step of the event after
+it, *as the model sees them*: inside a parallel block, a step's neighbours are the events of
+its own branch (and of the steps around the block), never those of a branch running
+alongside it. That ordered view (``o``) is what :mod:`.figures` aggregates.
 
 DuckDB runs with a memory limit and spills to a private temporary folder, removed at the end.
 """
