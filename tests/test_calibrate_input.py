@@ -45,6 +45,25 @@ def simple_case(n: int, group: str = "North", day: int = 1) -> list[list[str]]:
     ]
 
 
+def test_a_group_column_with_too_many_values_is_refused_and_one_at_the_limit_is_not(tmp_path):
+    from sdsaudit.calibrate.log import MAX_GROUPS
+
+    out = tmp_path / "out"
+    many = [r for n in range(MAX_GROUPS + 1) for r in simple_case(n, group=f"Area {n}")]
+    log = write_log(tmp_path / "many.csv", many)
+    result = CliRunner().invoke(main, ["calibrate", MODEL, log, "--map", MAP, "-o", str(out)])
+    assert result.exit_code == 2
+    assert (
+        f"{log}:1:5: error: the group column 'group' has {MAX_GROUPS + 1} different values; "
+        f"a calibration shows at most {MAX_GROUPS} groups" in result.output
+    )
+    assert not out.exists()
+    enough = [r for n in range(MAX_GROUPS) for r in simple_case(n, group=f"Area {n}")]
+    log = write_log(tmp_path / "enough.csv", enough)
+    result = CliRunner().invoke(main, ["calibrate", MODEL, log, "--map", MAP, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+
+
 def test_every_problem_at_once_with_row_and_column_and_nothing_written(tmp_path):
     rows = [r for n in range(1, 400) for r in simple_case(n)]
     rows[1232][2] = "01/03/2025"  # row 1,234 of the file (the header is row 1)
